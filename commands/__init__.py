@@ -1,0 +1,1 @@
+"""CLI commands: each module turns parsed arguments into calls on the library."""

@@ -1,0 +1,36 @@
+"""`data generate` and `data validate`."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from core.config import GenerateConfig
+from core.errors import UserError
+from core.typed import parse_date
+
+
+def generate_command(args: argparse.Namespace) -> int:
+    from synthetic.generator import generate_market
+
+    base = GenerateConfig()
+    try:
+        start = parse_date(args.start, "--start") if args.start else base.start
+        end = parse_date(args.end, "--end") if args.end else base.end
+    except UserError as exc:
+        raise UserError(str(exc).replace("config key ", "")) from None
+    stocks = args.stocks if args.stocks is not None else base.stocks
+    seed = args.seed if args.seed is not None else base.seed
+    if stocks < 10:
+        raise UserError(f"--stocks {stocks}: need at least 10")
+    if end <= start:
+        raise UserError(f"--end {end} is not after --start {start}")
+    generate_market(Path(args.out), stocks=stocks, start=start, end=end, seed=seed)
+    return 0
+
+
+def validate_command(args: argparse.Namespace) -> int:
+    from feeds.validate import validate_directory
+
+    report = validate_directory(Path(args.dir))
+    print(report.render())
+    return 0 if report.ok else 2

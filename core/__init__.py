@@ -1,0 +1,1 @@
+"""Plumbing shared by every layer: typed config, user errors, logging, progress."""

@@ -1,0 +1,22 @@
+"""User-facing errors: one clear line naming the file / key / row and the fix.
+
+The CLI turns a `UserError` into that line on stderr and exit status 2; anything
+else is a bug and exits 1 (with a traceback under --debug).
+"""
+from __future__ import annotations
+
+
+class UserError(Exception):
+    """Bad usage, config or data. The message is shown to the user as is."""
+
+
+class ConfigError(UserError):
+    """A config key is unknown, mistyped or out of range."""
+
+    def __init__(self, key_path: str, message: str):
+        self.key_path = key_path
+        super().__init__(f"config key '{key_path}': {message}")
+
+
+class DataError(UserError):
+    """The market data directory is unreadable or inconsistent."""
