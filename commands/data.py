@@ -10,8 +10,6 @@ from core.typed import parse_date
 
 
 def generate_command(args: argparse.Namespace) -> int:
-    from synthetic.generator import generate_market
-
     base = GenerateConfig()
     try:
         start = parse_date(args.start, "--start") if args.start else base.start
@@ -24,6 +22,8 @@ def generate_command(args: argparse.Namespace) -> int:
         raise UserError(f"--stocks {stocks}: need at least 10")
     if end <= start:
         raise UserError(f"--end {end} is not after --start {start}")
+    from synthetic.generator import generate_market
+
     generate_market(Path(args.out), stocks=stocks, start=start, end=end, seed=seed)
     return 0
 

@@ -1,0 +1,381 @@
+"""`data validate`: check a market data directory against SPEC §2.
+
+Errors (exit 2) are defects no simulation should run on: schema, types,
+duplicates, impossible prices, bars outside listing spells, unknown symbols,
+fundamentals without ann_date. Bars outside the rules' price limits are a
+warning only: the data can be right where the rules table is not.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import pandas as pd
+
+from core.errors import UserError
+from feeds.schema import PRICE_FIELDS, SCHEMAS, TableSchema
+from feeds.tables import coerce_column, table_path
+from rules import RulesTable
+
+SHOW_FIRST = 20
+_HALF_TICK = 0.005
+
+
+@dataclass
+class Problem:
+    check: str
+    file: str
+    row: Optional[int]          # 1-based data row (CSV line = row + 1)
+    column: str
+    value: str
+    message: str
+
+    def render(self) -> str:
+        where = self.file + (f" row {self.row}" if self.row is not None else "")
+        col = f" column '{self.column}'" if self.column else ""
+        val = f" value {self.value}" if self.value != "" else ""
+        return f"[{self.check}] {where}{col}{val}: {self.message}"
+
+
+@dataclass
+class Report:
+    directory: Path
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    error_counts: dict[str, int] = field(default_factory=dict)
+    warning_counts: dict[str, int] = field(default_factory=dict)
+    summary: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.error_counts
+
+    def error(self, check: str, file: str, message: str, rows: np.ndarray | list | None = None,
+              column: str = "", values: pd.Series | list | None = None) -> None:
+        self._add(self.errors, self.error_counts, check, file, message, rows, column, values)
+
+    def warn(self, check: str, file: str, message: str, rows: np.ndarray | list | None = None,
+             column: str = "", values: pd.Series | list | None = None) -> None:
+        self._add(self.warnings, self.warning_counts, check, file, message, rows, column, values)
+
+    @staticmethod
+    def _add(bucket: list, counts: dict, check: str, file: str, message: str, rows, column: str, values) -> None:
+        if rows is None:
+            counts[check] = counts.get(check, 0) + 1
+            bucket.append(Problem(check, file, None, column, "", message))
+            return
+        rows = list(rows)
+        vals = list(values) if values is not None else [""] * len(rows)
+        counts[check] = counts.get(check, 0) + len(rows)
+        for r, v in list(zip(rows, vals))[:3]:
+            bucket.append(Problem(check, file, int(r) + 1, column, _show(v), message))
+
+    def render(self) -> str:
+        lines = []
+        if self.ok:
+            lines.append(f"{self.directory}: OK")
+            width = max((len(k) for k in self.summary), default=0)
+            lines += [f"  {k:<{width}}  {v}" for k, v in self.summary.items()]
+        else:
+            total = sum(self.error_counts.values())
+            lines.append(f"{self.directory}: {total} problem(s) in {len(self.error_counts)} check(s)")
+            shown = self.errors[:SHOW_FIRST]
+            lines += ["  " + p.render() for p in shown]
+            rest = total - len(shown)
+            if rest > 0:
+                lines.append(f"  ... and {rest} more: " +
+                             ", ".join(f"{k} {v}" for k, v in sorted(self.error_counts.items())))
+        if self.warning_counts:
+            lines.append("warnings (the data may be right where the rules are not):")
+            lines += ["  " + p.render() for p in self.warnings[:SHOW_FIRST]]
+            lines.append("  counts: " + ", ".join(f"{k} {v}" for k, v in sorted(self.warning_counts.items())))
+        return "\n".join(lines)
+
+
+def validate_directory(directory: Path, rules: RulesTable | None = None) -> Report:
+    """Run every check on `directory` and return the report (never raises for bad data)."""
+    rules = rules or RulesTable.load()
+    report = Report(directory)
+    if not directory.is_dir():
+        raise UserError(f"{directory}: no such data directory")
+    tables: dict[str, pd.DataFrame] = {}
+    files: dict[str, str] = {}
+    for name, schema in SCHEMAS.items():
+        try:
+            path = table_path(directory, name)
+        except UserError as exc:
+            report.error("schema", name, str(exc))
+            continue
+        if path is None:
+            if schema.required_table:
+                report.error("schema", f"{name}.parquet|csv", f"required table '{name}' is missing")
+            continue
+        files[name] = path.name
+        df = _read_raw(path, report)
+        if df is None:
+            continue
+        typed = _check_schema(df, schema, path.name, report)
+        if typed is not None:
+            tables[name] = typed
+
+    inst, bars = tables.get("instruments"), tables.get("bars")
+    known = set(inst["symbol"].dropna()) if inst is not None else set()
+    if inst is not None:
+        _check_instruments(inst, files["instruments"], rules, report)
+    if bars is not None:
+        _check_bars(bars, inst, known, files["bars"], report)
+    for name in ("st", "fundamentals", "dividends"):
+        if name in tables and inst is not None:
+            _check_known_symbols(tables[name], known, files[name], report)
+    if "st" in tables:
+        _check_spells(tables["st"], files["st"], report)
+    if "fundamentals" in tables:
+        _check_fundamentals(tables["fundamentals"], files["fundamentals"], report)
+    if "dividends" in tables:
+        _check_dividends(tables["dividends"], files["dividends"], report)
+    if "benchmark" in tables:
+        _check_benchmark(tables["benchmark"], files["benchmark"], report)
+    if report.ok and bars is not None:
+        _check_limits(directory, rules, files["bars"], report)
+    if bars is not None:
+        _summarize(tables, report)
+    return report
+
+
+# ----- reading and schema ------------------------------------------------------
+def _read_raw(path: Path, report: Report) -> Optional[pd.DataFrame]:
+    try:
+        if path.suffix == ".parquet":
+            return pd.read_parquet(path)
+        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    except Exception as exc:  # unreadable file: any parser error is the user's data
+        report.error("schema", path.name, f"cannot read: {exc}")
+        return None
+
+
+def _check_schema(df: pd.DataFrame, schema: TableSchema, file: str, report: Report) -> Optional[pd.DataFrame]:
+    missing = [c for c in schema.required if c not in df.columns]
+    if missing:
+        report.error("schema", file, f"missing column(s) {', '.join(missing)}; required: {', '.join(schema.required)}")
+        return None
+    extra = [c for c in df.columns if c not in schema.columns]
+    if extra:
+        report.warn("schema", file, f"extra column(s) {', '.join(extra)} are ignored")
+    out = df[[c for c in df.columns if c in schema.columns]].copy()
+    for col, kind in schema.columns.items():
+        if col not in out.columns:
+            continue
+        raw = out[col]
+        if kind == "float":
+            num = pd.to_numeric(raw, errors="coerce")
+            bad = num.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
+            if bad.any():
+                rows = np.flatnonzero(bad.to_numpy())
+                report.error("type", file, "not a number", rows, col, raw.iloc[rows])
+            out[col] = num.astype("float64")
+        elif kind == "date":
+            if pd.api.types.is_datetime64_any_dtype(raw):
+                out[col] = raw.astype("datetime64[ns]")
+                continue
+            text = raw.astype("string")
+            parsed = pd.to_datetime(text, errors="coerce", format="mixed")
+            bad = parsed.isna() & raw.notna() & (text.str.strip() != "")
+            if bad.any():
+                rows = np.flatnonzero(bad.to_numpy())
+                report.error("type", file, "not a date (use YYYY-MM-DD)", rows, col, raw.iloc[rows])
+            out[col] = parsed.astype("datetime64[ns]")
+        else:
+            out[col] = coerce_column(raw, "str", f"{file}: {col}")
+        # Required text and date values may not be empty; numeric gaps are judged per table.
+        if col in schema.required and kind != "float":
+            empty = out[col].isna()
+            if empty.any():
+                rows = np.flatnonzero(empty.to_numpy())
+                is_ann = (schema.name, col) == ("fundamentals", "ann_date")
+                report.error("ann_date" if is_ann else "missing", file,
+                             "fundamentals row without ann_date (not usable point in time)" if is_ann
+                             else "required value is empty", rows, col, [""] * len(rows))
+    if schema.key:
+        dup = out.duplicated(list(schema.key), keep="first")
+        if dup.any():
+            rows = np.flatnonzero(dup.to_numpy())
+            keys = out.loc[dup, list(schema.key)].astype(str).agg(" ".join, axis=1)
+            report.error("duplicate", file, f"duplicate ({', '.join(schema.key)})", rows, "", keys)
+    return out
+
+
+# ----- table checks ---------------------------------------------------------------
+def _check_instruments(inst: pd.DataFrame, file: str, rules: RulesTable, report: Report) -> None:
+    board, _ = rules.boards_of(inst["symbol"].fillna(""))
+    given = inst["board"] if "board" in inst.columns else pd.Series([None] * len(inst))
+    unknown = np.array([b is None for b in board]) & given.isna().to_numpy()
+    if unknown.any():
+        rows = np.flatnonzero(unknown)
+        report.error("symbol", file, "no board for this code (SPEC board table) and no 'board' column value",
+                     rows, "symbol", inst["symbol"].iloc[rows])
+    if "board" in inst.columns:
+        bad = inst["board"].notna() & ~inst["board"].isin(["main", "chinext", "star", "bse"])
+        if bad.any():
+            rows = np.flatnonzero(bad.to_numpy())
+            report.error("board", file, "board must be main, chinext, star or bse", rows, "board", inst["board"].iloc[rows])
+    if "delist_date" in inst.columns:
+        bad = inst["delist_date"].notna() & (inst["delist_date"] < inst["list_date"])
+        if bad.any():
+            rows = np.flatnonzero(bad.to_numpy())
+            report.error("listing", file, "delist_date before list_date", rows, "delist_date",
+                         inst["delist_date"].iloc[rows].dt.date)
+
+
+def _check_bars(bars: pd.DataFrame, inst: Optional[pd.DataFrame], known: set, file: str, report: Report) -> None:
+    if inst is not None:
+        unknown = ~bars["symbol"].isin(known)
+        if unknown.any():
+            rows = np.flatnonzero(unknown.to_numpy())
+            report.error("unknown_symbol", file, "symbol not in instruments", rows, "symbol", bars["symbol"].iloc[rows])
+    traded = bars["volume"].fillna(0) > 0
+    for col in (*PRICE_FIELDS, "volume"):
+        nan = bars[col].isna() & (traded | (col == "volume"))
+        if nan.any():
+            rows = np.flatnonzero(nan.to_numpy())
+            report.error("nan", file, "empty value on a traded day", rows, col, [""] * len(rows))
+    for col in ("pre_close", "amount", "adj_factor", "total_shares", "float_shares"):
+        if col in bars.columns:
+            nan = bars[col].isna() & traded
+            if nan.any():
+                rows = np.flatnonzero(nan.to_numpy())
+                report.error("nan", file, "empty value on a traded day", rows, col, [""] * len(rows))
+    for col in (*PRICE_FIELDS, "pre_close", "adj_factor"):
+        if col in bars.columns:
+            bad = (bars[col] <= 0) & traded
+            if bad.any():
+                rows = np.flatnonzero(bad.to_numpy())
+                report.error("non_positive", file, "price must be > 0", rows, col, bars[col].iloc[rows])
+    for col in ("volume", "amount"):
+        if col in bars.columns:
+            bad = bars[col] < 0
+            if bad.any():
+                rows = np.flatnonzero(bad.to_numpy())
+                report.error("negative", file, "must be >= 0", rows, col, bars[col].iloc[rows])
+    top = np.maximum(bars["open"], bars["close"])
+    bottom = np.minimum(bars["open"], bars["close"])
+    bad = traded & (bars["high"] < top - 1e-6)
+    if bad.any():
+        rows = np.flatnonzero(bad.to_numpy())
+        report.error("ohlc", file, "high below max(open, close)", rows, "high", bars["high"].iloc[rows])
+    bad = traded & (bars["low"] > bottom + 1e-6)
+    if bad.any():
+        rows = np.flatnonzero(bad.to_numpy())
+        report.error("ohlc", file, "low above min(open, close)", rows, "low", bars["low"].iloc[rows])
+    if inst is not None:
+        spells = inst.set_index("symbol")
+        spells = spells[~spells.index.duplicated()]
+        lst = bars["symbol"].map(spells["list_date"])
+        dl = bars["symbol"].map(spells["delist_date"]) if "delist_date" in spells.columns else pd.Series(pd.NaT, index=bars.index)
+        outside = (bars["date"] < lst) | (dl.notna() & (bars["date"] > dl))
+        if outside.any():
+            rows = np.flatnonzero(outside.to_numpy())
+            report.error("listing_spell", file, "bar outside the listing spell (list_date..delist_date)", rows,
+                         "date", bars["date"].iloc[rows].dt.date)
+
+
+def _check_known_symbols(df: pd.DataFrame, known: set, file: str, report: Report) -> None:
+    unknown = ~df["symbol"].isin(known)
+    if unknown.any():
+        rows = np.flatnonzero(unknown.to_numpy())
+        report.error("unknown_symbol", file, "symbol not in instruments", rows, "symbol", df["symbol"].iloc[rows])
+
+
+def _check_spells(st: pd.DataFrame, file: str, report: Report) -> None:
+    if "end_date" in st.columns:
+        bad = st["end_date"].notna() & (st["end_date"] < st["start_date"])
+        if bad.any():
+            rows = np.flatnonzero(bad.to_numpy())
+            report.error("spell", file, "end_date before start_date", rows, "end_date", st["end_date"].iloc[rows].dt.date)
+    if "kind" in st.columns:
+        bad = st["kind"].notna() & ~st["kind"].isin(["ST", "*ST"])
+        if bad.any():
+            rows = np.flatnonzero(bad.to_numpy())
+            report.error("spell", file, "kind must be ST or *ST", rows, "kind", st["kind"].iloc[rows])
+
+
+def _check_fundamentals(f: pd.DataFrame, file: str, report: Report) -> None:
+    bad = f["ann_date"].notna() & (f["ann_date"] < f["period_end"])
+    if bad.any():
+        rows = np.flatnonzero(bad.to_numpy())
+        report.error("ann_date", file, "ann_date before period_end (look-ahead)", rows, "ann_date",
+                     f["ann_date"].iloc[rows].dt.date)
+    quarter_end = f["period_end"].dt.is_quarter_end
+    bad = f["period_end"].notna() & ~quarter_end
+    if bad.any():
+        rows = np.flatnonzero(bad.to_numpy())
+        report.error("period_end", file, "period_end is not a quarter end", rows, "period_end",
+                     f["period_end"].iloc[rows].dt.date)
+
+
+def _check_dividends(dv: pd.DataFrame, file: str, report: Report) -> None:
+    for col in ("cash_per_share", "bonus_per_share"):
+        if col in dv.columns:
+            bad = dv[col] < 0
+            if bad.any():
+                rows = np.flatnonzero(bad.to_numpy())
+                report.error("negative", file, "must be >= 0", rows, col, dv[col].iloc[rows])
+
+
+def _check_benchmark(b: pd.DataFrame, file: str, report: Report) -> None:
+    bad = b["close"] <= 0
+    if bad.any():
+        rows = np.flatnonzero(bad.to_numpy())
+        report.error("non_positive", file, "close must be > 0", rows, "close", b["close"].iloc[rows])
+
+
+def _check_limits(directory: Path, rules: RulesTable, file: str, report: Report) -> None:
+    """Warn (counts per board, examples) about traded bars outside the computed limits."""
+    from feeds.market import load_market
+
+    try:
+        m = load_market(directory, rules)
+    except UserError as exc:
+        report.error("load", file, str(exc))
+        return
+    traded = m.has_bar & ~m.is_suspended
+    hi, lo = m.high_limit, m.low_limit
+    with np.errstate(invalid="ignore"):
+        over = traded & ~np.isnan(hi) & ((m.high > hi + _HALF_TICK) | (m.close > hi + _HALF_TICK))
+        under = traded & ~np.isnan(lo) & ((m.low < lo - _HALF_TICK) | (m.close < lo - _HALF_TICK))
+    for mask, word in ((over, "above high_limit"), (under, "below low_limit")):
+        if not mask.any():
+            continue
+        per_board = pd.Series(m.board[np.nonzero(mask)[1]]).value_counts()
+        t, n = np.nonzero(mask)
+        examples = [f"{m.symbols[j]} {m.dates[i]} (pre_close {m.pre_close[i, j]:.2f}, limit "
+                    f"{(hi if word.startswith('above') else lo)[i, j]:.2f}, high {m.high[i, j]:.2f}, low {m.low[i, j]:.2f})"
+                    for i, j in list(zip(t, n))[:3]]
+        report.warn("outside_limits", file,
+                    f"{int(mask.sum())} traded bar(s) {word} (by board: "
+                    f"{', '.join(f'{b} {c}' for b, c in per_board.items())}); e.g. {'; '.join(examples)}")
+
+
+def _summarize(tables: dict[str, pd.DataFrame], report: Report) -> None:
+    bars = tables["bars"]
+    report.summary["tables"] = ", ".join(sorted(tables))
+    report.summary["bars"] = f"{len(bars):,} rows, {bars['symbol'].nunique():,} symbols"
+    if len(bars):
+        report.summary["dates"] = (f"{bars['date'].min().date()} .. {bars['date'].max().date()}, "
+                                   f"{bars['date'].nunique():,} trading days")
+        zero = (bars["volume"].fillna(0) <= 0).mean()
+        report.summary["zero-volume rows"] = f"{zero:.2%}"
+    if "instruments" in tables:
+        inst = tables["instruments"]
+        delisted = int(inst["delist_date"].notna().sum()) if "delist_date" in inst.columns else 0
+        report.summary["instruments"] = f"{len(inst):,} ({delisted:,} delisted)"
+    for name in ("st", "fundamentals", "dividends", "benchmark"):
+        if name in tables:
+            report.summary[name] = f"{len(tables[name]):,} rows"
+
+
+def _show(v) -> str:
+    if isinstance(v, float) and np.isnan(v):
+        return "NaN"
+    return repr(v) if isinstance(v, str) else str(v)

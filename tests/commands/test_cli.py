@@ -1,0 +1,62 @@
+"""CLI contract (SPEC §1): exit status 2 with one line for user errors, no tracebacks."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from commands.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "run.py"), *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_bad_config_value_is_one_line_and_exit_2():
+    proc = run_cli("backtest", "--set", "broker.volume_cap=1.5")
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "error: config.yaml: config key 'broker.volume_cap': got 1.5; must be <= 1"]
+    assert "Traceback" not in proc.stderr
+
+
+def test_no_command_means_backtest_and_reads_config():
+    proc = run_cli("--set", "brokr.cash=1")
+    assert proc.returncode == 2
+    assert "did you mean 'broker'" in proc.stderr
+
+
+def test_debug_shows_the_traceback():
+    proc = run_cli("backtest", "--debug", "--set", "broker.cash=-1")
+    assert proc.returncode != 0 and "Traceback" in proc.stderr
+
+
+def test_missing_config_file(tmp_path):
+    proc = run_cli("backtest", "-c", str(tmp_path / "none.yaml"))
+    assert proc.returncode == 2 and "no such config file" in proc.stderr
+
+
+@pytest.mark.parametrize("argv", [
+    ["paper", "status", "--account", "a.db"],
+    ["data", "import", "--source", "qlib", "src", "--out", "o"],
+])
+def test_commands_not_built_yet_say_so(argv, capsys):
+    assert main(argv) == 2
+    assert "not built yet" in capsys.readouterr().err
+
+
+def test_usage_errors_exit_2(capsys):
+    assert main(["data", "generate"]) == 2            # --out is required
+    assert main(["backtest", "--bogus"]) == 2
+    assert "unrecognized arguments" in capsys.readouterr().err
+
+
+def test_generate_rejects_bad_arguments(capsys, tmp_path):
+    assert main(["data", "generate", "--out", str(tmp_path / "x"), "--start", "2020-13-01"]) == 2
+    assert "--start" in capsys.readouterr().err
+    assert main(["data", "generate", "--out", str(tmp_path / "x"), "--start", "2020-01-01", "--end", "2019-01-01"]) == 2
+    assert "is not after" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()

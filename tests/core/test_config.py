@@ -1,0 +1,97 @@
+"""Typed config: defaults, documentation, validation messages, --set overrides."""
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from core.config import Config, load_config, parse_override, with_overrides
+from core.errors import ConfigError, UserError
+from core.typed import field_paths, to_plain
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_shipped_config_yaml_equals_the_schema_defaults():
+    assert to_plain(load_config(ROOT / "config.yaml")) == to_plain(Config())
+
+
+def test_every_key_is_documented_in_config_yaml():
+    text = (ROOT / "config.yaml").read_text()
+    for path in field_paths(Config):
+        leaf = path.split(".")[-1]
+        line = next((ln for ln in text.splitlines() if re.match(rf"\s*{leaf}:", ln)), None)
+        assert line is not None, f"{path} missing from config.yaml"
+        assert "#" in line, f"{path} has no comment in config.yaml"
+
+
+def test_defaults_match_spec():
+    cfg = Config()
+    assert cfg.data.path == "data/synthetic"
+    assert cfg.strategy.top_n == 50 and cfg.strategy.targets_file is None
+    assert cfg.broker.cash == 10_000_000 and cfg.broker.deal_price == "open"
+    assert cfg.broker.limit_rule == "strict" and cfg.broker.volume_cap == 0.25 and cfg.broker.retry is True
+    assert cfg.broker.commission.rate == 0.0003 and cfg.broker.commission.min == 5.0
+    assert cfg.broker.stamp_duty == "schedule" and cfg.broker.transfer_fee == "schedule"
+    assert (cfg.backtest.start, cfg.backtest.end) == (dt.date(2010, 1, 1), dt.date(2022, 12, 31))
+
+
+@pytest.mark.parametrize("override, message", [
+    ("broker.volume_kap=0.1", "broker.volume_kap': unknown key (did you mean 'volume_cap'?)"),
+    ("brokr.cash=1", "brokr': unknown key (did you mean 'broker'?)"),
+    ("broker.cash=-5", "broker.cash': got -5.0; must be > 0"),
+    ("broker.volume_cap=1.5", "broker.volume_cap': got 1.5; must be <= 1"),
+    ("broker.cash=lots", "broker.cash': got 'lots'; expected a number"),
+    ("broker.deal_price=opn", "choose one of open, close, vwap (did you mean 'open'?)"),
+    ("broker.retry=maybe", "broker.retry': got 'maybe'; expected true or false"),
+    ("backtest.start=2023-01-01", "backtest.end': 2022-12-31 is before start 2023-01-01"),
+    ("backtest.start=yesterday", "expected a date YYYY-MM-DD"),
+    ("strategy.top_n=2.5", "expected a whole number"),
+    ("strategy.factors.use=[roe, sizee]", "unknown factor 'sizee' (did you mean 'size'?)"),
+    ("broker.stamp_duty=sometimes", "broker.stamp_duty"),
+])
+def test_bad_values_name_the_key_and_value(override, message):
+    with pytest.raises(ConfigError) as exc:
+        load_config(None, [override])
+    assert message in str(exc.value)
+
+
+def test_set_overrides_parse_yaml_and_validate():
+    cfg = load_config(None, ["broker.volume_cap=null", "broker.slippage.bps=30", "broker.stamp_duty=0.002",
+                             "backtest.start=2015-01-01"])
+    assert cfg.broker.volume_cap is None
+    assert cfg.broker.slippage.bps == 30.0
+    assert cfg.broker.stamp_duty == 0.002
+    assert cfg.backtest.start == dt.date(2015, 1, 1)
+
+
+def test_override_without_equals_is_a_user_error():
+    with pytest.raises(UserError, match="expected KEY=VALUE"):
+        parse_override("broker.cash")
+
+
+def test_errors_from_a_file_name_the_file(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump({"broker": {"cash": 0}}))
+    with pytest.raises(ConfigError, match=r"c\.yaml: config key 'broker.cash'"):
+        load_config(path)
+
+
+def test_invalid_yaml_names_file_and_line(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("broker:\n  cash: [1,\n")
+    with pytest.raises(UserError, match=r"c\.yaml line \d+: not valid YAML"):
+        load_config(path)
+
+
+def test_missing_config_file(tmp_path):
+    with pytest.raises(UserError, match="no such config file"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_with_overrides_for_stress_grids():
+    cfg = with_overrides(Config(), {"broker.slippage.bps": 10, "broker.volume_cap": 0.05})
+    assert cfg.broker.slippage.bps == 10 and cfg.broker.volume_cap == 0.05
+    with pytest.raises(ConfigError, match="did you mean 'bps'"):
+        with_overrides(Config(), {"broker.slippage.bp": 10})
