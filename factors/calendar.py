@@ -1,0 +1,67 @@
+"""Rebalance and signal dates.
+
+Step: schedule
+  requires: the trading calendar (`market.dates`), the run window [start, end]
+  sets:     rebalance indices (first trading day of each month inside the window),
+            signal indices (the trading day before each rebalance day: signals use
+            data up to that close), and each block's end (the next month's first
+            trading day anywhere in the calendar, -1 when the data ends first).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Schedule:
+    rebalance: np.ndarray      # (K,) calendar index of each rebalance day
+    signal: np.ndarray         # (K,) rebalance - 1
+    next_rebalance: np.ndarray  # (K,) calendar index of the following month start, -1 if none in the data
+    dates: np.ndarray          # the calendar, datetime64[D]
+
+    def __len__(self) -> int:
+        return len(self.rebalance)
+
+    @property
+    def rebalance_dates(self) -> pd.DatetimeIndex:
+        return pd.DatetimeIndex(self.dates[self.rebalance].astype("datetime64[ns]"))
+
+    @property
+    def signal_dates(self) -> pd.DatetimeIndex:
+        return pd.DatetimeIndex(self.dates[self.signal].astype("datetime64[ns]"))
+
+
+def month_starts(dates: np.ndarray) -> np.ndarray:
+    """Calendar indices i >= 1 where dates[i] opens a new month (index 0 is never one:
+    the calendar may start mid-month and it has no previous close to signal from)."""
+    months = dates.astype("datetime64[M]")
+    return np.flatnonzero(months[1:] != months[:-1]) + 1
+
+
+def month_ends(dates: np.ndarray) -> np.ndarray:
+    """Calendar indices of the last trading day of each month that has a successor month."""
+    return month_starts(dates) - 1
+
+
+def schedule(dates: np.ndarray, start: dt.date | str, end: dt.date | str) -> Schedule:
+    """Monthly schedule inside [start, end] (both inclusive)."""
+    dates = np.asarray(dates).astype("datetime64[D]")
+    starts = month_starts(dates)
+    lo, hi = np.datetime64(start, "D"), np.datetime64(end, "D")
+    inside = (dates[starts] >= lo) & (dates[starts] <= hi)
+    reb = starts[inside]
+    pos = np.flatnonzero(inside)
+    nxt = np.where(pos + 1 < len(starts), starts[np.minimum(pos + 1, len(starts) - 1)], -1)
+    return Schedule(rebalance=reb.astype(np.int64), signal=(reb - 1).astype(np.int64),
+                    next_rebalance=nxt.astype(np.int64), dates=dates)
+
+
+def window_indices(dates: np.ndarray, start: dt.date | str, end: dt.date | str) -> np.ndarray:
+    """Calendar indices inside [start, end]."""
+    dates = np.asarray(dates).astype("datetime64[D]")
+    lo, hi = np.datetime64(start, "D"), np.datetime64(end, "D")
+    return np.flatnonzero((dates >= lo) & (dates <= hi))

@@ -1,0 +1,246 @@
+"""The seed strategy's research pipeline: schedule -> universe -> factors -> standardize
+-> trailing-IC weights -> composite -> top-N targets, plus the factor analytics.
+
+    result = build_targets(market, cfg)        # SignalResult
+    result.targets.to_csv(...)                 # or write_targets(result.targets, path)
+
+Each step is a small function in its own module (see their docstrings for what they
+require and set); this module only walks the signal dates forward once, in order, so
+that every step sees data up to the signal close only:
+
+  calendar.schedule          rebalance day r_k = first trading day of each month in
+                             [backtest.start, backtest.end]; signal day s_k = r_k - 1
+  universe.universe_mask     the small-cap pool at s_k
+  FactorInputs.raw           the nine raw factors at s_k, oriented so higher is better
+  transform.standardize      winsorize + z-score inside the pool
+  ic.trailing_weights        weights from ICs known before s_k
+  composite.composite        weighted z-sum; composite.pick_top: top_n, equal weight
+  analytics                  RankIC of each factor and of the composite at s_k against
+                             the open(r_k) -> open(r_{k+1}) total return, quintiles,
+                             top-N vs pool forward returns
+
+A factor whose input table is absent is dropped with one warning; the composite uses
+the rest.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from loguru import logger
+
+from core.config import FACTOR_NAMES
+from factors import ic as icmod
+from factors import price_factors as pf
+from factors import value
+from factors.calendar import Schedule, month_ends, schedule
+from factors.composite import composite, pick_top, quintile_means
+from factors.fundamentals import PointInTime
+from factors.returns import TotalReturnPrice
+from factors.transform import standardize
+from factors.universe import universe_mask
+
+# Inputs each factor needs beyond bars: a table of the data directory or a bar column.
+FACTOR_INPUTS: dict[str, tuple[str, ...]] = {
+    "book_to_price": ("fundamentals", "total_shares"),
+    "dividend_yield": ("dividends",),
+    "roe": ("fundamentals",),
+    "sue": ("fundamentals",),
+    "profit_growth": ("fundamentals",),
+    "announcement_gap": ("fundamentals",),
+    "amihud": (),
+    "residual_vol": (),
+    "size": ("total_shares",),
+}
+
+TARGET_COLUMNS = ["rebalance_date", "symbol", "rank", "score", "weight"]
+
+
+@dataclass
+class SignalResult:
+    targets: pd.DataFrame            # rebalance_date, symbol, rank, score, weight
+    universe_size: pd.Series         # index signal date
+    factor_ic: pd.DataFrame          # index signal date; factors + "composite"
+    factor_weights: pd.DataFrame     # index signal date; factors
+    ic_summary: pd.DataFrame         # index factors + "composite"; mean, std, ic_ir, win_rate, n
+    quintile_returns: pd.DataFrame   # index signal date; Q1..Q5 (Q5 = best composite)
+    dropped_factors: list[str]
+    factors_used: list[str] = field(default_factory=list)
+    portfolio_returns: pd.DataFrame = field(default_factory=pd.DataFrame)  # top, pool, excess per signal date
+
+
+# ----- inputs ----------------------------------------------------------------
+def missing_inputs(market) -> set[str]:
+    missing = set()
+    if market.fundamentals is None or len(market.fundamentals) == 0:
+        missing.add("fundamentals")
+    if market.dividends is None:
+        missing.add("dividends")
+    shares = market.panels.get("total_shares")
+    if shares is None or not np.isfinite(shares).any():
+        missing.add("total_shares")
+    return missing
+
+
+def available_factors(market, names: list[str]) -> tuple[list[str], list[str]]:
+    """(usable, dropped) factor names; one warning per dropped factor."""
+    missing = missing_inputs(market)
+    use, dropped = [], []
+    for name in names:
+        lack = [i for i in FACTOR_INPUTS[name] if i in missing]
+        if lack:
+            dropped.append(name)
+            logger.warning(f"factor '{name}' dropped: the market data has no {' or '.join(lack)} "
+                           f"({market.source}); the composite uses the other factors")
+        else:
+            use.append(name)
+    return use, dropped
+
+
+class FactorInputs:
+    """Raw factor values at signal days walked forward in order (point in time)."""
+
+    def __init__(self, market, cfg, sch: Schedule, use: list[str], trp: TotalReturnPrice):
+        self.market, self.cfg, self.use, self.trp = market, cfg, use, trp
+        self.fcfg = cfg.strategy.factors
+        has_fund = market.fundamentals is not None and len(market.fundamentals) > 0
+        need_fund = any("fundamentals" in FACTOR_INPUTS[n] for n in use)
+        self.pit = PointInTime(market.fundamentals, market.n_symbols) if has_fund and need_fund else None
+        self.divs = value.DividendBook(market, trp.last) if "dividend_yield" in use else None
+        self.ff = self._ff_factors(sch, has_fund) if "residual_vol" in use and len(sch) else None
+
+    def _ff_factors(self, sch: Schedule, has_fund: bool) -> np.ndarray:
+        m = self.market
+        first, last = int(sch.signal[0]), int(sch.signal[-1])
+        ends = month_ends(m.dates)
+        lookback = 2 * int(self.fcfg.residual_vol_days) + 30
+        forms = ends[(ends >= first - lookback) & (ends < last)]
+        if len(forms) == 0 or forms[0] > first - int(self.fcfg.residual_vol_days):
+            forms = np.r_[max(first - lookback, 0), forms]
+        bp_at = None
+        if has_fund and "total_shares" not in missing_inputs(m):
+            pit = PointInTime(m.fundamentals, m.n_symbols)
+
+            def bp_at(f: int) -> np.ndarray:
+                pit.advance(m.dates[f])
+                return value.book_to_price(pit.snapshot().equity, m.market_cap[f])
+        return pf.ff_factor_returns(m, forms, last, bp_at)
+
+    def raw(self, t: int) -> dict[str, np.ndarray]:
+        m, out = self.market, {}
+        cap = m.market_cap[t]
+        snap = None
+        if self.pit is not None:
+            self.pit.advance(m.dates[t])
+            snap = self.pit.snapshot()
+        for name in self.use:
+            if name == "book_to_price":
+                v = value.book_to_price(snap.equity, cap)
+            elif name == "dividend_yield":
+                cols = np.arange(m.n_symbols)
+                last = np.maximum(self.trp.last[t], 0)
+                price = np.where(self.trp.last[t] >= 0, m.close[last, cols], np.nan)
+                shares = m.total_shares[last, cols]
+                v = self.divs.dividend_yield(m.dates[t], price, shares)
+            elif name == "roe":
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    v = np.where(snap.avg_equity > 0, snap.ttm_profit / snap.avg_equity, np.nan)
+            elif name == "sue":
+                v = snap.sue
+            elif name == "profit_growth":
+                v = snap.growth
+            elif name == "announcement_gap":
+                v = pf.announcement_gap(m, t, snap.last_ann)
+            elif name == "amihud":
+                a = pf.amihud(m, t, int(self.fcfg.amihud_days))
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    v = np.where(a > 0, np.log(a), np.nan)
+            elif name == "residual_vol":
+                v = -pf.residual_vol(m, t, int(self.fcfg.residual_vol_days), self.ff)
+            elif name == "size":
+                v = value.size(cap)
+            else:  # pragma: no cover - config validation names the factor first
+                raise KeyError(name)
+            out[name] = v
+        return out
+
+
+# ----- the walk --------------------------------------------------------------
+def build_targets(market, cfg) -> SignalResult:
+    """Monthly top-N targets and factor analytics over [backtest.start, backtest.end]."""
+    fcfg, ucfg = cfg.strategy.factors, cfg.strategy.universe
+    top_n = int(cfg.strategy.top_n)
+    sch = schedule(market.dates, cfg.backtest.start, cfg.backtest.end)
+    names = [n for n in fcfg.use if n in FACTOR_NAMES]
+    use, dropped = available_factors(market, names)
+    if "total_shares" in missing_inputs(market):
+        logger.warning(f"{market.source}: no total_shares, so no market caps: the universe keeps every "
+                       "eligible stock (no small-cap cut)")
+    trp = TotalReturnPrice(market)
+    inputs = FactorInputs(market, cfg, sch, use, trp)
+
+    K, F = len(sch), len(use)
+    ic = np.full((K, F + 1), np.nan)
+    wts = np.full((K, F), np.nan)
+    quint = np.full((K, 5), np.nan)
+    port = np.full((K, 2), np.nan)
+    usize = np.zeros(K, dtype=np.int64)
+    known_at = sch.next_rebalance
+    blocks = []
+    for k in range(K):
+        t, r = int(sch.signal[k]), int(sch.rebalance[k])
+        mask = universe_mask(market, t, ucfg)
+        usize[k] = int(mask.sum())
+        raw = inputs.raw(t)
+        z = {n: standardize(raw[n], mask, float(fcfg.winsorize)) for n in use}
+        present = [n for n in use if np.isfinite(z[n]).any()]
+        past = pd.DataFrame(ic[:k, :F], columns=use)
+        w = icmod.trailing_weights(past, known_at[:k], t, present, fcfg)
+        wts[k] = [float(w.get(n, 0.0)) for n in use]
+        score = composite(z, w.to_dict(), mask)
+        chosen, ranks, weights = pick_top(score, top_n)
+        if len(chosen):
+            blocks.append(pd.DataFrame({
+                "rebalance_date": pd.Timestamp(market.dates[r]), "symbol": market.symbols[chosen].astype(str),
+                "rank": ranks, "score": score[chosen], "weight": weights}))
+        # analytics (forward data; never fed back before it is known)
+        fwd = trp.forward_return(r, int(sch.next_rebalance[k]))
+        for j, n in enumerate(use):
+            ic[k, j] = icmod.rank_ic(z[n], fwd, mask)
+        ic[k, F] = icmod.rank_ic(score, fwd, mask)
+        quint[k] = quintile_means(score, fwd, mask)
+        top_fwd = fwd[chosen]
+        pool_fwd = fwd[mask]
+        port[k] = [np.nanmean(top_fwd) if np.isfinite(top_fwd).any() else np.nan,
+                   np.nanmean(pool_fwd) if np.isfinite(pool_fwd).any() else np.nan]
+
+    idx = pd.DatetimeIndex(sch.signal_dates, name="signal_date")
+    targets = (pd.concat(blocks, ignore_index=True) if blocks else
+               pd.DataFrame({c: pd.Series(dtype=t) for c, t in
+                             zip(TARGET_COLUMNS, ["datetime64[ns]", object, np.int64, float, float])}))
+    targets["rank"] = targets["rank"].astype(np.int64)
+    factor_ic = pd.DataFrame(ic, index=idx, columns=use + ["composite"])
+    portfolio = pd.DataFrame(port, index=idx, columns=["top", "pool"])
+    portfolio["excess"] = portfolio["top"] - portfolio["pool"]
+    return SignalResult(
+        targets=targets[TARGET_COLUMNS],
+        universe_size=pd.Series(usize, index=idx, name="universe_size"),
+        factor_ic=factor_ic,
+        factor_weights=pd.DataFrame(wts, index=idx, columns=use),
+        ic_summary=icmod.summarize(factor_ic),
+        quintile_returns=pd.DataFrame(quint, index=idx, columns=[f"Q{i}" for i in range(1, 6)]),
+        dropped_factors=dropped,
+        factors_used=use,
+        portfolio_returns=portfolio,
+    )
+
+
+def write_targets(targets: pd.DataFrame, path: str | Path) -> Path:
+    """targets.csv (SPEC §4): rebalance_date as YYYY-MM-DD, then symbol, rank, score, weight."""
+    path = Path(path)
+    out = targets[TARGET_COLUMNS].copy()
+    out["rebalance_date"] = pd.to_datetime(out["rebalance_date"]).dt.strftime("%Y-%m-%d")
+    out.to_csv(path, index=False)
+    return path

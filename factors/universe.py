@@ -1,0 +1,116 @@
+"""The small-cap pool and its equal-weight benchmark.
+
+Step: universe_mask
+  requires: market.is_listed / is_suspended / has_bar / is_st / market_cap and
+            instruments.list_date at the signal day t; the universe config
+  sets:     (N,) bool pool: listed at least `min_listed_days` calendar days before
+            the signal date, not ST / *ST (when `exclude_st`), trading on the signal
+            date, with a known total market cap, then the smallest `cap_fraction`
+            of those eligible names by total market cap (ceil of fraction x count;
+            ties broken by symbol order). When the data has no total_shares at all
+            the cap cut cannot be made and is skipped.
+
+Step: pool_benchmark
+  requires: the schedule and universe above, total-return prices
+  sets:     a daily index level over the backtest window. On each rebalance day the
+            pool formed at the signal close is bought in equal value at the open
+            (the price the strategy deals at) and held: buy and hold within the
+            month, equal weights restored monthly. A suspended stock keeps its value
+            (return 0); a delisted one its last close (it contributes its last return,
+            then its value sits idle until the next rebalance drops it). The level is
+            1.0 before the window's first day; days before the first rebalance hold
+            cash (level 1.0); a rebalance day's value includes its open-to-close move.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from factors.calendar import schedule, window_indices
+from factors.returns import TotalReturnPrice
+
+
+def list_dates(market) -> np.ndarray:
+    """(N,) listing dates (datetime64[D]); the first bar's day when the instrument gives none."""
+    cached = market.__dict__.get("_factors_list_dates")
+    if cached is not None:
+        return cached
+    given = market.instruments["list_date"].to_numpy().astype("datetime64[D]")
+    first = np.clip(market.list_index, 0, max(market.n_days - 1, 0))
+    out = np.where(np.isnat(given), market.dates[first], given)
+    market.__dict__["_factors_list_dates"] = out
+    return out
+
+
+def eligible_mask(market, t: int, ucfg) -> np.ndarray:
+    """(N,) listed long enough, not ST (if configured), trading on day t."""
+    ok = market.is_listed[t] & market.has_bar[t] & ~market.is_suspended[t]
+    if ucfg.exclude_st:
+        ok &= ~market.is_st[t]
+    age_days = (market.dates[t] - list_dates(market)).astype(np.int64)
+    ok &= age_days >= int(ucfg.min_listed_days)
+    return ok
+
+
+def bottom_fraction(values: np.ndarray, mask: np.ndarray, fraction: float) -> np.ndarray:
+    """(N,) the ceil(fraction x count) smallest finite `values` among `mask` (stable by position)."""
+    idx = np.flatnonzero(mask & np.isfinite(values))
+    keep = int(np.ceil(fraction * len(idx) - 1e-9))
+    out = np.zeros(mask.shape, dtype=bool)
+    if keep <= 0:
+        return out
+    order = np.argsort(values[idx], kind="stable")
+    out[idx[order[:keep]]] = True
+    return out
+
+
+def universe_mask(market, t: int, ucfg) -> np.ndarray:
+    """(N,) bool: the small-cap pool at the close of signal day index `t`."""
+    ok = eligible_mask(market, t, ucfg)
+    cap = market.market_cap[t]
+    if not np.isfinite(cap).any():          # no total_shares in the data: no cap cut possible
+        return ok
+    ok &= np.isfinite(cap) & (cap > 0)
+    return bottom_fraction(cap.astype(np.float64), ok, float(ucfg.cap_fraction))
+
+
+def pool_benchmark(market, cfg, trp: TotalReturnPrice | None = None) -> pd.Series:
+    """Daily level of the equal-weight small-cap pool over [backtest.start, backtest.end]."""
+    window = window_indices(market.dates, cfg.backtest.start, cfg.backtest.end)
+    index = pd.DatetimeIndex(market.dates[window].astype("datetime64[ns]"), name="date")
+    if len(window) == 0:
+        return pd.Series([], index=index, dtype=float, name="pool")
+    sch = schedule(market.dates, cfg.backtest.start, cfg.backtest.end)
+    trp = trp or TotalReturnPrice(market)
+    ucfg = cfg.strategy.universe
+    w0, w1 = int(window[0]), int(window[-1])
+    level = np.ones(w1 - w0 + 1)
+    base = 1.0                               # level at the close before the current block
+    for k, r in enumerate(sch.rebalance):
+        r = int(r)
+        end = int(sch.rebalance[k + 1]) if k + 1 < len(sch) else w1 + 1   # block = [r, end)
+        members = np.flatnonzero(universe_mask(market, int(sch.signal[k]), ucfg))
+        if k > 0:
+            base = _exit_level(base_prev, entry_prev, members_prev, trp, r)
+        else:
+            level[: r - w0] = 1.0
+        if len(members) == 0:
+            level[r - w0: end - w0] = base
+            base_prev, entry_prev, members_prev = base, None, members
+            continue
+        entry = trp.open_tr(r)[members]
+        rows = np.arange(r, end)
+        path = trp.close_tr(rows)[:, members] / entry[None, :]
+        path = np.where(np.isfinite(path), path, 1.0)
+        level[r - w0: end - w0] = base * path.mean(axis=1)
+        base_prev, entry_prev, members_prev = base, entry, members
+    return pd.Series(level, index=index, name="pool")
+
+
+def _exit_level(base: float, entry, members: np.ndarray, trp: TotalReturnPrice, r: int) -> float:
+    """Value of last month's pool at the open of rebalance day r."""
+    if entry is None or len(members) == 0:
+        return base
+    rel = trp.open_tr(r)[members] / entry
+    rel = np.where(np.isfinite(rel), rel, 1.0)
+    return base * float(rel.mean())
