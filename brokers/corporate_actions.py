@@ -1,0 +1,137 @@
+"""Corporate actions on raw prices, and delisting settlement.
+
+One class per source of events, each `entitlements(t, held) -> list[Entitlement]`
+(or `settlements` for delisting), applied by the broker before the day's trading:
+
+- `DividendTable`: the market's `dividends` table. Holders at the close before
+  `ex_date` receive `cash_per_share x qty` (less dividend tax by holding period
+  when `broker.dividend_tax` is on; rates from the rules table, holding period
+  counted in calendar days from when the position was opened) and
+  `bonus_per_share x qty` new shares (rounded down to whole shares; the
+  fraction is paid in cash at the ex-date reference price), sellable the next
+  trading day. An ex_date that is not a trading day applies on the next one.
+- `AdjFactorShares`: no `dividends` table. A rise of the cumulative backward
+  `adj_factor` between a held stock's bars is turned into extra shares
+  (qty x adj[t] / adj[prev] - qty, whole shares, the fraction in cash at the
+  ex-date pre_close): a total-return adjustment; the log says it was inferred.
+- `DelistingSettlement`: a position still held after the stock's last listed
+  day is settled at its last close x (1 - `broker.delist_haircut`), and
+  reported as a trade.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from loguru import logger
+
+
+@dataclass(frozen=True, slots=True)
+class Entitlement:
+    sid: int
+    cash: float            # CNY credited, after tax
+    tax: float             # CNY withheld
+    shares: int            # new shares (not sellable until the next trading day)
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    sid: int
+    qty: int
+    price: float           # CNY per share paid out
+
+
+class DividendTable:
+    def __init__(self, market, dividend_tax: bool):
+        self.market = market
+        self.tax = dividend_tax
+        self._events: dict[int, list[tuple[int, float, float]]] = {}
+        div = market.dividends
+        if div is None or not len(div):
+            return
+        ex = div["ex_date"].to_numpy().astype("datetime64[D]")
+        t_idx = np.searchsorted(market.dates, ex, side="left")
+        for t, sid, cash, bonus in zip(t_idx, div["sid"].to_numpy(), div["cash_per_share"].to_numpy(dtype=float),
+                                       div["bonus_per_share"].to_numpy(dtype=float)):
+            if t < len(market.dates) and (cash > 0 or bonus > 0):
+                self._events.setdefault(int(t), []).append((int(sid), float(cash), float(bonus)))
+
+    def entitlements(self, t: int, held: dict) -> list[Entitlement]:
+        events = self._events.get(t)
+        if not events:
+            return []
+        out = []
+        day = self.market.date_at(t)
+        for sid, cash_ps, bonus_ps in events:
+            h = held.get(sid)
+            if h is None or h.qty <= 0:
+                continue
+            gross = cash_ps * h.qty
+            tax = 0.0
+            if self.tax and gross > 0:
+                tax = gross * self.market.rules.dividend_tax(day, (day - h.opened).days)
+            new = bonus_ps * h.qty
+            whole = int(math.floor(new + 1e-6))
+            frac_cash = (new - whole) * _ref_price(self.market, t, sid)
+            out.append(Entitlement(sid, gross - tax + frac_cash, tax, whole))
+        return out
+
+
+class AdjFactorShares:
+    def __init__(self, market):
+        self.market = market
+        self.used = False
+        self._adj = market.panels["adj_factor"]
+
+    def entitlements(self, t: int, held: dict) -> list[Entitlement]:
+        if t == 0:
+            return []
+        out = []
+        for sid, h in held.items():
+            if h.qty <= 0 or not self.market.has_bar[t, sid]:
+                continue
+            prev = h.last_bar_row(t - 1)
+            if prev < 0:
+                continue
+            a0, a1 = float(self._adj[prev, sid]), float(self._adj[t, sid])
+            if not (a0 > 0 and a1 > a0 * (1 + 1e-6)):
+                continue
+            new = h.qty * (a1 / a0) - h.qty
+            whole = int(math.floor(new + 1e-6))
+            cash = (new - whole) * _ref_price(self.market, t, sid)
+            if not self.used:
+                logger.info("no dividends table: corporate actions inferred from adj_factor "
+                            "(held shares scaled by the adj_factor ratio on ex-dates; total return)")
+                self.used = True
+            out.append(Entitlement(sid, cash, 0.0, whole))
+        return out
+
+
+class DelistingSettlement:
+    def __init__(self, market, haircut: float):
+        self.market = market
+        self.haircut = float(haircut)
+
+    def settlements(self, t: int, held: dict) -> list[Settlement]:
+        out = []
+        for sid, h in held.items():
+            if h.qty > 0 and t > self.market.delist_index[sid]:
+                last = float(self.market.last_close[min(t, self.market.delist_index[sid]), sid])
+                if math.isnan(last):
+                    last = 0.0
+                out.append(Settlement(sid, h.qty, last * (1.0 - self.haircut)))
+        return out
+
+
+def _ref_price(market, t: int, sid: int) -> float:
+    pc = float(market.panels["pre_close"][t, sid])
+    if math.isnan(pc):
+        pc = float(market.last_close[max(t - 1, 0), sid])
+    return 0.0 if math.isnan(pc) else pc
+
+
+def corporate_action_models(market, cfg_broker) -> list:
+    if market.dividends is not None:
+        return [DividendTable(market, cfg_broker.dividend_tax)]
+    return [AdjFactorShares(market)]

@@ -1,0 +1,33 @@
+"""Volume cap: one order fills at most `broker.volume_cap` x the day's volume.
+
+`allowed(ctx) -> int` shares (before lot rounding); reason `volume_cap` when
+it binds. `NoVolumeCap` when the key is null.
+"""
+from __future__ import annotations
+
+import math
+
+from brokers.context import OrderContext
+
+
+class VolumeCap:
+    reason = "volume_cap"
+
+    def __init__(self, share: float):
+        self.share = float(share)
+
+    def allowed(self, ctx: OrderContext) -> int:
+        if math.isnan(ctx.volume):
+            return 0
+        return int(math.floor(ctx.volume * self.share + 1e-9))
+
+
+class NoVolumeCap:
+    reason = "volume_cap"
+
+    def allowed(self, ctx: OrderContext) -> int:
+        return ctx.qty
+
+
+def volume_cap_model(share):
+    return NoVolumeCap() if share is None else VolumeCap(share)

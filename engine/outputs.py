@@ -1,0 +1,72 @@
+"""The output files of SPEC §4, written atomically.
+
+All files are written into a temporary directory next to `out` and moved into
+`out` only when every one of them was written, so an error never leaves a
+half-written set. Dates are YYYY-MM-DD.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+ORDER_COLUMNS = ["date", "symbol", "side", "requested_qty", "filled_qty", "price", "status", "reason"]
+TRADE_COLUMNS = ["date", "symbol", "side", "qty", "price", "commission", "stamp_duty", "transfer_fee", "slippage",
+                 "kind"]
+HOLDING_COLUMNS = ["date", "symbol", "qty", "sellable_qty", "close", "value"]
+EQUITY_COLUMNS = ["date", "value", "cash", "benchmark"]
+TARGET_COLUMNS = ["rebalance_date", "symbol", "rank", "score", "weight"]
+
+
+def _dates(df: pd.DataFrame, cols: tuple[str, ...]) -> pd.DataFrame:
+    df = df.copy()
+    for c in cols:
+        if c in df.columns and len(df):
+            df[c] = pd.to_datetime(df[c]).dt.strftime("%Y-%m-%d")
+    return df
+
+
+def _json_safe(obj):
+    if isinstance(obj, dict):
+        return {str(k): _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_safe(v) for v in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if hasattr(obj, "item"):
+        return _json_safe(obj.item())
+    return obj
+
+
+def targets_table(targets: pd.DataFrame) -> pd.DataFrame:
+    t = targets.copy()
+    if "rank" not in t.columns:
+        t["rank"] = t.groupby("rebalance_date")["weight"].rank(ascending=False, method="first").astype(int)
+    if "score" not in t.columns:
+        t["score"] = float("nan")
+    return t[TARGET_COLUMNS]
+
+
+def write_outputs(out: Path, *, equity: pd.DataFrame, orders: pd.DataFrame, trades: pd.DataFrame,
+                  holdings: pd.DataFrame, targets: pd.DataFrame, metrics: dict) -> None:
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        _dates(equity[EQUITY_COLUMNS], ("date",)).to_csv(tmp / "equity.csv", index=False)
+        _dates(orders[ORDER_COLUMNS], ("date",)).to_csv(tmp / "orders.csv", index=False)
+        _dates(trades[TRADE_COLUMNS], ("date",)).to_csv(tmp / "trades.csv", index=False)
+        _dates(holdings[HOLDING_COLUMNS], ("date",)).to_csv(tmp / "holdings.csv", index=False)
+        _dates(targets_table(targets), ("rebalance_date",)).to_csv(tmp / "targets.csv", index=False)
+        (tmp / "metrics.json").write_text(json.dumps(_json_safe(metrics), indent=2, allow_nan=False) + "\n",
+                                          encoding="utf-8")
+        out.mkdir(parents=True, exist_ok=True)
+        for f in sorted(tmp.iterdir()):
+            os.replace(f, out / f.name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

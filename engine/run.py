@@ -1,0 +1,184 @@
+"""`run_backtest`: one Backtrader run of the A-share engine, from a Market in memory to output files.
+
+    result = run_backtest(market, cfg, Path("out"))                 # targets from config
+    result = run_backtest(market, cfg, None, targets=df)            # in memory only (tests, stress)
+
+Cerebro gets one feed (the clock, `feeds.clock.ClockFeed`), the `Rebalancer`
+strategy, the `AShareBroker` and Backtrader's TimeReturn and DrawDown
+analyzers. Targets: the `targets` argument, else `strategy.targets_file`, else
+the scoring pipeline (`factors.pipeline.build_targets`).
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import backtrader as bt
+import numpy as np
+import pandas as pd
+from loguru import logger
+
+from brokers.ashare import AShareBroker
+from core.errors import UserError
+from engine.outputs import (EQUITY_COLUMNS, HOLDING_COLUMNS, ORDER_COLUMNS, TRADE_COLUMNS, targets_table,
+                            write_outputs)
+from feeds.clock import ClockFeed
+from feeds.proxy import ProxyBook
+from strategies.rebalancer import Rebalancer
+from strategies.targets import finish_weights, read_targets_file
+
+# Trading days per year used by the fallback metrics (when analyzers.performance is absent).
+_TRADING_DAYS = 252
+
+
+@dataclass
+class BacktestResult:
+    equity: pd.DataFrame                  # date, value, cash, benchmark
+    orders: pd.DataFrame
+    trades: pd.DataFrame
+    holdings: pd.DataFrame
+    targets: pd.DataFrame
+    metrics: dict
+    analyzers: dict = field(default_factory=dict)     # Backtrader analyzer outputs by name
+    seconds: float = 0.0                  # wall time of the run (data in memory -> outputs written)
+    initial_cash: float = 0.0
+
+
+def run_backtest(market, cfg, out: Optional[Path], targets: pd.DataFrame | None = None) -> BacktestResult:
+    started = time.perf_counter()
+    targets = resolve_targets(market, cfg, targets)
+    i0, i1 = run_window(market, cfg)
+    benchmark = benchmark_levels(market, cfg)
+
+    clock = ClockFeed(dates=market.dates[i0:i1 + 1], first_index=i0)
+    book = ProxyBook(market, clock)
+    cerebro = bt.Cerebro(stdstats=False, preload=True, runonce=True, maxcpus=1)
+    cerebro.adddata(clock, name="clock")
+    broker = AShareBroker(market=market, cfg=cfg.broker, book=book)
+    cerebro.setbroker(broker)
+    cerebro.addstrategy(Rebalancer, targets=targets, book=book, retry=cfg.broker.retry,
+                        lot_size=cfg.broker.lot_size)
+    cerebro.addanalyzer(bt.analyzers.TimeReturn, timeframe=bt.TimeFrame.Days, _name="timereturn")
+    cerebro.addanalyzer(bt.analyzers.DrawDown, _name="drawdown")
+    strat = cerebro.run()[0]
+    broker = strat.broker
+
+    equity = equity_table(market, broker, benchmark)
+    orders = pd.DataFrame([vars(r) for r in broker.order_log], columns=ORDER_COLUMNS + ["ref"])[ORDER_COLUMNS]
+    trades = pd.DataFrame([vars(r) for r in broker.trade_log], columns=TRADE_COLUMNS + ["ref"])[TRADE_COLUMNS]
+    holdings = pd.DataFrame(broker.holdings_log, columns=HOLDING_COLUMNS)
+    analyzers = {"timereturn": dict(strat.analyzers.timereturn.get_analysis()),
+                 "drawdown": strat.analyzers.drawdown.get_analysis()}
+    metrics = compute_run_metrics(equity, trades, orders, holdings, broker.startingcash)
+    result = BacktestResult(equity, orders, trades, holdings, targets, metrics, analyzers,
+                            initial_cash=broker.startingcash)
+    if out is not None:
+        write_outputs(Path(out), equity=equity, orders=orders, trades=trades, holdings=holdings,
+                      targets=targets_table(targets), metrics=metrics)
+        if cfg.output.report:
+            write_report_if_available(Path(out), result)
+    result.seconds = time.perf_counter() - started
+    logger.info(f"backtest {market.date_at(i0)}..{market.date_at(i1)}: {len(orders)} orders, {len(trades)} fills, "
+                f"final value {equity['value'].iloc[-1]:,.0f} in {result.seconds:.1f} s")
+    return result
+
+
+# ----- pieces --------------------------------------------------------------
+def run_window(market, cfg) -> tuple[int, int]:
+    i0 = market.index_of(cfg.backtest.start)
+    i1 = market.index_of(cfg.backtest.end, side="right") - 1
+    if i1 < i0:
+        raise UserError(f"backtest.start {cfg.backtest.start} .. backtest.end {cfg.backtest.end}: no trading day of "
+                        f"the market ({market.date_at(0)} .. {market.date_at(market.n_days - 1)}) in that window; "
+                        "change the window")
+    return i0, i1
+
+
+def resolve_targets(market, cfg, targets: pd.DataFrame | None) -> pd.DataFrame:
+    if targets is not None:
+        t = targets.copy()
+        t["rebalance_date"] = pd.to_datetime(t["rebalance_date"])
+        unknown = sorted(set(t["symbol"]) - set(market.symbol_index))
+        if unknown:
+            raise UserError(f"targets: unknown symbol '{unknown[0]}' (not in the market's instruments)")
+        extra = [c for c in ("rank", "score") if c in t.columns]
+        base = finish_weights(t[["rebalance_date", "symbol"] + (["weight"] if "weight" in t.columns else [])])
+        if extra:
+            base = base.merge(t[["rebalance_date", "symbol"] + extra], on=["rebalance_date", "symbol"], how="left")
+        return base
+    if cfg.strategy.targets_file:
+        return read_targets_file(cfg.strategy.targets_file, market)
+    try:
+        from factors.pipeline import build_targets
+    except ImportError:
+        raise UserError("no targets: set strategy.targets_file (the scoring pipeline factors.pipeline "
+                        "is not available)") from None
+    return build_targets(market, cfg).targets
+
+
+def benchmark_levels(market, cfg) -> pd.Series:
+    """Benchmark levels aligned to market.dates (NaN where none)."""
+    index = pd.DatetimeIndex(market.dates.astype("datetime64[ns]"))
+    empty = pd.Series(np.nan, index=index)
+    kind = cfg.backtest.benchmark
+    if kind == "none":
+        return empty
+    if kind == "pool":
+        try:
+            from factors.universe import pool_benchmark
+        except ImportError:
+            pool_benchmark = None
+        if pool_benchmark is not None:
+            s = pool_benchmark(market, cfg)
+            s = pd.Series(np.asarray(s, dtype=float), index=pd.DatetimeIndex(s.index).normalize())
+            return s.reindex(index)
+        logger.info("benchmark: pool benchmark unavailable (factors.universe); using the benchmark table")
+    if market.benchmark is not None:
+        return pd.Series(market.benchmark.to_numpy(dtype=float), index=index)
+    if kind == "table":
+        logger.warning("benchmark: table requested but the market has no benchmark table; column left empty")
+    return empty
+
+
+def equity_table(market, broker, benchmark: pd.Series) -> pd.DataFrame:
+    t = np.array([r[0] for r in broker.equity_log], dtype=np.int64)
+    return pd.DataFrame({
+        "date": pd.DatetimeIndex(market.dates[t].astype("datetime64[ns]")),
+        "value": [r[1] for r in broker.equity_log],
+        "cash": [r[2] for r in broker.equity_log],
+        "benchmark": benchmark.to_numpy()[t] if len(t) else [],
+    })[EQUITY_COLUMNS]
+
+
+def compute_run_metrics(equity, trades, orders, holdings, initial_cash: float) -> dict:
+    try:
+        from analyzers.performance import compute_metrics
+    except ImportError:
+        return fallback_metrics(equity, trades, initial_cash)
+    return compute_metrics(equity, trades, orders, holdings, initial_cash)
+
+
+def fallback_metrics(equity: pd.DataFrame, trades: pd.DataFrame, initial_cash: float) -> dict:
+    """annual_return, max_drawdown, total_costs when analyzers.performance is not installed."""
+    values = equity["value"].to_numpy(dtype=float)
+    if not len(values):
+        return {"annual_return": None, "max_drawdown": None, "total_costs": 0.0}
+    days = len(values)
+    growth = values[-1] / initial_cash
+    annual = growth ** (_TRADING_DAYS / days) - 1 if growth > 0 else -1.0
+    wealth = np.concatenate([[initial_cash], values])
+    mdd = float(np.max(1 - wealth / np.maximum.accumulate(wealth)))
+    costs = float(trades[["commission", "stamp_duty", "transfer_fee"]].to_numpy().sum()) if len(trades) else 0.0
+    return {"annual_return": annual if math.isfinite(annual) else None, "max_drawdown": mdd, "total_costs": costs}
+
+
+def write_report_if_available(out: Path, result: BacktestResult) -> None:
+    try:
+        from report.html import write_report
+    except ImportError:
+        logger.info("report.html not written: the report package is not available yet")
+        return
+    write_report(out, result)

@@ -1,0 +1,1 @@
+"""Backtrader strategies: the rebalancer that trades target lists."""

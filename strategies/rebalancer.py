@@ -1,0 +1,188 @@
+"""`Rebalancer`: a Backtrader strategy that trades target portfolios.
+
+Input: targets (DataFrame rebalance_date, symbol, weight; the rebalance date
+is the trading day the orders execute), symbol proxies (`feeds.proxy.ProxyBook`)
+and the switch `retry`. It only orchestrates; prices, rules and costs are the
+broker's.
+
+Steps, at the close of each trading day t (its `next`):
+1. If t is a rebalance date: ask the broker to snapshot holdings (after trading).
+2. If t+1 is a rebalance date r: size the orders for r from information up to
+   t's close: value V = broker value at t's close; target qty = lot_round_down(
+   weight x V / last close); held names not in the list go to 0. Sells are
+   submitted first (whole position when the target is 0, else lot-rounded),
+   then buys (lot-rounded). The new plan supersedes whatever was left of the
+   previous one.
+3. Otherwise, with `retry` on: re-submit each unfilled remainder of the
+   current plan at the next day's deal price. Remainders refused for a
+   permanent reason (`lot_size`, `delisted`, `no_position`) are dropped; a buy
+   cut for `cash` is retried only after a sell of the plan has filled since.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import backtrader as bt
+import numpy as np
+import pandas as pd
+from loguru import logger
+
+PERMANENT = {"lot_size", "delisted", "no_position"}
+FINAL = {bt.Order.Completed, bt.Order.Expired, bt.Order.Rejected, bt.Order.Margin, bt.Order.Canceled}
+
+
+@dataclass
+class Remainder:
+    side: str           # buy | sell
+    qty: int            # shares still to trade
+    close_all: bool     # a sell to zero: always the whole position
+    reason: str = ""    # reason of the last attempt
+
+
+class Rebalancer(bt.Strategy):
+    params = (
+        ("targets", None),        # DataFrame rebalance_date, symbol, weight
+        ("book", None),           # feeds.proxy.ProxyBook
+        ("retry", True),
+        ("lot_size", True),
+    )
+
+    def __init__(self):
+        self.book = self.p.book
+        self.market = self.book.market
+        self.clock = self.book.clock
+        self.plans = self._plans(self.p.targets)
+        self.rebalance_days = set(self.plans)
+        self.remaining: dict[int, Remainder] = {}
+        self._live: dict[int, int] = {}              # order ref -> sid
+        self._sold_since = False
+
+    # ----- targets -> {execution calendar index: [(sid, weight)]} ------------
+    def _plans(self, targets: pd.DataFrame | None) -> dict[int, list[tuple[int, float]]]:
+        plans: dict[int, list[tuple[int, float]]] = {}
+        if targets is None or not len(targets):
+            return plans
+        first = self.clock.p.first_index
+        last = first + self.clock.n_bars() - 1
+        days = np.asarray(pd.to_datetime(targets["rebalance_date"]).to_numpy().astype("datetime64[D]"))
+        t_idx = np.searchsorted(self.market.dates, days)
+        sids = targets["symbol"].map(self.market.symbol_index).to_numpy()
+        weights = targets["weight"].to_numpy(dtype=float)
+        shifted = skipped = 0
+        for t, sid, w in zip(t_idx, sids, weights):
+            t = int(t)
+            if t > last:
+                skipped += 1
+                continue
+            if t <= first:                     # no close before it inside the run: trade on the next day
+                shifted += t == first
+                skipped += t < first
+                if t < first:
+                    continue
+                t = first + 1
+                if t > last:
+                    continue
+            plans.setdefault(t, []).append((int(sid), float(w)))
+        if skipped:
+            logger.info(f"targets: {skipped} row(s) outside the run window were ignored")
+        if shifted:
+            logger.warning("targets: the first rebalance falls on the run's first day, which has no previous "
+                           "close inside the run; it executes on the next trading day")
+        return plans
+
+    # ----- Backtrader hooks ---------------------------------------------------
+    def notify_order(self, order):
+        if order.status not in FINAL:
+            return
+        sid = self._live.pop(order.ref, None)
+        if sid is None:
+            return
+        rem = self.remaining.get(sid)
+        filled = int(abs(order.executed.size))
+        if filled and order.issell():
+            self._sold_since = True
+        if rem is None:
+            return
+        rem.qty -= filled
+        rem.reason = order.info.get("reason", "") if order.status != bt.Order.Completed else ""
+        if rem.qty <= 0 or (rem.close_all and order.status == bt.Order.Completed):
+            del self.remaining[sid]
+
+    def next(self):
+        t = self.clock.market_index()
+        if t in self.rebalance_days:
+            self.broker.snapshot_holdings()
+        nxt = t + 1
+        if nxt in self.plans:
+            self._rebalance(t, self.plans[nxt])
+        elif self.p.retry and self.remaining:
+            self._retry()
+        self._sold_since = False
+
+    # ----- steps ---------------------------------------------------------------
+    def _lot(self, sid: int):
+        return self.market.rules.lot(str(self.market.board[sid])) if self.p.lot_size else None
+
+    def _rebalance(self, t: int, plan: list[tuple[int, float]]) -> None:
+        value = self.broker.getvalue()
+        prices = self.market.last_close[t]
+        target: dict[int, int] = {}
+        for sid, w in plan:
+            px = float(prices[sid])
+            if not px > 0:
+                continue                       # never traded yet: nothing to size from
+            qty = w * value / px
+            lot = self._lot(sid)
+            target[sid] = lot.round_down(qty) if lot else int(qty)
+        self.remaining = {}
+        sells, buys = [], []
+        for sid, h in self.broker.held.items():
+            want = target.get(sid, 0)
+            if h.qty > want:
+                if want == 0:
+                    sells.append((sid, h.qty, True))
+                else:
+                    lot = self._lot(sid)
+                    qty = h.qty - want
+                    qty = (qty // lot.step * lot.step if qty < lot.min else lot.round_down(qty)) if lot else qty
+                    if qty > 0:
+                        sells.append((sid, qty, False))
+        for sid, want in target.items():
+            held = self.broker.held.get(sid)
+            have = held.qty if held else 0
+            if want > have:
+                lot = self._lot(sid)
+                qty = lot.round_down(want - have) if lot else want - have
+                if qty > 0:
+                    buys.append((sid, qty))
+        for sid, qty, close_all in sells:
+            self.remaining[sid] = Remainder("sell", qty, close_all)
+            self._send(sid, "sell", qty)
+        for sid, qty in buys:
+            self.remaining[sid] = Remainder("buy", qty, False)
+            self._send(sid, "buy", qty)
+
+    def _retry(self) -> None:
+        sells = [(sid, r) for sid, r in self.remaining.items() if r.side == "sell"]
+        buys = [(sid, r) for sid, r in self.remaining.items() if r.side == "buy"]
+        for sid, r in sells + buys:
+            if r.reason in PERMANENT:
+                continue
+            if r.reason == "cash" and not self._sold_since:
+                continue
+            qty = r.qty
+            if r.side == "sell":
+                held = self.broker.held.get(sid)
+                if held is None:
+                    continue
+                qty = held.qty if r.close_all else min(qty, held.qty)
+            else:
+                lot = self._lot(sid)
+                qty = lot.round_down(qty) if lot else qty
+            if qty > 0:
+                self._send(sid, r.side, qty)
+
+    def _send(self, sid: int, side: str, qty: int) -> None:
+        data = self.book.by_sid(sid)
+        order = (self.buy if side == "buy" else self.sell)(data=data, size=qty, exectype=bt.Order.Market)
+        self._live[order.ref] = sid
