@@ -9,7 +9,7 @@ import numpy as np
 from rules import RulesTable
 
 # Rows per block when building limit panels: bounds the float64 temporaries.
-_BLOCK = 512
+_BLOCK = 128
 
 
 def ffill_index(valid: np.ndarray) -> np.ndarray:
@@ -43,12 +43,21 @@ def previous_valid(panel: np.ndarray, valid: np.ndarray) -> np.ndarray:
     return out
 
 
-def derive_pre_close(close: np.ndarray, adj_factor: np.ndarray, has_bar: np.ndarray) -> np.ndarray:
-    """pre_close = previous traded close x adj[prev] / adj[t] (ex-rights adjusted)."""
-    prev_close = previous_valid(close, has_bar).astype(np.float64)
-    prev_adj = previous_valid(adj_factor, has_bar).astype(np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = prev_close * prev_adj / adj_factor.astype(np.float64)
+def derive_pre_close(close: np.ndarray, adj_factor: np.ndarray, has_bar: np.ndarray,
+                     tick: float = 0.01, block: int = 1024) -> np.ndarray:
+    """pre_close = previous traded close x adj[prev] / adj[t], rounded to the tick (float32).
+
+    Worked in blocks of symbols so the float64 temporaries stay small.
+    """
+    out = np.full(close.shape, np.nan, dtype=np.float32)
+    for a in range(0, close.shape[1], block):
+        b = min(a + block, close.shape[1])
+        valid = has_bar[:, a:b]
+        prev_close = previous_valid(close[:, a:b], valid).astype(np.float64)
+        prev_adj = previous_valid(adj_factor[:, a:b], valid).astype(np.float64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            raw = prev_close * prev_adj / adj_factor[:, a:b].astype(np.float64)
+        out[:, a:b] = np.floor(raw / tick + 0.5 + 1e-7) * tick
     return out
 
 

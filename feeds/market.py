@@ -19,6 +19,7 @@ from typing import Optional
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from loguru import logger
 
 from core.errors import DataError
@@ -170,6 +171,8 @@ def _build(bars: BarColumns, tables: dict[str, Optional[pd.DataFrame]], rules: R
         panels[name] = panel
         del values
     del row_t, row_n
+    # Arrow keeps freed buffers in its pool; hand them back before deriving.
+    pa.default_memory_pool().release_unused()
 
     nan_panel = lambda: np.full((n_days, n_syms), np.nan, dtype=np.float32)  # noqa: E731
     if "adj_factor" not in panels:
@@ -183,14 +186,17 @@ def _build(bars: BarColumns, tables: dict[str, Optional[pd.DataFrame]], rules: R
         if name not in panels:
             panels[name] = nan_panel()
             notes.append(f"bars has no {name}: market cap and turnover factors are unavailable")
-    derived_pre = derive.derive_pre_close(panels["close"], panels["adj_factor"], has_bar).astype(np.float32)
     if "pre_close" not in panels:
-        panels["pre_close"] = np.where(has_bar, derived_pre, np.nan).astype(np.float32)
+        derived = derive.derive_pre_close(panels["close"], panels["adj_factor"], has_bar, rules.tick)
+        derived[~has_bar] = np.nan
+        panels["pre_close"] = derived
         notes.append("bars has no pre_close: derived from the previous close and the adj_factor ratio")
     else:
         gap = has_bar & np.isnan(panels["pre_close"])
-        panels["pre_close"][gap] = derived_pre[gap]
-    del derived_pre
+        if gap.any():
+            derived = derive.derive_pre_close(panels["close"], panels["adj_factor"], has_bar, rules.tick)
+            panels["pre_close"][gap] = derived[gap]
+            del derived
 
     # Instruments: board, exchange, listing spells.
     board_code, exch_code = rules.boards_of(symbols)
