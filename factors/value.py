@@ -4,7 +4,8 @@
   over total market cap at the signal close. Higher is better.
 - dividend_yield: cash dividends per share with ex_date in (signal date - 365 days, signal
   date], each restated to today's share count (x shares the day before its ex_date / shares
-  now, so bonus issues do not inflate it; ratio 1 when shares are unknown), over the signal
+  now, so bonus issues do not inflate it; the first day of the data stands in for an
+  ex_date before it; ratio 1 when shares are unknown), over the signal
   close: the trailing 12-month yield as the expected-yield proxy. 0 for a stock with no
   dividend in the window. Higher is better.
 - size: -log(total market cap); the smaller the cap the higher the value.
@@ -41,14 +42,15 @@ class DividendBook:
         self.sid = d["sid"].to_numpy().astype(np.int64)
         self.cash = d["cash_per_share"].to_numpy(dtype=np.float64)
         # shares held by the entitled holders: total shares on the last bar before ex_date
-        before = np.searchsorted(market.dates, self.ex, side="left") - 1
+        # (the first day of the data for an ex_date before it)
+        before = np.clip(np.searchsorted(market.dates, self.ex, side="left") - 1, 0, max(market.n_days - 1, 0))
         shares = np.full(len(self.ex), np.nan)
-        ok = before >= 0
-        if ok.any():
-            rows = before[ok]
+        if market.n_days and len(self.ex):
+            rows = before
             if last_close_index is not None:
-                rows = np.maximum(last_close_index[rows, self.sid[ok]], 0)
-            shares[ok] = market.total_shares[rows, self.sid[ok]]
+                li = last_close_index[before, self.sid]
+                rows = np.where(li >= 0, li, before)
+            shares = market.total_shares[rows, self.sid].astype(np.float64)
         self.shares_before = shares
         keep = np.isfinite(self.cash) & (self.cash > 0) & ~np.isnat(self.ex)
         for name in ("ex", "sid", "cash", "shares_before"):

@@ -45,7 +45,7 @@ def random_frames(n_stocks: int = 60, n_days: int = 400, start: str = "2018-01-0
         "low": np.minimum(o, c) * 0.995, "close": c, "volume": vol[t_idx, n_idx],
         "amount": vol[t_idx, n_idx] * (o + c) / 2, "adj_factor": 1.0, "total_shares": shares[n_idx],
         "float_shares": shares[n_idx]})
-    inst = pd.DataFrame({"symbol": syms, "name": syms, "industry": "ind0", "list_date": list_date,
+    inst = pd.DataFrame({"symbol": syms, "name": syms, "industry": "ind0", "board": "main", "list_date": list_date,
                          "delist_date": None})
     st = pd.DataFrame({"symbol": syms[:2], "start_date": [str(dates[n_days // 3].date())] * 2,
                        "end_date": [None, str(dates[2 * n_days // 3].date())], "kind": ["ST", "*ST"]})

@@ -1,0 +1,120 @@
+import numpy as np
+import pandas as pd
+import pytest
+from loguru import logger
+
+from core.config import load_config
+from factors.calendar import month_starts
+from factors.pipeline import TARGET_COLUMNS, build_targets, write_targets
+from factors.universe import universe_mask
+from feeds.market import Market
+from tests.factors.random_market import random_frames
+
+
+def _market(frames):
+    return Market.from_frames(frames["instruments"], frames["bars"], st=frames["st"],
+                              fundamentals=frames["fundamentals"], dividends=frames["dividends"],
+                              calendar=frames["calendar"])
+
+
+@pytest.fixture(scope="module")
+def frames():
+    return random_frames(n_stocks=90, n_days=330, start="2019-01-01", seed=11)
+
+
+@pytest.fixture(scope="module")
+def market(frames):
+    return _market(frames)
+
+
+def _cfg(**extra):
+    sets = {"backtest.start": "2019-01-01", "backtest.end": "2020-03-31", "strategy.top_n": 10,
+            "strategy.factors.ic_min_periods": 3, "strategy.factors.ic_window": 6}
+    sets.update(extra)
+    return load_config(None, [f"{k}={v}" for k, v in sets.items()])
+
+
+def test_targets_are_well_formed(market, tmp_path):
+    cfg = _cfg()
+    res = build_targets(market, cfg)
+    t = res.targets
+    assert list(t.columns) == TARGET_COLUMNS
+    assert pd.api.types.is_datetime64_any_dtype(t["rebalance_date"])
+    starts = {pd.Timestamp(d) for d in market.dates[month_starts(market.dates)]}
+    assert set(t["rebalance_date"]) <= starts
+    assert t["rebalance_date"].nunique() == len(res.universe_size) == 14      # 2019-02 .. 2020-03
+    for day, block in t.groupby("rebalance_date"):
+        assert len(block) == 10
+        assert block["weight"].sum() == pytest.approx(1.0)
+        assert list(block["rank"]) == list(range(1, 11))
+        assert block["score"].is_monotonic_decreasing
+        s = market.index_of(day) - 1                        # the signal day
+        pool = set(market.symbols[universe_mask(market, s, cfg.strategy.universe)])
+        assert set(block["symbol"]) <= pool
+    assert (res.universe_size > 0).all()
+    assert list(res.factor_ic.columns) == res.factors_used + ["composite"]
+    assert list(res.factor_weights.columns) == res.factors_used
+    assert np.allclose(res.factor_weights.abs().sum(axis=1), 1.0)
+    assert list(res.ic_summary.columns) == ["mean", "std", "ic_ir", "win_rate", "n"]
+    assert list(res.ic_summary.index) == res.factors_used + ["composite"]
+    assert list(res.quintile_returns.columns) == ["Q1", "Q2", "Q3", "Q4", "Q5"]
+    assert res.dropped_factors == []
+    path = write_targets(t, tmp_path / "targets.csv")
+    back = pd.read_csv(path)
+    assert list(back.columns) == TARGET_COLUMNS and back["rebalance_date"].iloc[0] == str(t["rebalance_date"].iloc[0].date())
+
+
+def test_missing_tables_drop_factors_with_one_warning_each(frames):
+    f = dict(frames)
+    f["fundamentals"] = None
+    f["dividends"] = None
+    m = _market(f)
+    seen = []
+    sink = logger.add(lambda msg: seen.append(str(msg)), level="WARNING")
+    try:
+        res = build_targets(m, _cfg())
+    finally:
+        logger.remove(sink)
+    dropped = ["book_to_price", "dividend_yield", "roe", "sue", "profit_growth", "announcement_gap"]
+    assert res.dropped_factors == dropped
+    assert res.factors_used == ["amihud", "residual_vol", "size"]
+    for name in dropped:
+        assert sum(f"'{name}'" in s for s in seen) == 1
+    assert len(res.targets) > 0
+
+
+def test_planted_lookahead_does_not_move_earlier_signals(frames, market):
+    cut = pd.Timestamp("2019-09-15")
+    f = dict(frames)
+    fund = frames["fundamentals"].copy()
+    late = pd.to_datetime(fund["ann_date"]) >= cut
+    rng = np.random.default_rng(0)
+    fund.loc[late, "net_profit"] *= rng.uniform(-3, 3, late.sum())
+    fund.loc[late, "total_equity"] *= rng.uniform(0.2, 3, late.sum())
+    f["fundamentals"] = fund
+    cfg = _cfg()
+    a, b = build_targets(market, cfg), build_targets(_market(f), cfg)
+    # a row announced on `cut` is usable from the next trading day: signals up to `cut` see nothing
+    early_reb = [d for d, s in zip(pd.to_datetime(market.dates[month_starts(market.dates)]),
+                                   pd.to_datetime(market.dates[month_starts(market.dates) - 1])) if s <= cut]
+    ta = a.targets[a.targets["rebalance_date"].isin(early_reb)].reset_index(drop=True)
+    tb = b.targets[b.targets["rebalance_date"].isin(early_reb)].reset_index(drop=True)
+    assert len(ta) > 0
+    pd.testing.assert_frame_equal(ta, tb)
+    early = a.factor_weights.index <= cut
+    pd.testing.assert_frame_equal(a.factor_weights[early], b.factor_weights[early])
+    assert not a.targets.equals(b.targets)                 # the change does bite later
+
+
+def test_weights_follow_past_ics(market):
+    res = build_targets(market, _cfg(**{"strategy.factors.ic_min_periods": 2, "strategy.factors.ic_window": 2}))
+    ic, w = res.factor_ic[res.factors_used], res.factor_weights
+    # the IC of signal k is known at rebalance k+1, i.e. strictly before signal k+2 only
+    for k in range(len(w)):
+        known = ic.iloc[: max(k - 1, 0)].tail(2)
+        if len(known) < 2 or known.isna().any().any():
+            continue
+        expect = known.mean().clip(lower=0)
+        if expect.sum() == 0:
+            continue
+        assert w.iloc[k].to_numpy() == pytest.approx((expect / expect.sum()).to_numpy())

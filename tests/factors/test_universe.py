@@ -1,0 +1,75 @@
+import numpy as np
+import pytest
+
+from core.config import UniverseConfig, load_config
+from factors.universe import pool_benchmark, universe_mask
+from tests.market_builder import MarketBuilder
+
+
+def _market():
+    b = MarketBuilder(start="2021-03-01", days=10)
+    c = [10.0] * 10
+    b.stock("600001.SH", close=c, total_shares=1e8)                 # cap 1e9
+    b.stock("600002.SH", close=[11.0] * 10, total_shares=1e8)
+    b.stock("600003.SH", close=[12.0] * 10, total_shares=1e8)
+    b.stock("600004.SH", close=[13.0] * 10, total_shares=1e8)
+    b.stock("600005.SH", close=[100.0] * 10, total_shares=1e9)      # large cap
+    b.stock("600006.SH", close=[5.0] * 10, total_shares=1e8, list_date="2020-06-01")   # new listing
+    b.stock("600007.SH", close=[5.0] * 10, total_shares=1e8)       # ST
+    b.st("600007.SH", "2021-03-05", kind="*ST")
+    b.stock("600008.SH", close=[5.0] * 10, total_shares=1e8)       # suspended on the signal day
+    b.suspend("600008.SH", 6)
+    return b.build()
+
+
+def _names(m, mask):
+    return [s for s, k in zip(m.symbols, mask) if k]
+
+
+def test_universe_excludes_st_new_listings_suspended_and_large_caps():
+    m = _market()
+    u = UniverseConfig(min_listed_days=365, exclude_st=True, cap_fraction=0.5)
+    # eligible: 600001..600005 (5) -> ceil(2.5) = 3 smallest caps
+    assert _names(m, universe_mask(m, 6, u)) == ["600001.SH", "600002.SH", "600003.SH"]
+
+
+def test_universe_switches():
+    m = _market()
+    every = UniverseConfig(min_listed_days=0, exclude_st=False, cap_fraction=1.0)
+    assert _names(m, universe_mask(m, 6, every)) == [f"60000{i}.SH" for i in range(1, 8)]
+    # before the ST spell starts (day 2 = 2021-03-03) the ST name is eligible
+    u = UniverseConfig(min_listed_days=365, exclude_st=True, cap_fraction=1.0)
+    assert "600007.SH" in _names(m, universe_mask(m, 2, u))
+    assert "600007.SH" not in _names(m, universe_mask(m, 6, u))
+    # the new listing (2020-06-01) passes a 200-day rule but not 365
+    assert "600006.SH" in _names(m, universe_mask(m, 6, UniverseConfig(min_listed_days=200, cap_fraction=1.0)))
+
+
+def test_pool_benchmark_hand_computed():
+    days = ["2021-01-28", "2021-01-29", "2021-02-01", "2021-02-02", "2021-02-03", "2021-03-01", "2021-03-02"]
+    b = MarketBuilder(dates=days)
+    b.stock("600001.SH", close=[10, 10, 11, 12, 12.5, 13, 14], open=[10, 10, 10, 12, 12, 12.8, 13.5],
+            adj_factor=[1, 1, 1, 1, 1.1, 1.1, 1.1])
+    b.stock("600002.SH", close=[20, 20, 19, None, 19.5, 21, 20], open=[20, 20, 20, None, 19, 20.5, 20.5])
+    m = b.build()
+    cfg = load_config(None, ["backtest.start=2021-01-29", "backtest.end=2021-03-02",
+                             "strategy.universe.min_listed_days=0", "strategy.universe.cap_fraction=1.0"])
+    lvl = pool_benchmark(m, cfg)
+    assert [str(d.date()) for d in lvl.index] == days[1:]
+    base = (12.8 * 1.1 / 10 + 20.5 / 20) / 2          # last month's pool at the open of 2021-03-01
+    expected = [1.0, (1.1 + 0.95) / 2, (1.2 + 0.95) / 2, (12.5 * 1.1 / 10 + 19.5 / 20) / 2,
+                base * (13 / 12.8 + 21 / 20.5) / 2, base * (14 / 12.8 + 20 / 20.5) / 2]
+    assert lvl.to_numpy() == pytest.approx(expected, rel=1e-6)
+
+
+def test_pool_benchmark_delisted_stock_keeps_its_last_value():
+    days = ["2021-01-28", "2021-01-29", "2021-02-01", "2021-02-02", "2021-02-03"]
+    b = MarketBuilder(dates=days)
+    b.stock("600001.SH", close=[10, 10, 11, 12, 13])
+    b.stock("600002.SH", close=[20, 20, 22, None, None], delist_date="2021-02-01")
+    m = b.build()
+    cfg = load_config(None, ["backtest.start=2021-01-28", "backtest.end=2021-02-03",
+                             "strategy.universe.min_listed_days=0", "strategy.universe.cap_fraction=1.0"])
+    lvl = pool_benchmark(m, cfg).to_numpy()
+    # bought at the open of 2021-02-01 (= its close here); B's value stays at 22 after delisting
+    assert lvl == pytest.approx([1.0, 1.0, 1.0, (12 / 11 + 1) / 2, (13 / 11 + 1) / 2])
