@@ -1,0 +1,1 @@
+"""The embedded synthetic A-share market generator (see README: The embedded synthetic market)."""

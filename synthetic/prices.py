@@ -1,0 +1,258 @@
+"""The day-by-day price path: fair values, limits, ticks, one-price bars, volume.
+
+Each stock carries a latent fair log price F that moves by the factor model
+every listed day (also while suspended: news accumulates). The traded bar is F
+seen through the day's limits from the rules table: the close is F rounded to
+the tick and clipped to [low_limit, high_limit]; what the limit holds back stays
+in F, so big news and IPOs give runs of limit bars, one-price (open = high =
+low = close = limit) when F stays beyond the limit all day. This loop over
+trading days is the only loop over time; every step is a vector op over stocks.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.errors import UserError
+from core.logs import progress
+from rules import RulesTable
+from synthetic.corporate import DividendEvents, ShareStructure
+from synthetic.listings import Listings
+from synthetic.params import GeneratorParams
+from synthetic.returns import FactorPaths, Traits, zscore
+
+_BLOCK = 256
+_NO_LIMIT_CENTS = 10 ** 9
+
+
+@dataclass
+class PathInputs:
+    dates: np.ndarray
+    lst: Listings
+    rules: RulesTable
+    params: GeneratorParams
+    traits: Traits
+    paths: FactorPaths
+    shares: ShareStructure
+    traded: np.ndarray          # (T, N) listed and not suspended
+    is_st: np.ndarray           # (T, N)
+    alpha: np.ndarray           # (T, N) float32 premia from fundamentals
+    row_equity: np.ndarray      # (R,) book equity of each usable report
+    row_at: np.ndarray          # (T, N) int32 latest usable report, -1 none
+    jumps: tuple[np.ndarray, np.ndarray, np.ndarray]   # (t, sid, size) announcement reactions
+    dividends: DividendEvents
+
+
+@dataclass
+class PathOutput:
+    open: np.ndarray            # (T, N) int32 cents (0 where no bar)
+    high: np.ndarray
+    low: np.ndarray
+    close: np.ndarray
+    pre_close: np.ndarray
+    volume: np.ndarray          # (T, N) float64 shares
+    amount: np.ndarray          # (T, N) float64 CNY
+    adj_factor: np.ndarray
+    total_shares: np.ndarray
+    float_shares: np.ndarray
+    benchmark: np.ndarray       # (T,) cap-weighted index of listed stocks
+    cash_used: np.ndarray       # (E,) cash per share paid on each dividend event
+
+
+def _cents(x: np.ndarray) -> np.ndarray:
+    return np.floor(x * 100.0 + 0.5)
+
+
+def ipo_setup(inp: PathInputs, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Issue price, day-one pop (log) and IPO kind per stock, from the board's rules of the listing date."""
+    lst, rules, ip = inp.lst, inp.rules, inp.params.ipo
+    no_limit = rules.ipo_no_limit_days_array(lst.board, lst.list_date)
+    band_up, band_down = rules.ipo_first_day_band_array(lst.board, lst.list_date)
+    normal = np.array([rules.limit_ratio(b, d.astype("datetime64[D]").item()) or 0.1
+                       for b, d in zip(lst.board, lst.list_date)])
+    free = no_limit > 0
+    band = ~free & ~np.isnan(band_up)
+    pop = np.log1p(ip.plain_pop[0]) + rng.standard_normal(lst.n) * ip.plain_pop[1]
+    fp_med = np.array([ip.free_pop.get(b, ip.free_pop["main"])[0] for b in lst.board])
+    fp_sd = np.array([ip.free_pop.get(b, ip.free_pop["main"])[1] for b in lst.board])
+    pop = np.where(free, np.log1p(fp_med) + rng.standard_normal(lst.n) * fp_sd, pop)
+    runs = rng.poisson(ip.band_runs_mean, size=lst.n) + rng.random(lst.n) * 0.8
+    pop = np.where(band, np.log1p(np.nan_to_num(band_up)) + runs * np.log1p(normal), pop)
+    pop = np.where(lst.is_ipo, pop, 0.0)
+    issue = np.maximum(_cents(inp.traits.price_ref / np.exp(pop)), 100) / 100.0
+    return {"no_limit": no_limit, "band_up": band_up, "band_down": band_down, "free": free, "band": band,
+            "pop": pop, "issue": issue}
+
+
+def simulate(inp: PathInputs, rng: np.random.Generator) -> PathOutput:
+    dates, lst, rules, params = inp.dates, inp.lst, inp.rules, inp.params
+    rp, pp = params.returns, params.premia
+    n_days, n = inp.traded.shape
+    tr_all = inp.traded
+    ipo = ipo_setup(inp, rng)
+    z_old_adj = np.where(lst.is_ipo, 0.0, rng.uniform(0.0, 1.2, size=n))
+
+    out = PathOutput(*(np.zeros((n_days, n), dtype=np.int32) for _ in range(5)),
+                     *(np.zeros((n_days, n), dtype=np.float64) for _ in range(5)),
+                     benchmark=np.zeros(n_days), cash_used=inp.dividends.cash.copy())
+
+    # State.
+    first_price = np.where(lst.is_ipo, ipo["issue"], _cents(inp.traits.price_ref) / 100.0)
+    last_close = first_price.copy()                         # CNY, exact cents
+    fair = np.log(first_price)
+    adj = np.exp(z_old_adj)
+    total = inp.shares.shares0.copy()
+    h = inp.traits.log_vol.copy()
+    log_sm = np.log(rp.market_vol)
+    hm = log_sm
+    t_scale = np.sqrt((rp.t_df - 2) / rp.t_df)
+    n_ind = len(params.industries)
+    index = params.benchmark_base
+    div_bounds = inp.dividends.day_slices(n_days)
+    j_t, j_sid, j_size = inp.jumps
+    jump_bounds = np.searchsorted(j_t, np.arange(n_days + 1))
+    distress_start = np.where(lst.delist_idx < n_days, lst.delist_idx - rp.distress_days, n_days + 1)
+    static_alpha = inp.traits.static_alpha
+    beta, industry = inp.traits.beta, lst.industry
+    tick = rules.tick
+    if abs(tick - 0.01) > 1e-12:
+        raise UserError(f"{rules.source}: tick {tick}: the generator works in cents (tick 0.01)")
+    ratio_block = None
+
+    for t in progress(range(n_days), desc="price path", total=n_days):
+        if t % _BLOCK == 0:
+            b = min(t + _BLOCK, n_days)
+            ratio_block = rules.limit_ratio_panel(dates[t:b], lst.board, inp.is_st[t:b])
+        act = (lst.list_idx <= t) & (lst.delist_idx >= t)
+        new = lst.list_idx == t
+        old = act & ~new
+        tr = tr_all[t]
+
+        # Factor draws.
+        zn = rng.standard_normal((7, n))
+        shock = rng.standard_t(rp.t_df, size=n) * t_scale
+        u = rng.random((6, n))
+        hm = rp.market_vol_persistence * hm + (1 - rp.market_vol_persistence) * log_sm \
+            + rp.market_volvol * rng.standard_normal()
+        vol_level = np.exp(hm - log_sm) * inp.paths.vol_mult[t]
+        m = inp.paths.market_drift[t] + rp.market_vol * vol_level * rng.standard_t(rp.t_df) * t_scale
+        ind = rp.industry_vol * vol_level * rng.standard_t(rp.t_df, size=n_ind) * t_scale
+        fs = inp.paths.size_mean[t] + rp.size_factor_vol * rng.standard_normal()
+        h = rp.idio_vol_persistence * h + (1 - rp.idio_vol_persistence) * inp.traits.log_vol + rp.idio_volvol * zn[0]
+        h[new] = inp.traits.log_vol[new] + rp.ipo_vol_boost
+        sig = np.exp(h)
+        jump = np.where(u[0] < rp.jump_prob, np.where(u[1] < rp.jump_up_share, 1.0, -1.0) * np.abs(zn[1]) * rp.jump_sd,
+                        0.0)
+
+        # Exposures from yesterday's caps and the reports known today.
+        cap_prev = last_close * total
+        log_cap = np.log(np.where(old, cap_prev, np.nan))
+        x_size = -zscore(log_cap, old)
+        rows = inp.row_at[t]
+        equity = np.where(rows >= 0, inp.row_equity[np.maximum(rows, 0)], np.nan)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            log_bp = np.log(np.where(equity > 0, equity, np.nan)) - log_cap
+        delta = (beta * m + ind[industry] + fs * x_size + pp.value * zscore(log_bp, old) + inp.alpha[t]
+                 + static_alpha + sig * shock + jump + np.where(t >= distress_start, rp.distress_drift, 0.0))
+        a, b = jump_bounds[t], jump_bounds[t + 1]
+        if b > a:
+            np.add.at(delta, j_sid[a:b], j_size[a:b])
+
+        # Ex-dates: cash and bonus shares, pre_close and adj_factor from them.
+        pre_close = last_close.copy()
+        a, b = div_bounds[t], div_bounds[t + 1]
+        if b > a:
+            s = inp.dividends.sid[a:b]
+            prev = last_close[s]
+            cash = np.minimum(inp.dividends.cash[a:b], np.floor(prev * 0.15 * 1e4) / 1e4)
+            bonus = inp.dividends.bonus[a:b]
+            pc_ex = np.maximum(_cents((prev - cash) / (1.0 + bonus)), 1) / 100.0
+            ratio_ex = prev / pc_ex
+            adj[s] = adj[s] * ratio_ex
+            fair[s] -= np.log(ratio_ex)
+            total[s] = np.round(total[s] * (1.0 + bonus))
+            pre_close[s] = pc_ex
+            out.cash_used[a:b] = cash
+
+        fair_open = fair + rp.overnight_share * delta + 0.3 * sig * zn[2]
+        fair = np.where(old, fair + delta, fair)
+        if new.any():
+            base = np.log(ipo["issue"][new]) + ipo["pop"][new]
+            fair[new] = base + sig[new] * shock[new]
+            fair_open[new] = base + 0.3 * sig[new] * zn[2][new]
+            band_new = new & ipo["band"]
+            fair_open[band_new] = np.log(ipo["issue"][band_new] * (1 + params.ipo.band_open_share
+                                                                    * ipo["band_up"][band_new]))
+            pre_close[new] = ipo["issue"][new]
+            adj[new] = 1.0
+            last_close[new] = ipo["issue"][new]
+
+        # Limits exactly as the loader computes them (float32 pre_close, rules table).
+        ratio = ratio_block[t % _BLOCK].copy()
+        days_listed = t - lst.list_idx
+        ratio[(days_listed >= 0) & (days_listed < ipo["no_limit"])] = np.nan
+        pc32 = pre_close.astype(np.float32).astype(np.float64)
+        hi, lo = rules.limit_panels(pc32, ratio)
+        band_day = new & ipo["band"]
+        if band_day.any():
+            hi[band_day] = rules.round_price(pc32[band_day] * (1 + ipo["band_up"][band_day]))
+            lo[band_day] = np.maximum(rules.round_price(pc32[band_day] * (1 - ipo["band_down"][band_day])), tick)
+        no_lim = np.isnan(hi)
+        hi_c = np.where(no_lim, _NO_LIMIT_CENTS, np.rint(np.nan_to_num(hi) * 100))
+        lo_c = np.where(no_lim, 1, np.rint(np.nan_to_num(lo) * 100))
+
+        # The bar.
+        close = np.clip(_cents(np.exp(fair)), lo_c, hi_c)
+        opn = np.clip(_cents(np.exp(fair_open)), lo_c, hi_c)
+        up = np.exp(rp.range_scale * sig * np.abs(zn[3]))
+        dn = np.exp(rp.range_scale * sig * np.abs(zn[4]))
+        top = np.maximum(opn, close)
+        bot = np.minimum(opn, close)
+        high = np.maximum(np.minimum(np.floor(top * up + 0.5), hi_c), top)
+        low = np.minimum(np.maximum(np.floor(bot / dn + 0.5), lo_c), bot)
+        log_hi = np.log(hi_c / 100.0)
+        log_lo = np.log(lo_c / 100.0)
+        dip = rp.range_scale * sig * np.abs(zn[5])
+        lock_up = ~no_lim & (fair_open - log_hi > dip) & (fair - log_hi > dip)
+        lock_dn = ~no_lim & (log_lo - fair_open > dip) & (log_lo - fair > dip)
+        for lock, level in ((lock_up, hi_c), (lock_dn, lo_c)):
+            opn = np.where(lock, level, opn)
+            high = np.where(lock, level, high)
+            low = np.where(lock, level, low)
+            close = np.where(lock, level, close)
+
+        # Volume and amount (VWAP inside [low, high]).
+        pc_c = _cents(pre_close)
+        ret = close / pc_c - 1.0
+        turn = (np.exp(inp.traits.log_turnover + rp.turnover_noise * zn[6])
+                * (1 + rp.turnover_abs_return * np.abs(ret)) * np.sqrt(vol_level))
+        turn = np.where(lock_up | lock_dn, rp.locked_turnover * np.exp(u[3] - 0.5), turn)
+        turn = np.where(new & ipo["free"], rp.ipo_turnover * np.exp(0.3 * (u[3] - 0.5)), turn)
+        turn = np.minimum(turn, 0.9)
+        frac = inp.shares.float_fraction(days_listed)
+        flt = np.round(total * frac / 100.0) * 100.0
+        volume = np.maximum(np.round(flt * turn / 100.0), 1.0) * 100.0
+        w = u[4:6]
+        vwap = (w[0] * opn + (1 - w[0]) * close) * 0.5 + (w[1] * high + (1 - w[1]) * low) * 0.5
+        amount = np.round(volume * vwap / 100.0, 2)
+
+        # Benchmark: cap-weighted over stocks trading today that traded before.
+        in_index = tr & old
+        weight = pc_c * total
+        if in_index.any():
+            index *= 1.0 + float(np.sum(weight[in_index] * ret[in_index]) / np.sum(weight[in_index]))
+        out.benchmark[t] = index
+
+        out.open[t] = np.where(tr, opn, 0)
+        out.high[t] = np.where(tr, high, 0)
+        out.low[t] = np.where(tr, low, 0)
+        out.close[t] = np.where(tr, close, 0)
+        out.pre_close[t] = np.where(tr, pc_c, 0)
+        out.volume[t] = np.where(tr, volume, 0)
+        out.amount[t] = np.where(tr, amount, 0)
+        out.adj_factor[t] = np.where(tr, adj, 0)
+        out.total_shares[t] = np.where(tr, total, 0)
+        out.float_shares[t] = np.where(tr, flt, 0)
+        last_close = np.where(tr, close / 100.0, last_close)
+    return out
