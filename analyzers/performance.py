@@ -89,7 +89,7 @@ def _num(x: Any) -> float | None:
     return v if math.isfinite(v) else None
 
 
-def _prepare_equity(equity: pd.DataFrame) -> pd.DataFrame:
+def prepare_equity(equity: pd.DataFrame) -> pd.DataFrame:
     """Equity table indexed by a sorted, unique DatetimeIndex with float columns."""
     if equity is None or len(equity) == 0:
         raise ValueError("compute_metrics: equity is empty; expected columns date, value[, cash, benchmark]")
@@ -226,7 +226,7 @@ def monthly_returns(equity: pd.DataFrame, initial_cash: float) -> pd.DataFrame:
     return); excess = portfolio - benchmark (arithmetic). Partial first and last
     months are included as they are.
     """
-    eq = _prepare_equity(equity)
+    eq = prepare_equity(equity)
     r = daily_returns(eq["value"], initial_cash)
     b = benchmark_returns(eq["benchmark"])
     months = eq.index.to_period("M")
@@ -316,7 +316,9 @@ def _period_stats(
         e = None
     mean_r, vol = _ann_mean_std(r, periods)
     mean_e, te = _ann_mean_std(e, periods)
+    mean_b, bvol = _ann_mean_std(b, periods)
     dd = max_drawdown(value, base)
+    bdd = max_drawdown((1.0 + b.dropna()).cumprod(), 1.0)["max_drawdown"] if e is not None else None
     out: dict[str, Any] = {
         "total_return": float(value.iloc[-1] / base - 1.0),
         "benchmark_total_return": _compound(b),
@@ -329,6 +331,9 @@ def _period_stats(
         "max_drawdown_duration_days": dd["duration_days"],
         "max_drawdown_duration_trading_days": dd["duration_trading_days"],
         "max_drawdown_recovered": dd["recovered"],
+        "benchmark_volatility": bvol,
+        "benchmark_sharpe": _ratio(None if mean_b is None else mean_b - risk_free, bvol),
+        "benchmark_max_drawdown": bdd,
         "tracking_error": te,
         "information_ratio": _ratio(mean_e, te),
         "excess_mean_annualized": mean_e,
@@ -378,7 +383,8 @@ def compute_metrics(
     - excess_annual_return = annual_return - benchmark_annual_return (difference of
       compound rates, as in the study's table). excess_curve_annual_return is the
       compound rate of the excess curve prod(1 + e_t), for reference.
-    - volatility = std(r_t) x sqrt(252); sharpe = (mean(r_t) x 252 - risk_free) / volatility.
+    - volatility = std(r_t) x sqrt(252); sharpe = (mean(r_t) x 252 - risk_free) / volatility;
+      benchmark_volatility / benchmark_sharpe / benchmark_max_drawdown: the same on b_t.
     - max_drawdown = min over t of value_t / running peak - 1 (<= 0, running peak
       starts at initial_cash), with _start (peak date), _trough, _end (recovery
       date or None) and _duration_days (calendar days peak -> recovery, or -> last
@@ -402,7 +408,7 @@ def compute_metrics(
       monthly_win_rate, sharpe, volatility, annual_turnover (the year's traded
       value / 2 / mean value, not scaled), total_costs.
     """
-    eq = _prepare_equity(equity)
+    eq = prepare_equity(equity)
     initial_cash = float(initial_cash)
     if not initial_cash > 0:
         raise ValueError(f"compute_metrics: initial_cash must be > 0, got {initial_cash}")
