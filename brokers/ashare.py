@@ -116,6 +116,7 @@ class AShareBroker(bt.BrokerBase):
         self.lots = LotSize(m.rules) if cfg.lot_size else None
         self.t_plus_1 = bool(cfg.t_plus_1)
         self.startingcash = float(cfg.cash)
+        self._comminfo = self.comminfo[None]      # stock-like, zero: our fees are charged by CostModel
         self._reset()
 
     def _reset(self) -> None:
@@ -129,6 +130,7 @@ class AShareBroker(bt.BrokerBase):
         self.equity_log: list[tuple[int, float, float]] = []
         self.holdings_log: list[tuple] = []
         self._day = -1
+        self._arrays = None                       # (sids, qty) of held names, rebuilt after a change
         self._value_key = None
         self._value = self.cash
 
@@ -163,15 +165,16 @@ class AShareBroker(bt.BrokerBase):
     get_value = getvalue
 
     def positions_value(self, t: int) -> float:
+        """Held quantities x last close: a gather and a dot product, O(held)."""
         if not self.held:
             return 0.0
-        row = self.market.last_close[t]
-        total = 0.0
-        for sid, h in self.held.items():
-            px = row[sid]
-            if px == px:                          # not NaN
-                total += h.position.size * float(px)
-        return total
+        if self._arrays is None:
+            sids = np.fromiter(self.held.keys(), dtype=np.int64, count=len(self.held))
+            qty = np.fromiter((h.position.size for h in self.held.values()), dtype=np.float64, count=len(self.held))
+            self._arrays = (sids, qty)
+        sids, qty = self._arrays
+        px = self.market.last_close[t, sids].astype(np.float64)
+        return float(np.dot(np.nan_to_num(px), qty))
 
     def getposition(self, data, clone=True):
         pos = self.positions.get(data)
@@ -201,11 +204,11 @@ class AShareBroker(bt.BrokerBase):
         return self.submit(order)
 
     def submit(self, order):
+        """Accept a day order (no Submitted / Accepted notification: the strategy hears the outcome)."""
         order.submit(self)
         order.accept(self)
-        order.addcomminfo(self.getcommissioninfo(order.data))
+        order.addcomminfo(self._comminfo)
         self.pending.append(order)
-        self.notify(order)
         return order
 
     def cancel(self, order):
@@ -216,8 +219,9 @@ class AShareBroker(bt.BrokerBase):
             return True
         return False
 
-    def notify(self, order):
-        self.notifs.append(order.clone())
+    def notify(self, order, final: bool = True):
+        """Queue a notification; a final state is sent as is (the order will not change again)."""
+        self.notifs.append(order if final else order.clone())
 
     def get_notification(self):
         return self.notifs.popleft() if self.notifs else None
@@ -255,17 +259,27 @@ class AShareBroker(bt.BrokerBase):
             pos.size += e.shares
             pos.price = cost / pos.size if pos.size else 0.0
             h.locked += e.shares
-        self._value_key = None
+        self._changed()
 
     def _settle_delisted(self, t: int, s) -> None:
         h = self.held.pop(s.sid)
         proxy = h.proxy
         self.positions.pop(proxy, None)
         self.cash += s.qty * s.price
-        self._value_key = None
+        self._forget(s.sid)
+        self._changed()
         self.trade_log.append(TradeRow(self.market.date_at(t), proxy.symbol, SELL, s.qty, s.price,
                                        0.0, 0.0, 0.0, 0.0, kind="delist"))
         logger.debug(f"{self.market.date_at(t)} {proxy.symbol}: delisted holding of {s.qty} settled at {s.price:.2f}")
+
+    def _changed(self) -> None:
+        self._value_key = None
+        self._arrays = None
+
+    def _forget(self, sid: int) -> None:
+        for model in self.actions:
+            if hasattr(model, "forget"):
+                model.forget(sid)
 
     def sellable(self, sid: int) -> int:
         h = self.held.get(sid)
@@ -343,7 +357,8 @@ class AShareBroker(bt.BrokerBase):
         if psize == 0:
             del self.held[sid]
             self.positions.pop(proxy, None)
-        self._value_key = None
+            self._forget(sid)
+        self._changed()
         self.trade_log.append(TradeRow(ctx.day, ctx.symbol, ctx.side, qty, price, costs.commission,
                                        costs.stamp_duty, costs.transfer_fee, costs.slippage, ref=order.ref))
         return costs
@@ -358,7 +373,7 @@ class AShareBroker(bt.BrokerBase):
             return
         order.addinfo(reason=reason)
         order.partial()
-        self.notify(order)
+        self.notify(order, final=False)
         order.status = order.Expired          # a day order: the rest lapses (Order.expire() refuses Market orders)
         self.notify(order)
         self._log(order, ctx, filled, "partial", reason)

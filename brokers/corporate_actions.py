@@ -83,21 +83,27 @@ class AdjFactorShares:
         self.market = market
         self.used = False
         self._adj = market.panels["adj_factor"]
+        self._last = np.full(market.n_symbols, np.nan)      # last adj_factor seen per symbol while held
 
     def entitlements(self, t: int, held: dict) -> list[Entitlement]:
-        if t == 0:
+        if not held:
             return []
+        sids = np.fromiter(held.keys(), dtype=np.int64, count=len(held))
+        a1 = self._adj[t, sids].astype(np.float64)
+        a0 = self._last[sids]
+        for k in np.flatnonzero(np.isnan(a0)):           # newly held: the bar before today
+            prev = held[int(sids[k])].last_bar_row(t - 1)
+            if 0 <= prev < t:
+                a0[k] = self._adj[prev, sids[k]]
+        ok = ~np.isnan(a1)
+        self._last[sids[ok]] = a1[ok]
+        with np.errstate(invalid="ignore"):
+            events = np.flatnonzero(ok & (a0 > 0) & (a1 > a0 * (1 + 1e-6)))
         out = []
-        for sid, h in held.items():
-            if h.qty <= 0 or not self.market.has_bar[t, sid]:
-                continue
-            prev = h.last_bar_row(t - 1)
-            if prev < 0:
-                continue
-            a0, a1 = float(self._adj[prev, sid]), float(self._adj[t, sid])
-            if not (a0 > 0 and a1 > a0 * (1 + 1e-6)):
-                continue
-            new = h.qty * (a1 / a0) - h.qty
+        for k in events:
+            sid = int(sids[k])
+            h = held[sid]
+            new = h.qty * (a1[k] / a0[k]) - h.qty
             whole = int(math.floor(new + 1e-6))
             cash = (new - whole) * _ref_price(self.market, t, sid)
             if not self.used:
@@ -106,6 +112,10 @@ class AdjFactorShares:
                 self.used = True
             out.append(Entitlement(sid, cash, 0.0, whole))
         return out
+
+    def forget(self, sid: int) -> None:
+        """The position was closed: start afresh when it is bought again."""
+        self._last[sid] = np.nan
 
 
 class DelistingSettlement:

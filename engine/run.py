@@ -45,20 +45,16 @@ class BacktestResult:
     analyzers: dict = field(default_factory=dict)     # Backtrader analyzer outputs by name
     seconds: float = 0.0                  # wall time of the run (data in memory -> outputs written)
     initial_cash: float = 0.0
+    signal: object = None                 # the scoring pipeline's result when it made the targets
 
 
 def run_backtest(market, cfg, out: Optional[Path], targets: pd.DataFrame | None = None) -> BacktestResult:
     started = time.perf_counter()
-    targets = resolve_targets(market, cfg, targets)
+    targets, signal = resolve_targets(market, cfg, targets)
     i0, i1 = run_window(market, cfg)
     benchmark = benchmark_levels(market, cfg)
 
-    clock = ClockFeed(dates=market.dates[i0:i1 + 1], first_index=i0)
-    book = ProxyBook(market, clock)
-    cerebro = bt.Cerebro(stdstats=False, preload=True, runonce=True, maxcpus=1)
-    cerebro.adddata(clock, name="clock")
-    broker = AShareBroker(market=market, cfg=cfg.broker, book=book)
-    cerebro.setbroker(broker)
+    cerebro, book = make_cerebro(market, cfg, i0, i1)
     cerebro.addstrategy(Rebalancer, targets=targets, book=book, retry=cfg.broker.retry,
                         lot_size=cfg.broker.lot_size)
     cerebro.addanalyzer(bt.analyzers.TimeReturn, timeframe=bt.TimeFrame.Days, _name="timereturn")
@@ -74,7 +70,7 @@ def run_backtest(market, cfg, out: Optional[Path], targets: pd.DataFrame | None 
                  "drawdown": strat.analyzers.drawdown.get_analysis()}
     metrics = compute_run_metrics(equity, trades, orders, holdings, broker.startingcash)
     result = BacktestResult(equity, orders, trades, holdings, targets, metrics, analyzers,
-                            initial_cash=broker.startingcash)
+                            initial_cash=broker.startingcash, signal=signal)
     if out is not None:
         write_outputs(Path(out), equity=equity, orders=orders, trades=trades, holdings=holdings,
                       targets=targets_table(targets), metrics=metrics)
@@ -87,6 +83,16 @@ def run_backtest(market, cfg, out: Optional[Path], targets: pd.DataFrame | None 
 
 
 # ----- pieces --------------------------------------------------------------
+def make_cerebro(market, cfg, i0: int, i1: int) -> tuple[bt.Cerebro, ProxyBook]:
+    """Cerebro with the clock feed over calendar days [i0, i1] and the A-share broker (no strategy yet)."""
+    clock = ClockFeed(dates=market.dates[i0:i1 + 1], first_index=i0)
+    book = ProxyBook(market, clock)
+    cerebro = bt.Cerebro(stdstats=False, preload=True, runonce=True, maxcpus=1)
+    cerebro.adddata(clock, name="clock")
+    cerebro.setbroker(AShareBroker(market=market, cfg=cfg.broker, book=book))
+    return cerebro, book
+
+
 def run_window(market, cfg) -> tuple[int, int]:
     i0 = market.index_of(cfg.backtest.start)
     i1 = market.index_of(cfg.backtest.end, side="right") - 1
@@ -97,7 +103,8 @@ def run_window(market, cfg) -> tuple[int, int]:
     return i0, i1
 
 
-def resolve_targets(market, cfg, targets: pd.DataFrame | None) -> pd.DataFrame:
+def resolve_targets(market, cfg, targets: pd.DataFrame | None) -> tuple[pd.DataFrame, object]:
+    """(targets, the pipeline result or None)."""
     if targets is not None:
         t = targets.copy()
         t["rebalance_date"] = pd.to_datetime(t["rebalance_date"])
@@ -108,15 +115,16 @@ def resolve_targets(market, cfg, targets: pd.DataFrame | None) -> pd.DataFrame:
         base = finish_weights(t[["rebalance_date", "symbol"] + (["weight"] if "weight" in t.columns else [])])
         if extra:
             base = base.merge(t[["rebalance_date", "symbol"] + extra], on=["rebalance_date", "symbol"], how="left")
-        return base
+        return base, None
     if cfg.strategy.targets_file:
-        return read_targets_file(cfg.strategy.targets_file, market)
+        return read_targets_file(cfg.strategy.targets_file, market), None
     try:
         from factors.pipeline import build_targets
     except ImportError:
         raise UserError("no targets: set strategy.targets_file (the scoring pipeline factors.pipeline "
                         "is not available)") from None
-    return build_targets(market, cfg).targets
+    built = build_targets(market, cfg)
+    return built.targets, built
 
 
 def benchmark_levels(market, cfg) -> pd.Series:
@@ -181,4 +189,5 @@ def write_report_if_available(out: Path, result: BacktestResult) -> None:
     except ImportError:
         logger.info("report.html not written: the report package is not available yet")
         return
-    write_report(out, result)
+    write_report(out, result.metrics, result.equity, result.trades, result.holdings, result.orders,
+                 signal=result.signal)

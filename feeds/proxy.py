@@ -36,12 +36,45 @@ class _PanelLine:
         return len(self._proxy.clock)
 
 
+class _ClockDateTime:
+    """The clock's datetime line for proxies, with the current bar's datetime cached
+    (many orders are created per bar and each asks for it)."""
+
+    __slots__ = ("_clock", "_line", "_key", "_value")
+
+    def __init__(self, clock: ClockFeed):
+        self._clock = clock
+        self._line = clock.datetime
+        self._key = None
+        self._value = None
+
+    def __getitem__(self, ago: int) -> float:
+        return self._line[ago]
+
+    def __len__(self) -> int:
+        return len(self._line)
+
+    def datetime(self, ago: int = 0, tz=None, naive: bool = True):
+        if ago or tz is not None or not naive:
+            return self._line.datetime(ago, tz=tz, naive=naive)
+        num = self._line[0]
+        if num != self._key:
+            self._key, self._value = num, self._line.datetime(0)
+        return self._value
+
+    def date(self, ago: int = 0, tz=None, naive: bool = True):
+        return self.datetime(ago, tz=tz, naive=naive).date()
+
+    def time(self, ago: int = 0, tz=None, naive: bool = True):
+        return self.datetime(ago, tz=tz, naive=naive).time()
+
+
 class SymbolProxy:
     """One symbol seen as a Backtrader data feed; hashable by identity."""
 
     _compensate = None
 
-    def __init__(self, market, clock: ClockFeed, sid: int):
+    def __init__(self, market, clock: ClockFeed, sid: int, book_datetime: _ClockDateTime | None = None):
         self.market = market
         self.clock = clock
         self.sid = int(sid)
@@ -49,7 +82,7 @@ class SymbolProxy:
         self.symbol = self._name
         self._tz = clock._tz
         self.p = self.params = clock.p
-        self.datetime = clock.datetime           # the shared datetime line
+        self.datetime = book_datetime if book_datetime is not None else _ClockDateTime(clock)
         panels = market.panels
         self.open = _PanelLine(self, panels["open"])
         self.high = _PanelLine(self, panels["high"])
@@ -90,11 +123,12 @@ class ProxyBook:
         self.market = market
         self.clock = clock
         self._by_sid: dict[int, SymbolProxy] = {}
+        self._datetime = _ClockDateTime(clock)
 
     def by_sid(self, sid: int) -> SymbolProxy:
         proxy = self._by_sid.get(sid)
         if proxy is None:
-            proxy = self._by_sid[sid] = SymbolProxy(self.market, self.clock, sid)
+            proxy = self._by_sid[sid] = SymbolProxy(self.market, self.clock, sid, self._datetime)
         return proxy
 
     def get(self, symbol: str) -> SymbolProxy:
