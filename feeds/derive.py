@@ -120,7 +120,7 @@ def limit_panels(rules: RulesTable, dates: np.ndarray, boards: np.ndarray, is_st
         # Approval-era IPOs: day one bounded vs the issue price (day-one pre_close).
         first = (dl == 0) & ~np.isnan(band_up)[None, :]
         if first.any():
-            pc = pre_close[a:b].astype(np.float64)
+            pc = np.round(pre_close[a:b].astype(np.float64) / rules.tick) * rules.tick
             up = np.broadcast_to(band_up[None, :], pc.shape)
             down = np.broadcast_to(band_down[None, :], pc.shape)
             hi = np.where(first, rules.round_price(pc * (1 + up)), hi)

@@ -167,3 +167,11 @@ def test_bad_table_names_file_and_row(tmp_path):
     path.write_text(yaml.safe_dump(raw))
     with pytest.raises(UserError, match="lacks 'lots'"):
         RulesTable.load(path)
+
+
+def test_limit_panels_are_exact_for_float32_pre_close(rules):
+    # float32(62.35) = 62.349998...; the exchange computes 62.35 x 1.1 = 68.585 -> 68.59.
+    pre = np.array([[62.35, 10.05, 33.45]], dtype=np.float32)
+    high, low = rules.limit_panels(pre, np.full((1, 3), 0.10))
+    assert high[0].tolist() == pytest.approx([68.59, 11.06, 36.80])
+    assert low[0].tolist() == pytest.approx([56.12, 9.05, 30.11])
