@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, PercentFormatter
 
 # Palette: portfolio, benchmark, excess, negative, neutral.
 C_PORT, C_BENCH, C_EXCESS, C_NEG, C_GREY = "#1f4e8c", "#8a8f98", "#d9822b", "#b8322a", "#c9ced6"
@@ -55,6 +55,14 @@ def _legend_top(ax, extra=None) -> None:
                   fontsize=9, frameon=False, borderaxespad=0.2)
 
 
+def _log_axis(ax) -> None:
+    """Log y axis labelled 1, 2, 5, 10, 20, ... in plain numbers (no 10^x or minor-tick labels)."""
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(base=10.0, subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
 def _pct_axis(ax, decimals: int = 0) -> None:
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=decimals))
 
@@ -73,8 +81,7 @@ def equity_chart(nav: pd.Series, bench: pd.Series | None, excess_curve: pd.Serie
     lo = np.nanmin([nav.min(), bench.min() if bench is not None and bench.notna().any() else nav.min()])
     hi = np.nanmax([nav.max(), bench.max() if bench is not None and bench.notna().any() else nav.max()])
     if lo > 0 and hi / lo > LOG_SCALE_RATIO:
-        ax.set_yscale("log")
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        _log_axis(ax)
         ax.set_ylabel("growth of 1 (log scale)", fontsize=9)
     else:
         ax.set_ylabel("growth of 1", fontsize=9)
@@ -184,8 +191,7 @@ def quintile_chart(q: pd.DataFrame) -> str | None:
     for i, c in enumerate(growth.columns):
         ax2.plot(idx, growth[c].to_numpy(), color=bar_colors[i], lw=1.4, label=str(c))
     if growth.to_numpy().min() > 0 and growth.to_numpy().max() / growth.to_numpy().min() > LOG_SCALE_RATIO:
-        ax2.set_yscale("log")
-        ax2.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        _log_axis(ax2)
     # Inside, top-left: the curves start at 1 bottom-left, and the title leaves no room above.
     ax2.legend(fontsize=8, frameon=False, ncol=len(growth.columns), loc="upper left")
     ax2.set_title("Cumulative growth of 1 by quintile", fontsize=11, loc="left")

@@ -24,6 +24,8 @@ def pct(x: Any, decimals: int = 1, signed: bool = False) -> str:
     v = _f(x)
     if v is None:
         return NA
+    if round(v * 100, decimals) == 0:
+        v = 0.0  # no '-0.0%'
     s = f"{v:+.{decimals}%}" if signed else f"{v:.{decimals}%}"
     return f'<span class="neg">{s}</span>' if v < 0 else s
 
@@ -70,6 +72,13 @@ def heat_color(v: float | None, scale: float) -> str:
     return f"rgb({r},{g},{b})"
 
 
+def _cell_pct(v: float | None) -> str:
+    """Heat-map cell text: one decimal percent, empty when missing, never '-0.0%'."""
+    if v is None:
+        return ""
+    return f"{0.0 if round(v * 100, 1) == 0 else v:.1%}"
+
+
 def heatmap_table(monthly: pd.Series, yearly: dict[int, float | None], label: str) -> str:
     """Years x months table of `monthly` (index Period 'M'), with a year column from `yearly`."""
     if monthly is None or monthly.dropna().empty:
@@ -85,10 +94,10 @@ def heatmap_table(monthly: pd.Series, yearly: dict[int, float | None], label: st
         for m in range(1, 13):
             p = pd.Period(year=y, month=m, freq="M")
             v = _f(s.get(p))
-            cells.append(f'<td style="background:{heat_color(v, scale)}">{"" if v is None else f"{v:.1%}"}</td>')
+            cells.append(f'<td style="background:{heat_color(v, scale)}">{_cell_pct(v)}</td>')
         yv = _f(yearly.get(y))
         cells.append(f'<td class="yr" style="background:{heat_color(yv, scale * 3)}">'
-                     f'{"" if yv is None else f"{yv:.1%}"}</td>')
+                     f'{_cell_pct(yv)}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return (f'<table class="heat"><thead><tr><th>{html.escape(label)}</th>{head}<th>Year</th></tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table>')
