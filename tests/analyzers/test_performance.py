@@ -196,3 +196,29 @@ def test_factor_metrics_ic_summary_and_quintiles():
     empty = factor_metrics(None, None)
     assert empty == {"ic": {}, "composite": None, "quintiles": {}, "quintile_top_minus_bottom": None,
                      "quintile_periods": 0}
+
+
+def _brute_force_mdd(values: list[float], base: float) -> float:
+    worst, path = 0.0, [base] + values
+    for j in range(1, len(path)):
+        for i in range(j):
+            worst = min(worst, path[j] / path[i] - 1)
+    return worst
+
+
+try:
+    from hypothesis import given, settings, strategies as st
+except ImportError:  # pragma: no cover - hypothesis is a test extra
+    given = None
+
+if given is not None:
+    @settings(max_examples=60, deadline=None)
+    @given(st.lists(st.floats(min_value=1.0, max_value=1000.0), min_size=1, max_size=30))
+    def test_max_drawdown_equals_brute_force(values):
+        from analyzers.performance import max_drawdown
+        dates = pd.bdate_range("2021-01-04", periods=len(values))
+        dd = max_drawdown(pd.Series(values, index=dates), 100.0)
+        assert dd["max_drawdown"] == pytest.approx(_brute_force_mdd(values, 100.0), abs=1e-12)
+        assert -1.0 <= dd["max_drawdown"] <= 0.0
+        if dd["max_drawdown"] < 0:
+            assert dd["start"] <= dd["trough"] and (dd["end"] is None or dd["end"] > dd["trough"])
