@@ -104,6 +104,11 @@ class PointInTime:
         self.last_ann[sid[last_sym]] = self.ann[rows[last_sym]]
         self.applied = stop
 
+    def latest_equity(self) -> np.ndarray:
+        """(N,) total_equity of the latest known quarter (NaN when nothing is known)."""
+        has = self.latest >= 0
+        return np.where(has, self.eq[np.arange(self.n), np.maximum(self.latest, 0)], np.nan)
+
     def single_quarter(self) -> np.ndarray:
         """(N, Q) single-quarter net profit from the YTD figures."""
         prev = np.empty_like(self.ytd)

@@ -64,20 +64,29 @@ def rank_ic(factor: np.ndarray, fwd: np.ndarray, mask: np.ndarray | None = None,
 
 def trailing_weights(ic: pd.DataFrame, known_at: np.ndarray, t: int, present: list[str], fcfg) -> pd.Series:
     """Weights at signal index t from ICs known strictly before t (see the module doc)."""
-    w = pd.Series(0.0, index=list(present))
+    return trailing_weights_array(ic.to_numpy(dtype=np.float64), list(ic.columns), known_at, t, present, fcfg)
+
+
+def trailing_weights_array(ic: np.ndarray, columns: list[str], known_at: np.ndarray, t: int,
+                           present: list[str], fcfg) -> pd.Series:
+    """`trailing_weights` on a (rows, factors) array of ICs named by `columns`."""
+    present = list(present)
     if not present:
-        return w
-    equal = pd.Series(1.0 / len(present), index=list(present))
+        return pd.Series(0.0, index=present)
+    equal = pd.Series(1.0 / len(present), index=present)
     if fcfg.weighting == "equal":
         return equal
     known_at = np.asarray(known_at)
-    usable = (known_at >= 0) & (known_at < t)
-    past = ic.loc[usable, [c for c in present if c in ic.columns]].tail(int(fcfg.ic_window))
+    usable = np.flatnonzero((known_at >= 0) & (known_at < t))[-int(fcfg.ic_window):]
+    past = np.asarray(ic, dtype=np.float64)[usable]
+    where = {c: j for j, c in enumerate(columns)}
+    w = np.zeros(len(present))
     ready = False
-    for name in present:
-        if name not in past.columns:
+    for i, name in enumerate(present):
+        if name not in where:
             continue
-        vals = past[name].dropna().to_numpy()
+        vals = past[:, where[name]]
+        vals = vals[np.isfinite(vals)]
         if len(vals) < int(fcfg.ic_min_periods):
             continue
         ready = True
@@ -89,11 +98,11 @@ def trailing_weights(ic: pd.DataFrame, known_at: np.ndarray, t: int, present: li
             value = mean
         if fcfg.negative_ic == "zero" and value < 0:
             value = 0.0
-        w[name] = value
-    total = float(w.abs().sum())
+        w[i] = value
+    total = float(np.abs(w).sum())
     if not ready or total == 0.0:
         return equal
-    return w / total
+    return pd.Series(w / total, index=present)
 
 
 def summarize(ic: pd.DataFrame) -> pd.DataFrame:

@@ -125,11 +125,13 @@ class FactorInputs:
 
             def bp_at(f: int) -> np.ndarray:
                 pit.advance(m.dates[f])
-                return value.book_to_price(pit.snapshot().equity, m.market_cap[f])
+                return value.book_to_price(pit.latest_equity(), m.market_cap[f])
         return pf.ff_factor_returns(m, forms, last, bp_at)
 
-    def raw(self, t: int) -> dict[str, np.ndarray]:
+    def raw(self, t: int, mask: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Oriented raw factors at signal day t; costly ones only where `mask` (the universe)."""
         m, out = self.market, {}
+        cols = np.flatnonzero(mask) if mask is not None else None
         cap = m.market_cap[t]
         snap = None
         if self.pit is not None:
@@ -158,7 +160,7 @@ class FactorInputs:
                 with np.errstate(invalid="ignore", divide="ignore"):
                     v = np.where(a > 0, np.log(a), np.nan)
             elif name == "residual_vol":
-                v = -pf.residual_vol(m, t, int(self.fcfg.residual_vol_days), self.ff)
+                v = -pf.residual_vol(m, t, int(self.fcfg.residual_vol_days), self.ff, cols)
             elif name == "size":
                 v = value.size(cap)
             else:  # pragma: no cover - config validation names the factor first
@@ -193,11 +195,10 @@ def build_targets(market, cfg) -> SignalResult:
         t, r = int(sch.signal[k]), int(sch.rebalance[k])
         mask = universe_mask(market, t, ucfg)
         usize[k] = int(mask.sum())
-        raw = inputs.raw(t)
+        raw = inputs.raw(t, mask)
         z = {n: standardize(raw[n], mask, float(fcfg.winsorize)) for n in use}
         present = [n for n in use if np.isfinite(z[n]).any()]
-        past = pd.DataFrame(ic[:k, :F], columns=use)
-        w = icmod.trailing_weights(past, known_at[:k], t, present, fcfg)
+        w = icmod.trailing_weights_array(ic[:k, :F], use, known_at[:k], t, present, fcfg)
         wts[k] = [float(w.get(n, 0.0)) for n in use]
         score = composite(z, w.to_dict(), mask)
         chosen, ranks, weights = pick_top(score, top_n)

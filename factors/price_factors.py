@@ -124,23 +124,41 @@ def _portfolio_weights(market, f: int, bp: Optional[np.ndarray]) -> np.ndarray:
     return np.stack(cols, axis=1)
 
 
-def residual_vol(market, t: int, days: int, factors: np.ndarray) -> np.ndarray:
-    """(N,) residual volatility of daily returns on [1, factors] over the last `days` days to t."""
+def residual_vol(market, t: int, days: int, factors: np.ndarray, cols: Optional[np.ndarray] = None) -> np.ndarray:
+    """(N,) residual volatility of daily returns on [1, factors] over the last `days` days to t.
+
+    Only the columns `cols` (e.g. the universe) are estimated when given; NaN elsewhere.
+    One batched least-squares solve: per stock, X'MX and X'My from the masked days."""
+    n_all = market.n_symbols
+    out = np.full(n_all, np.nan)
+    cols = np.arange(n_all) if cols is None else np.asarray(cols)
+    if len(cols) == 0:
+        return out
     rows = np.arange(max(t - days + 1, 0), t + 1)
-    y = daily_returns(market, rows)                         # (D, N)
+    y = daily_returns(market, rows)[:, cols]                # (D, n)
     f = factors[rows]                                       # (D, 3)
     usable = [k for k in range(f.shape[1]) if np.isfinite(f[:, k]).sum() >= days * MIN_WINDOW_SHARE]
     x = np.column_stack([np.ones(len(rows))] + [f[:, k] for k in usable])   # (D, K)
     day_ok = np.isfinite(x).all(axis=1)
     x = np.where(day_ok[:, None], x, 0.0)
-    m = (np.isfinite(y) & day_ok[:, None]).astype(np.float64)               # (D, N)
-    y0 = np.where(m > 0, y, 0.0)
-    xtx = np.einsum("dn,di,dj->nij", m, x, x)
-    xty = np.einsum("dn,di->ni", y0, x)
-    beta = np.einsum("nij,nj->ni", np.linalg.pinv(xtx), xty)
-    resid = (y0 - x @ beta.T) * m
     k = x.shape[1]
+    m = (np.isfinite(y) & day_ok[:, None]).astype(np.float64)               # (D, n)
+    y0 = np.where(m > 0, y, 0.0)
+    outer = (x[:, :, None] * x[:, None, :]).reshape(len(rows), k * k)      # (D, K*K)
+    xtx = (m.T @ outer).reshape(-1, k, k)                                   # (n, K, K)
+    xty = y0.T @ x                                                          # (n, K)
     cnt = m.sum(axis=0)
+    good = cnt >= max(days * MIN_WINDOW_SHARE, k + 2)
+    beta = np.zeros_like(xty)
+    if good.any():
+        a, b = xtx[good], xty[good]
+        try:
+            beta[good] = np.linalg.solve(a, b[:, :, None])[:, :, 0]
+        except np.linalg.LinAlgError:                      # a degenerate window somewhere
+            beta[good] = np.einsum("nij,nj->ni", np.linalg.pinv(a), b)
+    # SSR = y'My - 2 b'X'My + b'X'MX b, no residual matrix needed
+    ssr = (y0 * y0).sum(axis=0) - 2 * (beta * xty).sum(axis=1) + np.einsum("ni,nij,nj->n", beta, xtx, beta)
     with np.errstate(invalid="ignore", divide="ignore"):
-        vol = np.sqrt((resid ** 2).sum(axis=0) / (cnt - k))
-    return np.where((cnt >= max(days * MIN_WINDOW_SHARE, k + 2)), vol, np.nan)
+        vol = np.sqrt(np.maximum(ssr, 0.0) / (cnt - k))
+    out[cols] = np.where(good, vol, np.nan)
+    return out
