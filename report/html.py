@@ -118,7 +118,7 @@ def _date_span(m: dict) -> str:
 # --------------------------------------------------------------------------- sections
 
 
-def _cards(m: dict, composite_ir: float | None) -> str:
+def _cards(m: dict) -> str:
     items = [
         ("Annualized return", pct(_g(m, "annual_return")), f"benchmark {_plain_pct(_g(m, 'benchmark_annual_return'))}"),
         ("Excess return (ann.)", pct(_g(m, "excess_annual_return"), signed=True), "portfolio − benchmark"),
@@ -126,7 +126,7 @@ def _cards(m: dict, composite_ir: float | None) -> str:
         ("Max drawdown", pct(_g(m, "max_drawdown")), f"excess {_plain_pct(_g(m, 'excess_max_drawdown'))}"),
         ("Monthly win rate", pct(_g(m, "monthly_win_rate")), "months beating benchmark"),
         ("Annual turnover", f"{num(_g(m, 'annual_turnover'), 1)}×",
-         f"composite IC-IR {num(composite_ir)}" if composite_ir is not None else "one-way, per year"),
+         f"costs {_plain_pct(_g(m, 'costs_annual_pct'), 2)} of value a year"),
     ]
     cells = "".join(f'<div class="card"><div class="k">{k}</div><div class="v">{v}</div><div class="c">{c}</div></div>'
                     for k, v, c in items)
@@ -138,9 +138,9 @@ def _bp(x: Any) -> str:
     return NA if x is None else f"{num(x * 1e4, 2)} bp"
 
 
-def _plain_pct(x: Any) -> str:
+def _plain_pct(x: Any, decimals: int = 1) -> str:
     try:
-        return f"{float(x):.1%}" if x is not None else "—"
+        return f"{float(x):.{decimals}%}" if x is not None else "—"
     except (TypeError, ValueError):
         return "—"
 
@@ -410,7 +410,7 @@ def write_report(
     ic_html, composite_ir = _ic_section(signal)
     eq_chart = charts.equity_chart(nav, bench_nav, excess_curve, bench_label)
     body = {
-        "summary": _cards(m, composite_ir) + _summary(m, bench_label, composite_ir),
+        "summary": _cards(m) + _summary(m, bench_label, composite_ir),
         "equity": _img(eq_chart, "Equity vs benchmark") + ("" if b is not None else
                                                            '<p class="note">No benchmark in this run.</p>'),
         "drawdown": _img(charts.drawdown_chart(dd, excess_dd, m.get("max_drawdown_trough")), "Drawdown"),
