@@ -31,9 +31,9 @@ class BuyAndHold(bt.Strategy):
             self.buy(size=10_000_000)  # far beyond the cash: the broker refuses it (Margin)
 
 
-def _run(benchmark: pd.Series | None = None, **perf_kw):
+def _run(benchmark: pd.Series | None = None, runonce: bool = True, **perf_kw):
     df = _feed_frame()
-    cerebro = bt.Cerebro(stdstats=False)
+    cerebro = bt.Cerebro(stdstats=False, runonce=runonce, preload=runonce)
     cerebro.adddata(bt.feeds.PandasData(dataname=df), name="600000.SH")
     cerebro.addstrategy(BuyAndHold)
     cerebro.broker.setcash(CASH)
@@ -47,8 +47,9 @@ def _run(benchmark: pd.Series | None = None, **perf_kw):
     return df, strat
 
 
-def test_daily_value_matches_cash_plus_position_and_timereturn():
-    df, strat = _run()
+@pytest.mark.parametrize("runonce", [True, False])
+def test_daily_value_matches_cash_plus_position_and_timereturn(runonce):
+    df, strat = _run(runonce=runonce)
     eq = strat.analyzers.daily.equity()
     assert len(eq) == len(df)
     assert list(eq["date"]) == list(df.index)
