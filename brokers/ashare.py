@@ -173,8 +173,13 @@ class AShareBroker(bt.BrokerBase):
             qty = np.fromiter((h.position.size for h in self.held.values()), dtype=np.float64, count=len(self.held))
             self._arrays = (sids, qty)
         sids, qty = self._arrays
-        px = self.market.last_close[t, sids].astype(np.float64)
+        px = self._ticks(self.market.last_close[t, sids])
         return float(np.dot(np.nan_to_num(px), qty))
+
+    def _ticks(self, px: np.ndarray) -> np.ndarray:
+        """float32 panel prices back to exact ticks (cents)."""
+        tick = self.market.rules.tick
+        return np.round(px.astype(np.float64) / tick) * tick
 
     def getposition(self, data, clone=True):
         pos = self.positions.get(data)
@@ -366,7 +371,8 @@ class AShareBroker(bt.BrokerBase):
     def _finish(self, order, ctx: OrderContext, reason: str) -> None:
         """End of the order's day: Completed, or Partial then Expired for the rest."""
         filled = int(abs(order.executed.size))
-        if filled >= ctx.qty:
+        wanted = ctx.qty if ctx.is_buy else min(ctx.qty, ctx.position)     # a sell never exceeds the holding
+        if filled >= wanted:
             order.completed()
             self.notify(order)
             self._log(order, ctx, filled, "filled", "")
@@ -399,5 +405,5 @@ class AShareBroker(bt.BrokerBase):
         day = self.market.date_at(t)
         row = self.market.last_close[t]
         for sid, h in sorted(self.held.items()):
-            close = float(row[sid])
+            close = float(self._ticks(row[sid]))
             self.holdings_log.append((day, h.proxy.symbol, h.qty, self.sellable(sid), close, h.qty * close))

@@ -51,11 +51,15 @@ def context_from_market(market, t: int, sid: int, side: str, qty: int, position:
                         sellable: int = 0) -> OrderContext:
     """Context for one order of `side` on calendar day `t` from the market panels."""
     p = market.panels
+    tick = market.rules.tick
     row = lambda name: float(p[name][t, sid])  # noqa: E731
+    # float32 panels hold cents to ~1e-7; prices go back to exact ticks (NaN stays NaN).
+    px = lambda name: round(float(p[name][t, sid]) / tick) * tick if p[name][t, sid] == p[name][t, sid] \
+        else math.nan  # noqa: E731
     return OrderContext(
         day=market.date_at(t), t=t, sid=sid, symbol=str(market.symbols[sid]), board=str(market.board[sid]),
         exchange=str(market.exchange[sid]), side=side, qty=int(qty),
-        open=row("open"), high=row("high"), low=row("low"), close=row("close"), volume=row("volume"),
-        amount=row("amount"), high_limit=row("high_limit"), low_limit=row("low_limit"),
+        open=px("open"), high=px("high"), low=px("low"), close=px("close"), volume=row("volume"),
+        amount=row("amount"), high_limit=px("high_limit"), low_limit=px("low_limit"),
         has_bar=bool(market.has_bar[t, sid]), listed=bool(market.is_listed[t, sid]),
         delisted=bool(t > market.delist_index[sid]), position=int(position), sellable=int(sellable))

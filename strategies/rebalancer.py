@@ -126,9 +126,10 @@ class Rebalancer(bt.Strategy):
     def _rebalance(self, t: int, plan: list[tuple[int, float]]) -> None:
         value = self.broker.getvalue()
         prices = self.market.last_close[t]
+        tick = self.market.rules.tick
         target: dict[int, int] = {}
         for sid, w in plan:
-            px = float(prices[sid])
+            px = round(float(prices[sid]) / tick) * tick          # float32 cents back to exact ticks
             if not px > 0:
                 continue                       # never traded yet: nothing to size from
             qty = w * value / px

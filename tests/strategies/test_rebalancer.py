@@ -1,0 +1,86 @@
+"""The rebalancer: timing, sells before buys, lot sizing, retries until the next rebalance."""
+import pandas as pd
+import pytest
+
+from core.config import load_config
+from engine.run import run_backtest
+from tests.market_builder import MarketBuilder
+
+A, B, C = "600000.SH", "000001.SZ", "600004.SH"
+
+
+def cfg(*sets):
+    return load_config(None, ["backtest.start=2021-03-01", "backtest.end=2021-12-31", "backtest.benchmark=none",
+                              "output.report=false", "broker.cash=1000000", *sets])
+
+
+def targets(*rows):
+    return pd.DataFrame(rows, columns=["rebalance_date", "symbol", "weight"])
+
+
+def test_orders_are_sized_at_the_previous_close_and_fill_at_the_rebalance_open():
+    b = MarketBuilder(start="2021-03-01", days=4)
+    b.stock(A, close=[10.0, 10.3, 10.3, 10.3], open=[10.0, 10.2, 10.3, 10.3])
+    r = run_backtest(b.build(), cfg(), None, targets=targets((b.day(1), A, 0.5)))
+    o = r.orders.iloc[0]
+    assert str(o["date"]) == b.day(1)
+    assert o["requested_qty"] == 50_000             # 0.5 x 1,000,000 / 10.0 (day-0 close), whole lots
+    assert o["price"] == pytest.approx(10.2)        # day-1 open
+
+
+def test_sells_go_first_and_fund_the_same_days_buys():
+    b = MarketBuilder(start="2021-03-01", days=5)
+    b.stock(A, close=[10.0] * 5)
+    b.stock(B, close=[20.0] * 5)
+    r = run_backtest(b.build(), cfg(), None,
+                     targets=targets((b.day(1), A, 0.99), (b.day(3), B, 0.99)))
+    day3 = r.orders[r.orders["date"].astype(str) == b.day(3)]
+    assert day3["side"].tolist() == ["sell", "buy"]
+    assert day3["status"].tolist() == ["filled", "filled"]
+    assert day3.iloc[1]["filled_qty"] == 49_400      # lot-rounded 0.99 x value / 20
+
+
+def test_suspended_day_blocks_both_sides_and_the_retry_fills_on_resumption():
+    b = MarketBuilder(start="2021-03-01", days=6)
+    b.stock(A, close=[10.0] * 6)
+    b.stock(B, close=[20.0] * 6)
+    b.suspend(A, 3).suspend(B, 3)
+    r = run_backtest(b.build(), cfg(), None, targets=targets((b.day(1), A, 0.9), (b.day(3), B, 0.9)))
+    o = r.orders
+    on3 = o[o["date"].astype(str) == b.day(3)]
+    assert on3["reason"].tolist() == ["suspended", "suspended"] and on3["side"].tolist() == ["sell", "buy"]
+    on4 = o[o["date"].astype(str) == b.day(4)]
+    assert on4["status"].tolist() == ["filled", "filled"]
+    assert r.holdings[r.holdings["date"].astype(str) == b.day(3)]["symbol"].tolist() == [A]
+    assert len(o) == 5                              # buy A; sell A, buy B (blocked); both retried once
+
+
+def test_retry_stops_at_the_next_rebalance_and_volume_cap_remainders_are_retried():
+    b = MarketBuilder(start="2021-03-01", days=6)
+    b.stock(A, close=[10.0] * 6, volume=10_000)
+    r = run_backtest(b.build(), cfg("broker.volume_cap=0.25"), None,
+                     targets=targets((b.day(1), A, 0.5), (b.day(4), A, 0.0)))
+    o = r.orders
+    buys = o[o["side"] == "buy"]
+    assert buys["filled_qty"].tolist() == [2500, 2500, 2500]           # days 1, 2, 3; superseded on day 4
+    assert set(buys["reason"]) == {"volume_cap"}
+    sells = o[o["side"] == "sell"]
+    assert sells["filled_qty"].tolist() == [2500, 2500]                # days 4, 5 (the run ends), capped too
+    assert str(sells.iloc[0]["date"]) == b.day(4)
+
+
+def test_retry_off_leaves_remainders():
+    b = MarketBuilder(start="2021-03-01", days=5)
+    b.stock(A, close=[10.0] * 5, volume=10_000)
+    r = run_backtest(b.build(), cfg("broker.volume_cap=0.25", "broker.retry=false"), None,
+                     targets=targets((b.day(1), A, 0.5)))
+    assert len(r.orders) == 1 and r.orders.iloc[0]["reason"] == "volume_cap"
+
+
+def test_holdings_are_recorded_on_rebalance_dates_after_trading():
+    b = MarketBuilder(start="2021-03-01", days=4)
+    b.stock(A, close=[10.0, 10.0, 11.0, 11.0])
+    r = run_backtest(b.build(), cfg(), None, targets=targets((b.day(1), A, 0.5)))
+    h = r.holdings.iloc[0]
+    assert (str(h["date"]), h["symbol"], h["qty"], h["sellable_qty"]) == (b.day(1), A, 50_000, 0)
+    assert h["value"] == pytest.approx(h["qty"] * h["close"])
