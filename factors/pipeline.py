@@ -38,7 +38,7 @@ from factors import value
 from factors.calendar import Schedule, month_ends, schedule
 from factors.composite import composite, pick_top, quintile_means
 from factors.fundamentals import PointInTime
-from factors.returns import TotalReturnPrice
+from factors.returns import TotalReturnPrice, total_return_price
 from factors.transform import standardize
 from factors.universe import universe_mask
 
@@ -180,7 +180,7 @@ def build_targets(market, cfg) -> SignalResult:
     if "total_shares" in missing_inputs(market):
         logger.warning(f"{market.source}: no total_shares, so no market caps: the universe keeps every "
                        "eligible stock (no small-cap cut)")
-    trp = TotalReturnPrice(market)
+    trp = total_return_price(market)
     inputs = FactorInputs(market, cfg, sch, use, trp)
 
     K, F = len(sch), len(use)

@@ -35,6 +35,16 @@ def daily_returns(market, rows) -> np.ndarray:
     return np.where(ok, r, np.nan)
 
 
+def total_return_price(market) -> "TotalReturnPrice":
+    """The market's TotalReturnPrice, built once and kept on the market object
+    (build_targets and pool_benchmark share it)."""
+    trp = market.__dict__.get("_factors_trp")
+    if trp is None:
+        trp = TotalReturnPrice(market)
+        market.__dict__["_factors_trp"] = trp
+    return trp
+
+
 class TotalReturnPrice:
     """Total-return price (raw price x adj_factor) at any day, held flat over suspensions.
 

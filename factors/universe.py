@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from factors.calendar import schedule, window_indices
-from factors.returns import TotalReturnPrice
+from factors.returns import TotalReturnPrice, total_return_price
 
 
 def list_dates(market) -> np.ndarray:
@@ -81,7 +81,7 @@ def pool_benchmark(market, cfg, trp: TotalReturnPrice | None = None) -> pd.Serie
     if len(window) == 0:
         return pd.Series([], index=index, dtype=float, name="pool")
     sch = schedule(market.dates, cfg.backtest.start, cfg.backtest.end)
-    trp = trp or TotalReturnPrice(market)
+    trp = trp or total_return_price(market)
     ucfg = cfg.strategy.universe
     w0, w1 = int(window[0]), int(window[-1])
     level = np.ones(w1 - w0 + 1)
