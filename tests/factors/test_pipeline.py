@@ -118,3 +118,48 @@ def test_weights_follow_past_ics(market):
         if expect.sum() == 0:
             continue
         assert w.iloc[k].to_numpy() == pytest.approx((expect / expect.sum()).to_numpy())
+
+
+def test_without_total_shares_size_and_bp_drop_and_no_cap_cut(frames):
+    f = dict(frames)
+    f["bars"] = frames["bars"].drop(columns=["total_shares", "float_shares"])
+    m = _market(f)
+    seen = []
+    sink = logger.add(lambda msg: seen.append(str(msg)), level="WARNING")
+    try:
+        res = build_targets(m, _cfg())
+    finally:
+        logger.remove(sink)
+    assert res.dropped_factors == ["book_to_price", "size"]
+    assert "residual_vol" in res.factors_used and "roe" in res.factors_used
+    assert sum("small-cap cut" in s for s in seen) == 1
+    cfg = _cfg()
+    s = int(np.flatnonzero(m.dates == np.datetime64("2019-06-28"))[0])
+    from factors.universe import eligible_mask
+    assert (universe_mask(m, s, cfg.strategy.universe) == eligible_mask(m, s, cfg.strategy.universe)).all()
+    assert len(res.targets) > 0
+
+
+def test_empty_window_gives_empty_well_formed_result(market):
+    res = build_targets(market, _cfg(**{"backtest.start": "2030-01-01", "backtest.end": "2030-12-31"}))
+    assert list(res.targets.columns) == TARGET_COLUMNS and len(res.targets) == 0
+    assert len(res.factor_ic) == 0 and len(res.universe_size) == 0
+
+
+@pytest.mark.parametrize("weighting", ["equal", "ic_ir"])
+def test_other_weightings(market, weighting):
+    res = build_targets(market, _cfg(**{"strategy.factors.weighting": weighting}))
+    w = res.factor_weights
+    assert np.allclose(w.abs().sum(axis=1), 1.0)
+    if weighting == "equal":            # equal over the factors present that month
+        for _, row in w.iterrows():
+            live = row[row != 0]
+            assert np.allclose(live, 1.0 / len(live))
+        assert np.allclose(w.iloc[-1], 1.0 / w.shape[1])
+    assert len(res.targets) > 0
+
+
+def test_factor_subset_from_config(market):
+    res = build_targets(market, _cfg(**{"strategy.factors.use": "[size, sue]"}))
+    assert res.factors_used == ["size", "sue"]
+    assert list(res.factor_ic.columns) == ["size", "sue", "composite"]
