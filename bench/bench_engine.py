@@ -184,6 +184,7 @@ def child(kind: str, n_stocks: int | None, rules: str) -> dict:
         return {"kind": kind, "rules": rules, "stocks": int(market.n_symbols), "days": int(market.n_days),
                 "sim_s": sim, "build_s": build_s, "final_value": float(result.equity["value"].iloc[-1]),
                 "orders": len(result.orders), "fills": len(result.trades), "peak_rss_mb": peak_rss_mb(),
+                "stages": {k: round(v, 2) for k, v in result.timings.items()},
                 "rss_data_mb": rss_data}
 
 
@@ -229,6 +230,7 @@ def main(argv=None) -> int:
         print(f"    simulation {full['sim_s']:.1f} s (runs {full['all_sim_s']}), peak RSS {full['peak_rss_mb']:.0f} MB "
               f"(market in memory {full['rss_data_mb']:.0f} MB), {full['orders']} orders, {full['fills']} fills, "
               f"final value {full['final_value']:,.0f}")
+        print(f"    stages (s): {full['stages']}")
     if not args.skip_naive:
         n = args.naive_stocks
         ours = median_run("ours", n, "off", args.repeat)

@@ -23,8 +23,14 @@ EQUITY_COLUMNS = ["date", "value", "cash", "benchmark"]
 TARGET_COLUMNS = ["rebalance_date", "symbol", "rank", "score", "weight"]
 
 
+# Decimals kept for floats in the CSVs (prices are cents; fees and values to a millionth of a CNY).
+FLOAT_DECIMALS = 6
+
+
 def _dates(df: pd.DataFrame, cols: tuple[str, ...]) -> pd.DataFrame:
     df = df.copy()
+    floats = df.select_dtypes(include="float").columns
+    df[floats] = df[floats].round(FLOAT_DECIMALS)
     for c in cols:
         if c in df.columns and len(df):
             df[c] = pd.to_datetime(df[c]).dt.strftime("%Y-%m-%d")

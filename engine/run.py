@@ -46,13 +46,18 @@ class BacktestResult:
     seconds: float = 0.0                  # wall time of the run (data in memory -> outputs written)
     initial_cash: float = 0.0
     signal: object = None                 # the scoring pipeline's result when it made the targets
+    timings: dict = field(default_factory=dict)       # seconds by stage
 
 
 def run_backtest(market, cfg, out: Optional[Path], targets: pd.DataFrame | None = None) -> BacktestResult:
     started = time.perf_counter()
+    timings: dict[str, float] = {}
     targets, signal = resolve_targets(market, cfg, targets)
     i0, i1 = run_window(market, cfg)
+    timings["targets"] = time.perf_counter() - started
     benchmark = benchmark_levels(market, cfg)
+    timings["benchmark"] = time.perf_counter() - started - timings["targets"]
+    mark = time.perf_counter()
 
     cerebro, book = make_cerebro(market, cfg, i0, i1)
     cerebro.addstrategy(Rebalancer, targets=targets, book=book, retry=cfg.broker.retry,
@@ -61,6 +66,8 @@ def run_backtest(market, cfg, out: Optional[Path], targets: pd.DataFrame | None 
     cerebro.addanalyzer(bt.analyzers.DrawDown, _name="drawdown")
     strat = cerebro.run()[0]
     broker = strat.broker
+    timings["backtrader"] = time.perf_counter() - mark
+    mark = time.perf_counter()
 
     equity = equity_table(market, broker, benchmark)
     orders = pd.DataFrame([vars(r) for r in broker.order_log], columns=ORDER_COLUMNS + ["ref"])[ORDER_COLUMNS]
@@ -70,12 +77,13 @@ def run_backtest(market, cfg, out: Optional[Path], targets: pd.DataFrame | None 
                  "drawdown": strat.analyzers.drawdown.get_analysis()}
     metrics = compute_run_metrics(equity, trades, orders, holdings, broker.startingcash)
     result = BacktestResult(equity, orders, trades, holdings, targets, metrics, analyzers,
-                            initial_cash=broker.startingcash, signal=signal)
+                            initial_cash=broker.startingcash, signal=signal, timings=timings)
     if out is not None:
         write_outputs(Path(out), equity=equity, orders=orders, trades=trades, holdings=holdings,
                       targets=targets_table(targets), metrics=metrics)
         if cfg.output.report:
             write_report_if_available(Path(out), result)
+    timings["tables_and_outputs"] = time.perf_counter() - mark
     result.seconds = time.perf_counter() - started
     logger.info(f"backtest {market.date_at(i0)}..{market.date_at(i1)}: {len(orders)} orders, {len(trades)} fills, "
                 f"final value {equity['value'].iloc[-1]:,.0f} in {result.seconds:.1f} s")

@@ -145,7 +145,7 @@ class Rebalancer(bt.Strategy):
                 else:
                     lot = self._lot(sid)
                     qty = h.qty - want
-                    qty = (qty // lot.step * lot.step if qty < lot.min else lot.round_down(qty)) if lot else qty
+                    qty = lot.round_down(qty) if lot else qty       # a partial sell keeps to whole lots
                     if qty > 0:
                         sells.append((sid, qty, False))
         for sid, want in target.items():
