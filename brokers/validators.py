@@ -81,12 +81,13 @@ class LotSize:
 
     def __init__(self, rules):
         self.rules = rules
-        self._lots: dict[str, object] = {}
+        self._lots: dict[tuple, object] = {}
 
     def lot(self, board: str, day=None):
-        lot = self._lots.get(board)
+        key = (board, day)
+        lot = self._lots.get(key)
         if lot is None:
-            lot = self._lots[board] = self.rules.lot(board, day)
+            lot = self._lots[key] = self.rules.lot(board, day)
         return lot
 
     def check(self, ctx: OrderContext) -> Optional[str]:

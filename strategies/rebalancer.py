@@ -16,7 +16,8 @@ Steps, at the close of each trading day t (its `next`):
 3. Otherwise, with `retry` on: re-submit each unfilled remainder of the
    current plan at the next day's deal price. Remainders refused for a
    permanent reason (`lot_size`, `delisted`, `no_position`) are dropped; a buy
-   cut for `cash` is retried only after a sell of the plan has filled since.
+   cut for `cash` is retried only when new cash can come: a sell filled since
+   its attempt, or a sell of the plan is re-sent the same day (sells go first).
 """
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ class Remainder:
     qty: int            # shares still to trade
     close_all: bool     # a sell to zero: always the whole position
     reason: str = ""    # reason of the last attempt
+    attempt: int = -1   # calendar index of the last attempt
 
 
 class Rebalancer(bt.Strategy):
@@ -55,7 +57,8 @@ class Rebalancer(bt.Strategy):
         self.rebalance_days = set(self.plans)
         self.remaining: dict[int, Remainder] = {}
         self._live: dict[int, int] = {}              # order ref -> sid
-        self._sold_since = False
+        self._last_sale = -1                         # calendar index of the last day a sell filled
+        self._lots: dict = {}
 
     # ----- targets -> {execution calendar index: [(sid, weight)]} ------------
     def _plans(self, targets: pd.DataFrame | None) -> dict[int, list[tuple[int, float]]]:
@@ -99,10 +102,12 @@ class Rebalancer(bt.Strategy):
             return
         rem = self.remaining.get(sid)
         filled = int(abs(order.executed.size))
+        today = self.clock.market_index()
         if filled and order.issell():
-            self._sold_since = True
+            self._last_sale = today
         if rem is None:
             return
+        rem.attempt = today
         rem.qty -= filled
         rem.reason = order.info.get("reason", "") if order.status != bt.Order.Completed else ""
         if rem.qty <= 0 or (rem.close_all and order.status == bt.Order.Completed):
@@ -117,11 +122,18 @@ class Rebalancer(bt.Strategy):
             self._rebalance(t, self.plans[nxt])
         elif self.p.retry and self.remaining:
             self._retry()
-        self._sold_since = False
 
     # ----- steps ---------------------------------------------------------------
     def _lot(self, sid: int):
-        return self.market.rules.lot(str(self.market.board[sid])) if self.p.lot_size else None
+        """The board's lot on the next trading day (None with lot rules off)."""
+        if not self.p.lot_size:
+            return None
+        day = self.market.date_at(min(self.clock.market_index() + 1, self.market.n_days - 1))
+        key = (str(self.market.board[sid]), day)
+        lot = self._lots.get(key)
+        if lot is None:
+            lot = self._lots[key] = self.market.rules.lot(*key)
+        return lot
 
     def _rebalance(self, t: int, plan: list[tuple[int, float]]) -> None:
         value = self.broker.getvalue()
@@ -166,10 +178,11 @@ class Rebalancer(bt.Strategy):
     def _retry(self) -> None:
         sells = [(sid, r) for sid, r in self.remaining.items() if r.side == "sell"]
         buys = [(sid, r) for sid, r in self.remaining.items() if r.side == "buy"]
+        selling = False
         for sid, r in sells + buys:
             if r.reason in PERMANENT:
                 continue
-            if r.reason == "cash" and not self._sold_since:
+            if r.reason == "cash" and not (self._last_sale > r.attempt or selling):
                 continue
             qty = r.qty
             if r.side == "sell":
@@ -182,6 +195,7 @@ class Rebalancer(bt.Strategy):
                 qty = lot.round_down(qty) if lot else qty
             if qty > 0:
                 self._send(sid, r.side, qty)
+                selling = selling or r.side == "sell"
 
     def _send(self, sid: int, side: str, qty: int) -> None:
         data = self.book.by_sid(sid)

@@ -84,3 +84,26 @@ def test_holdings_are_recorded_on_rebalance_dates_after_trading():
     h = r.holdings.iloc[0]
     assert (str(h["date"]), h["symbol"], h["qty"], h["sellable_qty"]) == (b.day(1), A, 50_000, 0)
     assert h["value"] == pytest.approx(h["qty"] * h["close"])
+
+
+def test_a_buy_cut_for_cash_is_retried_once_a_sale_has_freed_cash():
+    b = MarketBuilder(start="2021-03-01", days=6)
+    b.stock(A, close=[10.0, 10.0, 10.0, 9.0, 9.0, 9.0])
+    b.bar(A, 3, open=9.0, high=9.0, low=9.0, close=9.0)            # locked limit-down on the rebalance day
+    b.stock(B, close=[20.0] * 6)
+    r = run_backtest(b.build(), cfg(), None, targets=targets((b.day(1), A, 0.99), (b.day(3), B, 0.99)))
+    o = r.orders
+    on3 = o[o["date"].astype(str) == b.day(3)]
+    assert on3["reason"].tolist() == ["limit_down", "cash"]
+    on4 = o[o["date"].astype(str) == b.day(4)]
+    # the sale at the lower price funds most of the buy on the same day; the rest is short of cash
+    assert on4["side"].tolist() == ["sell", "buy"] and on4["status"].tolist() == ["filled", "partial"]
+    assert on4.iloc[1]["filled_qty"] > 40_000 and on4.iloc[1]["reason"] == "cash"
+    assert len(o) == 5                              # no more cash comes: the rest is not retried
+
+
+def test_no_position_sell_is_refused():
+    from tests.brokers.harness import only, run_orders
+    b = MarketBuilder(start="2021-03-01", days=3)
+    b.stock(A, close=[10.0] * 3)
+    assert only(run_orders(b.build(), [(1, A, "sell", 100)])).reason == "no_position"
