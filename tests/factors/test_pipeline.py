@@ -163,3 +163,27 @@ def test_factor_subset_from_config(market):
     res = build_targets(market, _cfg(**{"strategy.factors.use": "[size, sue]"}))
     assert res.factors_used == ["size", "sue"]
     assert list(res.factor_ic.columns) == ["size", "sue", "composite"]
+
+
+def test_bars_after_the_signal_close_do_not_move_the_signal(frames, market):
+    cut = pd.Timestamp("2019-08-30")                       # a signal day (last trading day of August)
+    f = dict(frames)
+    bars = frames["bars"].copy()
+    after = pd.to_datetime(bars["date"]) > cut
+    k = np.random.default_rng(1).uniform(0.5, 1.5, after.sum())
+    for col in ("open", "high", "low", "close"):
+        bars.loc[after, col] = (bars.loc[after, col] * k).round(2)
+    bars.loc[after, "volume"] *= k
+    bars.loc[after, "amount"] *= k
+    f["bars"] = bars
+    cfg = _cfg()
+    a, b = build_targets(market, cfg), build_targets(_market(f), cfg)
+    early = a.universe_size.index <= cut
+    assert early.sum() >= 7
+    reb = pd.to_datetime(market.dates[month_starts(market.dates)])
+    reb = reb[(reb > a.universe_size.index[0]) & (reb <= cut + pd.Timedelta(days=5))]
+    ta = a.targets[a.targets["rebalance_date"].isin(reb)].reset_index(drop=True)
+    tb = b.targets[b.targets["rebalance_date"].isin(reb)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(ta, tb)
+    pd.testing.assert_frame_equal(a.factor_weights[early], b.factor_weights[early])
+    pd.testing.assert_series_equal(a.universe_size[early], b.universe_size[early])
