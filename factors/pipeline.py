@@ -141,10 +141,10 @@ class FactorInputs:
             if name == "book_to_price":
                 v = value.book_to_price(snap.equity, cap)
             elif name == "dividend_yield":
-                cols = np.arange(m.n_symbols)
+                every = np.arange(m.n_symbols)
                 last = np.maximum(self.trp.last[t], 0)
-                price = np.where(self.trp.last[t] >= 0, m.close[last, cols], np.nan)
-                shares = m.total_shares[last, cols]
+                price = np.where(self.trp.last[t] >= 0, m.close[last, every], np.nan)
+                shares = m.total_shares[last, every]
                 v = self.divs.dividend_yield(m.dates[t], price, shares)
             elif name == "roe":
                 with np.errstate(invalid="ignore", divide="ignore"):
