@@ -18,7 +18,7 @@ def trading_days(start: dt.date, end: dt.date) -> np.ndarray:
         raise UserError(f"--start {start} / --end {end}: the XSHG calendar of exchange-calendars covers "
                         f"{first}..{last}; choose dates inside it")
     sessions = cal.sessions_in_range(start.isoformat(), end.isoformat())
-    days = np.asarray(sessions.values).astype("datetime64[D]")
+    days = np.asarray(sessions.strftime("%Y-%m-%d"), dtype="datetime64[D]")
     if len(days) < 2:
         raise UserError(f"--start {start} --end {end}: fewer than 2 trading days; widen the range")
     return days

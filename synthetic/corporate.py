@@ -99,8 +99,9 @@ def dividend_events(dates: np.ndarray, lst: Listings, f: Fundamentals, traded: n
     return DividendEvents(t=t[order], sid=sid[order], cash=cash[order], bonus=bonus[order])
 
 
-def dividends_table(ev: DividendEvents, cash_used: np.ndarray, dates: np.ndarray, lst: Listings) -> pd.DataFrame:
-    keep = (cash_used > 0) | (ev.bonus > 0)
+def dividends_table(ev: DividendEvents, cash_used: np.ndarray, bonus_used: np.ndarray, dates: np.ndarray,
+                    lst: Listings) -> pd.DataFrame:
+    keep = (cash_used > 0) | (bonus_used > 0)
     df = pd.DataFrame({"symbol": lst.symbols[ev.sid[keep]].astype(str), "ex_date": dates[ev.t[keep]],
-                       "cash_per_share": cash_used[keep], "bonus_per_share": ev.bonus[keep]})
+                       "cash_per_share": cash_used[keep], "bonus_per_share": bonus_used[keep]})
     return df.sort_values(["symbol", "ex_date"], kind="stable").reset_index(drop=True)

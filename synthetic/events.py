@@ -107,6 +107,7 @@ def st_spells(dates: np.ndarray, lst: Listings, f: Fundamentals, listed: np.ndar
         mask[a:b_clip + 1, s] = True
         extra.append((s, a, b if b < n_days - 1 else -1, "ST"))
     df = pd.concat([df, pd.DataFrame(extra, columns=df.columns)], ignore_index=True)
+    df = df.astype({"sid": np.int64, "start": np.int64, "end": np.int64})
     # Clip to the listing spell.
     li = lst.list_idx[df["sid"].to_numpy()]
     last = np.minimum(lst.delist_idx[df["sid"].to_numpy()], n_days - 1)

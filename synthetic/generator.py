@@ -64,7 +64,7 @@ def build_market(stocks: int, start: dt.date, end: dt.date, seed: int, params: G
     del listed
     jumps = returns.announcement_jumps(fund, ann, params)
     inputs = prices.PathInputs(dates=dates, lst=lst, rules=rules, params=params, traits=traits,
-                               paths=returns.factor_paths(dates, params), shares=shares, traded=traded,
+                               paths=returns.factor_paths(dates, params, rng[8]), shares=shares, traded=traded,
                                is_st=is_st, alpha=alpha, row_equity=fund.equity[ann.row_sid, ann.row_q],
                                row_at=ann.row_at, jumps=jumps, dividends=divs)
     path = prices.simulate(inputs, rng[7])
@@ -87,7 +87,7 @@ def build_market(stocks: int, start: dt.date, end: dt.date, seed: int, params: G
     return {
         "dates": dates, "symbols": lst.symbols, "traded": traded, "path": path, "instruments": inst,
         "st": st_table, "fundamentals": fundamentals.fundamentals_table(fund, lst),
-        "dividends": corporate.dividends_table(divs, path.cash_used, dates, lst),
+        "dividends": corporate.dividends_table(divs, path.cash_used, path.bonus_used, dates, lst),
         "benchmark": pd.DataFrame({"date": dates, "close": np.round(path.benchmark, 4)}),
     }
 
@@ -96,6 +96,7 @@ def generate_market(out: Path, *, stocks: int, start: dt.date, end: dt.date, see
                     params: GeneratorParams | None = None) -> None:
     """Write the synthetic market for these arguments to directory `out` (see README)."""
     began = time.perf_counter()
+    writer.check_target(Path(out))
     market = build_market(stocks, start, end, seed, params)
     path = market["path"]
     panels = {name: getattr(path, name) for name in ("open", "high", "low", "close", "pre_close", "volume",

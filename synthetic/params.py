@@ -46,7 +46,7 @@ class ListingParams:
         ("2009-10-01", {"sh_main": 0.12, "sz_main": 0.50, "chinext": 0.38}),
         ("2014-01-01", {"sh_main": 0.35, "sz_main": 0.28, "chinext": 0.37}),
         ("2019-01-01", {"sh_main": 0.30, "sz_main": 0.17, "chinext": 0.25, "star": 0.28}),
-        ("2021-01-01", {"sh_main": 0.18, "sz_main": 0.12, "chinext": 0.33, "star": 0.24, "bse": 0.13}),
+        ("2021-01-01", {"sh_main": 0.17, "sz_main": 0.11, "chinext": 0.30, "star": 0.22, "bse": 0.20}),
     )
     # Code blocks per board group, used in order (BSE: 2-digit prefixes, 4 free digits).
     code_blocks: dict[str, tuple[str, ...]] = field(default_factory=lambda: {
@@ -86,10 +86,11 @@ class SizeParams:
 @dataclass(frozen=True)
 class ReturnParams:
     # Market factor: stochastic log volatility, Student-t shocks, stylized eras.
-    market_drift: float = 0.0001
+    market_drift: float = 0.0002              # daily; the market's noise is de-meaned, so this plus the eras is its path
+    convexity: float = 1.0                     # share of -sig^2/2 in the idio log drift (1: mean simple return 0)
     market_vol: float = 0.0125
-    market_vol_persistence: float = 0.985
-    market_volvol: float = 0.075
+    market_vol_persistence: float = 0.98
+    market_volvol: float = 0.065
     t_df: float = 4.0
     # Stylized A-share eras: (from, to, extra daily drift, volatility multiplier).
     eras: tuple[tuple[str, str, float, float], ...] = (
@@ -109,11 +110,11 @@ class ReturnParams:
     idio_vol_persistence: float = 0.97
     idio_volvol: float = 0.09
     # News jumps (the main source of limit runs outside IPOs).
-    jump_prob: float = 0.0035
-    jump_up_share: float = 0.58
-    jump_sd: float = 0.09
+    jump_prob: float = 0.0042
+    jump_up_share: float = 0.70
+    jump_sd: float = 0.09                      # a constant drift offsets the jumps' mean (skew, not trend)
     # Size factor: daily return per sd of -log(cap), by era (from year).
-    size_premium: tuple[tuple[int, float], ...] = ((1990, 0.00035), (2017, -0.00030), (2021, 0.00035))
+    size_premium: tuple[tuple[int, float], ...] = ((1990, 0.00030), (2017, -0.00025), (2021, 0.00030))
     size_factor_vol: float = 0.0025
     # Intraday shape.
     overnight_share: float = 0.35              # share of the day's move realised at the open
@@ -162,11 +163,11 @@ class FundamentalParams:
     bp_median: float = 0.42                    # book / price at listing
     bp_log_sd: float = 0.45
     industry_bp_sd: float = 0.35
-    roe_mean: float = 0.022                    # quarterly ROE, firm means ~ N(mean, sd)
-    roe_firm_sd: float = 0.012
+    roe_mean: float = 0.021                    # quarterly ROE, firm means ~ N(mean, sd)
+    roe_firm_sd: float = 0.006
     industry_roe_sd: float = 0.006
-    roe_persistence: float = 0.72
-    roe_noise: float = 0.006
+    roe_persistence: float = 0.5
+    roe_noise: float = 0.008
     q4_shift: float = -0.006                   # Q4 write-downs
     distress_roe: float = -0.035               # quarterly ROE shift of firms on the way to delisting
     sales_to_equity: float = 0.22              # quarterly revenue / equity (median)
@@ -180,6 +181,10 @@ class FundamentalParams:
     ex_lag_days: tuple[int, int] = (25, 95)    # calendar days from the annual report to the ex-date
     bonus_share: float = 0.10                  # dividend events with bonus / transfer shares
     bonus_sizes: tuple[float, ...] = (0.2, 0.3, 0.5, 1.0)
+    # High-priced stocks split through bonus / transfer shares on their ex-date (keeps prices A-share-like).
+    high_price: float = 45.0
+    high_price_bonus_prob: float = 0.6
+    high_price_bonus_sizes: tuple[float, ...] = (0.5, 0.8, 1.0)
 
 
 @dataclass(frozen=True)
@@ -189,14 +194,14 @@ class PremiumParams:
     Not real-market findings. Sized so that a correct point-in-time pipeline
     finds monthly RankIC of roughly 0.02-0.06 per factor.
     """
-    value: float = 0.00022          # log(book / cap), book = last announced total_equity
+    value: float = 0.00025          # log(book / cap), book = last announced total_equity
     profitability: float = 0.00020  # ROE = TTM net profit / total_equity, last announced
-    growth: float = 0.00018         # TTM net profit change vs a year earlier / |equity|
-    sue: float = 0.00045            # standardized unexpected quarterly earnings, decaying after ann.
+    growth: float = 0.00010         # TTM net profit change vs a year earlier / |equity|
+    sue: float = 0.00022            # standardized unexpected quarterly earnings, decaying after ann.
     sue_decay_days: float = 45.0
-    announcement_jump: float = 0.012   # day-after-announcement return per sd of SUE
-    liquidity: float = 0.00022      # minus log latent turnover (illiquid earns more)
-    low_vol: float = 0.00022        # minus log idiosyncratic volatility
+    announcement_jump: float = 0.030   # day-after-announcement return per sd of SUE
+    liquidity: float = 0.00022      # minus log latent turnover net of size: illiquid earns more
+    low_vol: float = 0.00022        # minus log idiosyncratic volatility net of size
 
 
 @dataclass(frozen=True)

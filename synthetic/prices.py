@@ -58,6 +58,8 @@ class PathOutput:
     float_shares: np.ndarray
     benchmark: np.ndarray       # (T,) cap-weighted index of listed stocks
     cash_used: np.ndarray       # (E,) cash per share paid on each dividend event
+    bonus_used: np.ndarray      # (E,) bonus shares per share on each dividend event
+    market: np.ndarray          # (T,) the market factor's daily log return (diagnostics)
 
 
 def _cents(x: np.ndarray) -> np.ndarray:
@@ -95,7 +97,7 @@ def simulate(inp: PathInputs, rng: np.random.Generator) -> PathOutput:
 
     out = PathOutput(*(np.zeros((n_days, n), dtype=np.int32) for _ in range(5)),
                      *(np.zeros((n_days, n), dtype=np.float64) for _ in range(5)),
-                     benchmark=np.zeros(n_days), cash_used=inp.dividends.cash.copy())
+                     benchmark=np.zeros(n_days), cash_used=inp.dividends.cash.copy(), bonus_used=inp.dividends.bonus.copy(), market=np.zeros(n_days))
 
     # State.
     first_price = np.where(lst.is_ipo, ipo["issue"], _cents(inp.traits.price_ref) / 100.0)
@@ -104,10 +106,8 @@ def simulate(inp: PathInputs, rng: np.random.Generator) -> PathOutput:
     adj = np.exp(z_old_adj)
     total = inp.shares.shares0.copy()
     h = inp.traits.log_vol.copy()
-    log_sm = np.log(rp.market_vol)
-    hm = log_sm
     t_scale = np.sqrt((rp.t_df - 2) / rp.t_df)
-    n_ind = len(params.industries)
+    jump_mean = rp.jump_prob * (2 * rp.jump_up_share - 1) * np.sqrt(2 / np.pi) * rp.jump_sd
     index = params.benchmark_base
     div_bounds = inp.dividends.day_slices(n_days)
     j_t, j_sid, j_size = inp.jumps
@@ -133,12 +133,10 @@ def simulate(inp: PathInputs, rng: np.random.Generator) -> PathOutput:
         zn = rng.standard_normal((7, n))
         shock = rng.standard_t(rp.t_df, size=n) * t_scale
         u = rng.random((6, n))
-        hm = rp.market_vol_persistence * hm + (1 - rp.market_vol_persistence) * log_sm \
-            + rp.market_volvol * rng.standard_normal()
-        vol_level = np.exp(hm - log_sm) * inp.paths.vol_mult[t]
-        m = inp.paths.market_drift[t] + rp.market_vol * vol_level * rng.standard_t(rp.t_df) * t_scale
-        ind = rp.industry_vol * vol_level * rng.standard_t(rp.t_df, size=n_ind) * t_scale
-        fs = inp.paths.size_mean[t] + rp.size_factor_vol * rng.standard_normal()
+        vol_level = inp.paths.vol_level[t]
+        m = inp.paths.market[t]
+        ind = inp.paths.industry[t]
+        fs = inp.paths.size[t]
         h = rp.idio_vol_persistence * h + (1 - rp.idio_vol_persistence) * inp.traits.log_vol + rp.idio_volvol * zn[0]
         h[new] = inp.traits.log_vol[new] + rp.ipo_vol_boost
         sig = np.exp(h)
@@ -154,7 +152,8 @@ def simulate(inp: PathInputs, rng: np.random.Generator) -> PathOutput:
         with np.errstate(invalid="ignore", divide="ignore"):
             log_bp = np.log(np.where(equity > 0, equity, np.nan)) - log_cap
         delta = (beta * m + ind[industry] + fs * x_size + pp.value * zscore(log_bp, old) + inp.alpha[t]
-                 + static_alpha + sig * shock + jump + np.where(t >= distress_start, rp.distress_drift, 0.0))
+                 + static_alpha + sig * shock - 0.5 * sig * sig * rp.convexity + jump - jump_mean
+                 + np.where(t >= distress_start, rp.distress_drift, 0.0))
         a, b = jump_bounds[t], jump_bounds[t + 1]
         if b > a:
             np.add.at(delta, j_sid[a:b], j_size[a:b])
@@ -166,7 +165,11 @@ def simulate(inp: PathInputs, rng: np.random.Generator) -> PathOutput:
             s = inp.dividends.sid[a:b]
             prev = last_close[s]
             cash = np.minimum(inp.dividends.cash[a:b], np.floor(prev * 0.15 * 1e4) / 1e4)
-            bonus = inp.dividends.bonus[a:b]
+            fp = params.fundamentals
+            split = (prev > fp.high_price) & (rng.random(b - a) < fp.high_price_bonus_prob)
+            bonus = np.where(split, np.maximum(inp.dividends.bonus[a:b], rng.choice(fp.high_price_bonus_sizes, b - a)),
+                             inp.dividends.bonus[a:b])
+            out.bonus_used[a:b] = bonus
             pc_ex = np.maximum(_cents((prev - cash) / (1.0 + bonus)), 1) / 100.0
             ratio_ex = prev / pc_ex
             adj[s] = adj[s] * ratio_ex
@@ -188,12 +191,12 @@ def simulate(inp: PathInputs, rng: np.random.Generator) -> PathOutput:
             adj[new] = 1.0
             last_close[new] = ipo["issue"][new]
 
-        # Limits exactly as the loader computes them (float32 pre_close, rules table).
+        # Limits exactly as the loader computes them (rules table on the cent pre_close).
         ratio = ratio_block[t % _BLOCK].copy()
         days_listed = t - lst.list_idx
         ratio[(days_listed >= 0) & (days_listed < ipo["no_limit"])] = np.nan
-        pc32 = pre_close.astype(np.float32).astype(np.float64)
-        hi, lo = rules.limit_panels(pc32, ratio)
+        pc32 = np.round(pre_close / tick) * tick
+        hi, lo = rules.limit_panels(pre_close, ratio)
         band_day = new & ipo["band"]
         if band_day.any():
             hi[band_day] = rules.round_price(pc32[band_day] * (1 + ipo["band_up"][band_day]))
@@ -243,6 +246,7 @@ def simulate(inp: PathInputs, rng: np.random.Generator) -> PathOutput:
         if in_index.any():
             index *= 1.0 + float(np.sum(weight[in_index] * ret[in_index]) / np.sum(weight[in_index]))
         out.benchmark[t] = index
+        out.market[t] = m
 
         out.open[t] = np.where(tr, opn, 0)
         out.high[t] = np.where(tr, high, 0)

@@ -34,9 +34,10 @@ class Traits:
 
 @dataclass
 class FactorPaths:
-    market_drift: np.ndarray   # (T,) daily drift
-    vol_mult: np.ndarray       # (T,) era volatility multiplier
-    size_mean: np.ndarray      # (T,) size premium per sd
+    market: np.ndarray         # (T,) market log return: drift + eras + zero-mean noise
+    vol_level: np.ndarray      # (T,) market volatility relative to its mean (SV x eras)
+    industry: np.ndarray       # (T, K) industry log returns
+    size: np.ndarray           # (T,) size factor return per sd of -log(cap)
 
 
 def zscore(x: np.ndarray, mask: np.ndarray | None = None, clip: float = 3.0) -> np.ndarray:
@@ -79,24 +80,55 @@ def firm_traits(lst: Listings, params: GeneratorParams, rng: np.random.Generator
     rel = log_cap - np.log(sp.cap_median)
     log_vol = np.log(rp.idio_vol) + rp.idio_size_elasticity * rel + rng.standard_normal(n) * rp.idio_vol_dispersion
     log_turn = np.log(rp.turnover) + rp.turnover_size_elasticity * rel + rng.standard_normal(n) * rp.turnover_dispersion
-    static_alpha = -pp.liquidity * zscore(log_turn) - pp.low_vol * zscore(log_vol)
+    # Premia on the parts of turnover and volatility not explained by size, so that
+    # they do not blur the size premium's eras.
+    static_alpha = -pp.liquidity * zscore(log_turn - rp.turnover_size_elasticity * rel) \
+        - pp.low_vol * zscore(log_vol - rp.idio_size_elasticity * rel)
     return Traits(cap_ref=cap, price_ref=price, beta=beta, log_vol=log_vol, log_turnover=log_turn,
                   static_alpha=static_alpha)
 
 
-def factor_paths(dates: np.ndarray, params: GeneratorParams) -> FactorPaths:
+def ar1_path(shocks: np.ndarray, phi: float, block: int = 512) -> np.ndarray:
+    """x_t = phi x_{t-1} + shocks_t along axis 0 (x_{-1} = 0), vectorized in blocks."""
+    out = np.empty_like(shocks, dtype=np.float64)
+    carry = np.zeros(shocks.shape[1:])
+    for a in range(0, len(shocks), block):
+        e = shocks[a:a + block]
+        k = np.arange(1, len(e) + 1).reshape((-1,) + (1,) * (e.ndim - 1))
+        scale = phi ** -k
+        out[a:a + block] = phi ** k * (np.cumsum(e * scale, axis=0) + carry)
+        carry = out[a + len(e) - 1]
+    return out
+
+
+def factor_paths(dates: np.ndarray, params: GeneratorParams, rng: np.random.Generator) -> FactorPaths:
+    """Market, industry and size factor returns for every day, drawn before the price path.
+
+    The market's noise is de-meaned, so its cumulative return is exactly the
+    planned drift plus the stylized eras whatever the seed.
+    """
     rp = params.returns
-    drift = np.full(len(dates), rp.market_drift)
-    mult = np.ones(len(dates))
+    n_days = len(dates)
+    drift = np.full(n_days, rp.market_drift)
+    mult = np.ones(n_days)
     for a, b, d, m in rp.eras:
         sel = (dates >= np.datetime64(a)) & (dates <= np.datetime64(b))
         drift[sel] += d
         mult[sel] *= m
+    t_scale = np.sqrt((rp.t_df - 2) / rp.t_df)
+    log_vol = ar1_path(rng.standard_normal(n_days) * rp.market_volvol, rp.market_vol_persistence)
+    vol_level = np.exp(log_vol) * mult
+    noise = rp.market_vol * vol_level * rng.standard_t(rp.t_df, size=n_days) * t_scale
+    market = drift + noise - noise.mean()
+    industry = rp.industry_vol * vol_level[:, None] * rng.standard_t(rp.t_df, size=(n_days, len(params.industries))) \
+        * t_scale
+    industry -= industry.mean(axis=0, keepdims=True)
     years = dates.astype("datetime64[Y]").astype(int) + 1970
     starts = np.array([y for y, _ in rp.size_premium])
     vals = np.array([v for _, v in rp.size_premium])
     size = vals[np.clip(np.searchsorted(starts, years, side="right") - 1, 0, len(vals) - 1)]
-    return FactorPaths(market_drift=drift, vol_mult=mult, size_mean=size)
+    size = size + rp.size_factor_vol * rng.standard_normal(n_days)
+    return FactorPaths(market=market, vol_level=vol_level, industry=industry, size=size)
 
 
 def fundamental_alpha(dates: np.ndarray, listed: np.ndarray, f: Fundamentals, ann: Announced,

@@ -28,12 +28,18 @@ _FLOAT_COLUMNS = ("volume", "amount", "adj_factor", "total_shares", "float_share
 _ROWS_PER_GROUP_DAYS = 128
 
 
+def check_target(out: Path) -> None:
+    """UserError when `out` exists and is not an empty directory (checked before any work)."""
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise UserError(f"--out {out}: already exists and is not empty; remove it or choose another directory")
+
+
 @contextlib.contextmanager
 def atomic_directory(out: Path) -> Iterator[Path]:
     """Yield a temporary directory beside `out`; rename it to `out` on success, remove it on error."""
     out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise UserError(f"--out {out}: already exists and is not empty; remove it or choose another directory")
+    check_target(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}.partial-{os.getpid()}"
     if tmp.exists():

@@ -1,0 +1,49 @@
+"""Suspensions (no row, spells of a day to months) and ST spells (with their limits)."""
+import numpy as np
+import pandas as pd
+
+from synthetic import stats
+
+
+def test_suspensions_share_and_spell_lengths(market):
+    s = stats.listing_stats(market)
+    assert 0.01 <= s["suspended_share"] <= 0.04
+    assert s["longest_suspension_days"] >= 40
+    susp = market.is_suspended
+    starts = susp & ~np.vstack([np.zeros((1, susp.shape[1]), bool), susp[:-1]])
+    ends_next = np.vstack([susp[1:], np.zeros((1, susp.shape[1]), bool)])
+    one_day = starts & ~ends_next
+    assert one_day.sum() >= 0.3 * starts.sum()          # many one-day suspensions, some long ones
+    assert not (market.has_bar & market.is_suspended).any()   # suspended = no row
+
+
+def test_st_share_of_listed_stocks(market):
+    s = stats.listing_stats(market)
+    assert 0.015 <= s["st_share"] <= 0.07
+
+
+def test_st_table_spells_are_well_formed(market_dir):
+    st = pd.read_parquet(market_dir / "st.parquet")
+    assert set(st["kind"]) <= {"ST", "*ST"}
+    closed = st["end_date"].notna()
+    assert (pd.to_datetime(st.loc[closed, "end_date"]) >= pd.to_datetime(st.loc[closed, "start_date"])).all()
+    for _, g in st.groupby("symbol"):           # spells of a symbol do not overlap
+        ends = pd.to_datetime(g["end_date"]).astype("datetime64[ns]").fillna(pd.Timestamp("2200-01-01"))
+        assert (pd.to_datetime(g["start_date"]).iloc[1:].to_numpy() > ends.iloc[:-1].to_numpy()).all()
+
+
+def test_loss_makers_become_star_st_after_the_annual_report(market_dir, market):
+    st = pd.read_parquet(market_dir / "st.parquet")
+    f = pd.read_parquet(market_dir / "fundamentals.parquet")
+    annual = f[pd.to_datetime(f["period_end"]).dt.month == 12]
+    star = st[st["kind"] == "*ST"]
+    assert len(star) >= 3
+    checked = 0
+    for _, row in star.iterrows():
+        if pd.Timestamp(row["start_date"]) <= pd.Timestamp(market.dates[1]):
+            continue
+        reports = annual[(annual["symbol"] == row["symbol"]) &
+                         (pd.to_datetime(annual["ann_date"]) < pd.Timestamp(row["start_date"]))]
+        assert (reports.sort_values("period_end")["net_profit"].iloc[-2:] < 0).all()
+        checked += 1
+    assert checked >= 1
