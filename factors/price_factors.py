@@ -33,6 +33,14 @@ MIN_WINDOW_SHARE = 0.5      # share of the window a stock must have traded
 MAX_GAP_SEARCH = 60         # trading days searched for the first trade after an announcement
 
 
+def _matmul_narrow(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a @ b for a narrow b (a few columns), one matrix-vector product per column.
+
+    Same result as `a @ b`; avoids the multithreaded small-GEMM path of OpenBLAS, which
+    costs ~50x more than the arithmetic on these shapes when cores are shared."""
+    return np.stack([a @ b[:, j] for j in range(b.shape[1])], axis=1)
+
+
 def amihud(market, t: int, days: int) -> np.ndarray:
     rows = np.arange(max(t - days + 1, 0), t + 1)
     r = daily_returns(market, rows)
@@ -88,7 +96,7 @@ def ff_factor_returns(market, formations: np.ndarray, last_day: int,
         r0 = np.where(ok, r, 0.0)
         okf = ok.astype(np.float64)
         with np.errstate(invalid="ignore", divide="ignore"):
-            port = (r0 @ weights) / (okf @ weights)       # (days, P)
+            port = _matmul_narrow(r0, weights) / _matmul_narrow(okf, weights)   # (days, P)
         out[rows, 0] = port[:, 0]
         p = port[:, 1:]
         if p.shape[1] == 6:     # S/L S/M S/H B/L B/M B/H
@@ -145,8 +153,8 @@ def residual_vol(market, t: int, days: int, factors: np.ndarray, cols: Optional[
     m = (np.isfinite(y) & day_ok[:, None]).astype(np.float64)               # (D, n)
     y0 = np.where(m > 0, y, 0.0)
     outer = (x[:, :, None] * x[:, None, :]).reshape(len(rows), k * k)      # (D, K*K)
-    xtx = (m.T @ outer).reshape(-1, k, k)                                   # (n, K, K)
-    xty = y0.T @ x                                                          # (n, K)
+    xtx = _matmul_narrow(m.T, outer).reshape(-1, k, k)                      # (n, K, K)
+    xty = _matmul_narrow(y0.T, x)                                           # (n, K)
     cnt = m.sum(axis=0)
     good = cnt >= max(days * MIN_WINDOW_SHARE, k + 2)
     beta = np.zeros_like(xty)
