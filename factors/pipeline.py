@@ -32,6 +32,7 @@ import pandas as pd
 from loguru import logger
 
 from core.config import FACTOR_NAMES
+from core.errors import UserError
 from factors import ic as icmod
 from factors import price_factors as pf
 from factors import value
@@ -177,6 +178,10 @@ def build_targets(market, cfg) -> SignalResult:
     sch = schedule(market.dates, cfg.backtest.start, cfg.backtest.end)
     names = [n for n in fcfg.use if n in FACTOR_NAMES]
     use, dropped = available_factors(market, names)
+    if not use:
+        raise UserError(f"strategy.factors.use: none of {names or '[]'} can be computed from {market.source} "
+                        f"(dropped: {', '.join(dropped) or 'none given'}); add amihud, residual_vol or size, "
+                        "which need only bars, or give a targets_file")
     if "total_shares" in missing_inputs(market):
         logger.warning(f"{market.source}: no total_shares, so no market caps: the universe keeps every "
                        "eligible stock (no small-cap cut)")

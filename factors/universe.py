@@ -82,35 +82,29 @@ def pool_benchmark(market, cfg, trp: TotalReturnPrice | None = None) -> pd.Serie
         return pd.Series([], index=index, dtype=float, name="pool")
     sch = schedule(market.dates, cfg.backtest.start, cfg.backtest.end)
     trp = trp or total_return_price(market)
-    ucfg = cfg.strategy.universe
     w0, w1 = int(window[0]), int(window[-1])
-    level = np.ones(w1 - w0 + 1)
-    base = 1.0                               # level at the close before the current block
-    for k, r in enumerate(sch.rebalance):
-        r = int(r)
-        end = int(sch.rebalance[k + 1]) if k + 1 < len(sch) else w1 + 1   # block = [r, end)
-        members = np.flatnonzero(universe_mask(market, int(sch.signal[k]), ucfg))
-        if k > 0:
-            base = _exit_level(base_prev, entry_prev, members_prev, trp, r)
-        else:
-            level[: r - w0] = 1.0
+    level = np.ones(w1 - w0 + 1)            # cash (1.0) until the first rebalance
+    held = None                              # (members, entry prices, level at entry) of the current month
+    for k in range(len(sch)):
+        r = int(sch.rebalance[k])
+        end = int(sch.rebalance[k + 1]) if k + 1 < len(sch) else w1 + 1    # this block = days [r, end)
+        base = _value_at_open(held, trp, r) if held is not None else 1.0
+        members = np.flatnonzero(universe_mask(market, int(sch.signal[k]), cfg.strategy.universe))
         if len(members) == 0:
             level[r - w0: end - w0] = base
-            base_prev, entry_prev, members_prev = base, None, members
+            held = (members, np.zeros(0), base)     # an empty pool holds cash
             continue
         entry = trp.open_tr(r)[members]
-        rows = np.arange(r, end)
-        path = trp.close_tr(rows)[:, members] / entry[None, :]
-        path = np.where(np.isfinite(path), path, 1.0)
-        level[r - w0: end - w0] = base * path.mean(axis=1)
-        base_prev, entry_prev, members_prev = base, entry, members
+        growth = trp.close_tr(np.arange(r, end))[:, members] / entry[None, :]
+        level[r - w0: end - w0] = base * np.where(np.isfinite(growth), growth, 1.0).mean(axis=1)
+        held = (members, entry, base)
     return pd.Series(level, index=index, name="pool")
 
 
-def _exit_level(base: float, entry, members: np.ndarray, trp: TotalReturnPrice, r: int) -> float:
-    """Value of last month's pool at the open of rebalance day r."""
-    if entry is None or len(members) == 0:
+def _value_at_open(held, trp: TotalReturnPrice, r: int) -> float:
+    """Level of last month's pool at the open of rebalance day r (bought at `entry`, held)."""
+    members, entry, base = held
+    if len(members) == 0:
         return base
     rel = trp.open_tr(r)[members] / entry
-    rel = np.where(np.isfinite(rel), rel, 1.0)
-    return base * float(rel.mean())
+    return base * float(np.where(np.isfinite(rel), rel, 1.0).mean())

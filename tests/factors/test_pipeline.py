@@ -187,3 +187,11 @@ def test_bars_after_the_signal_close_do_not_move_the_signal(frames, market):
     pd.testing.assert_frame_equal(ta, tb)
     pd.testing.assert_frame_equal(a.factor_weights[early], b.factor_weights[early])
     pd.testing.assert_series_equal(a.universe_size[early], b.universe_size[early])
+
+
+def test_no_usable_factor_is_a_user_error(frames):
+    from core.errors import UserError
+    f = dict(frames)
+    f["fundamentals"] = None
+    with pytest.raises(UserError, match="strategy.factors.use"):
+        build_targets(_market(f), _cfg(**{"strategy.factors.use": "[roe, sue]"}))
