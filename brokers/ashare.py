@@ -225,8 +225,15 @@ class AShareBroker(bt.BrokerBase):
         return False
 
     def notify(self, order, final: bool = True):
-        """Queue a notification; a final state is sent as is (the order will not change again)."""
-        self.notifs.append(order if final else order.clone())
+        """Queue a notification; a final state is sent as is (the order will not change again).
+
+        Either way the execution bits since the last notification are marked
+        pending, which is how the Strategy builds its trades (notify_trade)."""
+        if final:
+            order.executed.markpending()
+            self.notifs.append(order)
+        else:
+            self.notifs.append(order.clone())
 
     def get_notification(self):
         return self.notifs.popleft() if self.notifs else None
