@@ -90,3 +90,22 @@ def test_composite_pick_and_quintiles():
     fwd = np.arange(10.0) / 100
     q = quintile_means(score, fwd, np.ones(10, bool))
     assert q == pytest.approx([0.005, 0.025, 0.045, 0.065, 0.085])
+
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+_vals = st.lists(st.integers(-5, 5), min_size=12, max_size=40)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_vals, st.randoms(use_true_random=False))
+def test_rank_ic_equals_spearman(xs, rnd):
+    x = np.array(xs, dtype=float)
+    y = np.array([rnd.randint(-3, 3) for _ in xs], dtype=float)
+    expect = pd.DataFrame({"x": x, "y": y}).corr(method="spearman").loc["x", "y"]
+    got = rank_ic(x, y)
+    if np.isnan(expect):
+        assert np.isnan(got)
+    else:
+        assert got == pytest.approx(expect, abs=1e-12)

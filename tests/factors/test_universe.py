@@ -73,3 +73,23 @@ def test_pool_benchmark_delisted_stock_keeps_its_last_value():
     lvl = pool_benchmark(m, cfg).to_numpy()
     # bought at the open of 2021-02-01 (= its close here); B's value stays at 22 after delisting
     assert lvl == pytest.approx([1.0, 1.0, 1.0, (12 / 11 + 1) / 2, (13 / 11 + 1) / 2])
+
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from factors.universe import bottom_fraction
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.floats(1, 1e6, allow_nan=False), min_size=1, max_size=60),
+       st.floats(0.01, 1.0), st.integers(0, 2 ** 31))
+def test_bottom_fraction_keeps_the_smallest_ceil_share(caps, fraction, seed):
+    v = np.array(caps)
+    mask = np.random.default_rng(seed).random(len(v)) < 0.7
+    keep = bottom_fraction(v, mask, fraction)
+    n = int(mask.sum())
+    assert keep.sum() == int(np.ceil(fraction * n - 1e-9))
+    assert not (keep & ~mask).any()
+    if keep.any() and (mask & ~keep).any():
+        assert v[keep].max() <= v[mask & ~keep].min()
