@@ -19,7 +19,8 @@ Step: PointInTime.advance(day) then .snapshot()
 
 Single-quarter profit SQ is derived from the year-to-date figures: SQ(Q1) = YTD(Q1),
 SQ(Qk) = YTD(Qk) - YTD(Qk-1) for k = 2..4 (NaN when the previous YTD is unknown).
-Quarters are numbered year x 4 + (month - 1) // 3 of period_end.
+Quarters are numbered year x 4 + (month - 1) // 3 of period_end. A row without an
+ann_date is given its period's statutory deadline from the rules table (`fill_ann_dates`).
 
 State is a dense (symbols x quarters) array updated incrementally in ann_date order,
 so the pipeline walks the signal dates forward once.
@@ -50,6 +51,33 @@ class Snapshot:
 def quarter_number(period_end: np.ndarray) -> np.ndarray:
     p = pd.DatetimeIndex(pd.to_datetime(period_end))
     return (p.year.to_numpy() * 4 + (p.month.to_numpy() - 1) // 3).astype(np.int64)
+
+
+def fill_ann_dates(fundamentals: pd.DataFrame, rules) -> pd.DataFrame:
+    """Rows without an ann_date get the statutory deadline of their period
+    (`rules.report_deadline(period_end)`, the rules table's report_deadlines), as
+    ASHARE_RULES.md asks; rows whose period_end is not a quarter end are dropped.
+    One warning says how many rows were filled / dropped."""
+    missing = fundamentals["ann_date"].isna()
+    if not missing.any():
+        return fundamentals
+    from core.errors import UserError
+
+    out = fundamentals.copy()
+    deadlines = {}
+    for pe in pd.to_datetime(out.loc[missing, "period_end"]).dropna().unique():
+        try:
+            deadlines[pe] = pd.Timestamp(rules.report_deadline(pd.Timestamp(pe).date()))
+        except UserError:
+            deadlines[pe] = pd.NaT
+    filled = pd.to_datetime(out.loc[missing, "period_end"]).map(deadlines)
+    out.loc[missing, "ann_date"] = filled.to_numpy()
+    dropped = int(filled.isna().sum())
+    from loguru import logger
+    logger.warning(f"fundamentals: {int(missing.sum()) - dropped} row(s) without ann_date use the statutory report "
+                   f"deadline of their period (rules table report_deadlines)"
+                   + (f"; {dropped} row(s) whose period_end is not a quarter end are ignored" if dropped else ""))
+    return out[out["ann_date"].notna()].reset_index(drop=True)
 
 
 def _last_of(keys: np.ndarray) -> np.ndarray:

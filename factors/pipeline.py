@@ -38,7 +38,7 @@ from factors import price_factors as pf
 from factors import value
 from factors.calendar import Schedule, month_ends, schedule
 from factors.composite import composite, pick_top, quintile_means
-from factors.fundamentals import PointInTime
+from factors.fundamentals import PointInTime, fill_ann_dates
 from factors.returns import TotalReturnPrice, total_return_price
 from factors.transform import standardize
 from factors.universe import universe_mask
@@ -108,11 +108,12 @@ class FactorInputs:
         self.fcfg = cfg.strategy.factors
         has_fund = market.fundamentals is not None and len(market.fundamentals) > 0
         need_fund = any("fundamentals" in FACTOR_INPUTS[n] for n in use)
-        self.pit = PointInTime(market.fundamentals, market.n_symbols) if has_fund and need_fund else None
+        self.fundamentals = fill_ann_dates(market.fundamentals, market.rules) if has_fund and need_fund else None
+        self.pit = PointInTime(self.fundamentals, market.n_symbols) if self.fundamentals is not None else None
         self.divs = value.DividendBook(market, trp.last) if "dividend_yield" in use else None
-        self.ff = self._ff_factors(sch, has_fund) if "residual_vol" in use and len(sch) else None
+        self.ff = self._ff_factors(sch) if "residual_vol" in use and len(sch) else None
 
-    def _ff_factors(self, sch: Schedule, has_fund: bool) -> np.ndarray:
+    def _ff_factors(self, sch: Schedule) -> np.ndarray:
         m = self.market
         first, last = int(sch.signal[0]), int(sch.signal[-1])
         ends = month_ends(m.dates)
@@ -121,8 +122,8 @@ class FactorInputs:
         if len(forms) == 0 or forms[0] > first - int(self.fcfg.residual_vol_days):
             forms = np.r_[max(first - lookback, 0), forms]
         bp_at = None
-        if has_fund and "total_shares" not in missing_inputs(m):
-            pit = PointInTime(m.fundamentals, m.n_symbols)
+        if self.fundamentals is not None and "total_shares" not in missing_inputs(m):
+            pit = PointInTime(self.fundamentals, m.n_symbols)
 
             def bp_at(f: int) -> np.ndarray:
                 pit.advance(m.dates[f])
@@ -176,7 +177,7 @@ def build_targets(market, cfg) -> SignalResult:
     fcfg, ucfg = cfg.strategy.factors, cfg.strategy.universe
     top_n = int(cfg.strategy.top_n)
     sch = schedule(market.dates, cfg.backtest.start, cfg.backtest.end)
-    names = [n for n in fcfg.use if n in FACTOR_NAMES]
+    names = list(dict.fromkeys(n for n in fcfg.use if n in FACTOR_NAMES))   # config order, no repeats
     use, dropped = available_factors(market, names)
     if not use:
         raise UserError(f"strategy.factors.use: none of {names or '[]'} can be computed from {market.source} "

@@ -95,3 +95,20 @@ def test_advance_never_goes_back():
     pit.advance("2021-01-01")
     with pytest.raises(ValueError):
         pit.advance("2020-01-01")
+
+
+def test_missing_ann_date_uses_the_statutory_deadline():
+    from factors.fundamentals import fill_ann_dates
+    from rules import RulesTable
+
+    t = _table()
+    t["ann_date"] = t["ann_date"].astype("datetime64[ns]")
+    t.loc[t["period_end"] == pd.Timestamp("2021-12-31"), "ann_date"] = pd.NaT
+    t.loc[t["period_end"] == pd.Timestamp("2021-06-30"), "ann_date"] = pd.NaT
+    filled = fill_ann_dates(t, RulesTable.load())
+    got = filled.set_index("period_end")["ann_date"]
+    # deadlines from the rules table: annual report by April 30 of the next year, H1 by August 31
+    assert got[pd.Timestamp("2021-12-31")] == pd.Timestamp("2022-04-30")
+    assert got[pd.Timestamp("2021-06-30")] == pd.Timestamp("2021-08-31")
+    assert _snap(filled, "2022-04-30").equity[0] == 470      # 2021Q4 not yet usable on its deadline day
+    assert _snap(filled, "2022-05-01").equity[0] == 500
