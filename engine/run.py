@@ -86,7 +86,8 @@ def run_backtest(market, cfg, out: Optional[Path], targets: pd.DataFrame | None 
     timings["tables_and_outputs"] = time.perf_counter() - mark
     result.seconds = time.perf_counter() - started
     logger.info(f"backtest {market.date_at(i0)}..{market.date_at(i1)}: {len(orders)} orders, {len(trades)} fills, "
-                f"final value {equity['value'].iloc[-1]:,.0f} in {result.seconds:.1f} s")
+                f"final value {equity['value'].iloc[-1]:,.0f} in {result.seconds:.1f} s "
+                f"({', '.join(f'{k} {v:.1f}' for k, v in timings.items())})")
     return result
 
 

@@ -116,3 +116,30 @@ def test_an_error_while_writing_leaves_no_half_written_output(tmp_path, monkeypa
         run_backtest(b.build(), cfg(), out, targets=t)
     assert not out.exists()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_minimal_metrics_when_analyzers_performance_is_missing(monkeypatch):
+    b, _, _ = two_stocks()
+    monkeypatch.setitem(sys.modules, "analyzers.performance", None)
+    t = pd.DataFrame({"rebalance_date": [b.day(1)], "symbol": [A]})
+    r = run_backtest(b.build(), cfg(), None, targets=t)
+    assert set(r.metrics) == {"annual_return", "max_drawdown", "total_costs"}
+    assert r.metrics["total_costs"] == pytest.approx(r.trades[["commission", "stamp_duty", "transfer_fee"]]
+                                                     .to_numpy().sum())
+
+
+def test_pool_benchmark_is_aligned_to_the_run(monkeypatch):
+    import factors.universe as universe
+    b, _, _ = two_stocks()
+    m = b.build()
+
+    def fake_pool(market, config):
+        idx = pd.DatetimeIndex(market.dates[2:].astype("datetime64[ns]"))
+        return pd.Series(np.arange(len(idx), dtype=float) + 1.0, index=idx)
+    monkeypatch.setattr(universe, "pool_benchmark", fake_pool)
+    t = pd.DataFrame({"rebalance_date": [b.day(1)], "symbol": [A]})
+    r = run_backtest(m, cfg("backtest.benchmark=pool"), None, targets=t)
+    bench = r.equity["benchmark"].to_numpy()
+    assert np.isnan(bench[:2]).all() and bench[2:].tolist() == list(np.arange(6) + 1.0)
+    r = run_backtest(m, cfg("backtest.benchmark=none"), None, targets=t)
+    assert r.equity["benchmark"].isna().all()
