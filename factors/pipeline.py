@@ -251,3 +251,24 @@ def write_targets(targets: pd.DataFrame, path: str | Path) -> Path:
     out["rebalance_date"] = pd.to_datetime(out["rebalance_date"]).dt.strftime("%Y-%m-%d")
     out.to_csv(path, index=False)
     return path
+
+
+def write_analytics(result: SignalResult, directory: str | Path) -> list[Path]:
+    """Factor analytics as CSV files beside the run's outputs (dates as YYYY-MM-DD):
+    factor_ic.csv, factor_weights.csv, quintile_returns.csv, universe_size.csv,
+    portfolio_returns.csv (index signal_date) and ic_summary.csv (index factor)."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in ("factor_ic", "factor_weights", "quintile_returns", "universe_size", "portfolio_returns"):
+        frame = getattr(result, name)
+        frame = frame.to_frame() if isinstance(frame, pd.Series) else frame.copy()
+        frame.index = pd.DatetimeIndex(frame.index).strftime("%Y-%m-%d")
+        frame.index.name = "signal_date"
+        path = directory / f"{name}.csv"
+        frame.to_csv(path)
+        written.append(path)
+    path = directory / "ic_summary.csv"
+    result.ic_summary.rename_axis("factor").to_csv(path)
+    written.append(path)
+    return written

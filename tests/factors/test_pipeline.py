@@ -5,7 +5,7 @@ from loguru import logger
 
 from core.config import load_config
 from factors.calendar import month_starts
-from factors.pipeline import TARGET_COLUMNS, build_targets, write_targets
+from factors.pipeline import TARGET_COLUMNS, build_targets, write_analytics, write_targets
 from factors.universe import universe_mask
 from feeds.market import Market
 from tests.factors.random_market import random_frames
@@ -62,6 +62,11 @@ def test_targets_are_well_formed(market, tmp_path):
     path = write_targets(t, tmp_path / "targets.csv")
     back = pd.read_csv(path)
     assert list(back.columns) == TARGET_COLUMNS and back["rebalance_date"].iloc[0] == str(t["rebalance_date"].iloc[0].date())
+    files = write_analytics(res, tmp_path / "analytics")
+    assert sorted(p.name for p in files) == sorted(["factor_ic.csv", "factor_weights.csv", "quintile_returns.csv",
+                                                    "universe_size.csv", "portfolio_returns.csv", "ic_summary.csv"])
+    ic = pd.read_csv(tmp_path / "analytics" / "factor_ic.csv", index_col="signal_date")
+    assert list(ic.columns) == res.factors_used + ["composite"] and len(ic) == 14
 
 
 def test_missing_tables_drop_factors_with_one_warning_each(frames):
