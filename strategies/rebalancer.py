@@ -141,9 +141,10 @@ class Rebalancer(bt.Strategy):
         tick = self.market.rules.tick
         target: dict[int, int] = {}
         for sid, w in plan:
-            px = round(float(prices[sid]) / tick) * tick          # float32 cents back to exact ticks
+            px = float(prices[sid])
             if not px > 0:
-                continue                       # never traded yet: nothing to size from
+                continue                       # never traded yet (NaN): nothing to size from
+            px = round(px / tick) * tick       # float32 cents back to exact ticks
             qty = w * value / px
             lot = self._lot(sid)
             target[sid] = lot.round_down(qty) if lot else int(qty)

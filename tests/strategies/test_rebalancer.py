@@ -107,3 +107,11 @@ def test_no_position_sell_is_refused():
     b = MarketBuilder(start="2021-03-01", days=3)
     b.stock(A, close=[10.0] * 3)
     assert only(run_orders(b.build(), [(1, A, "sell", 100)])).reason == "no_position"
+
+
+def test_a_target_that_never_traded_is_skipped():
+    b = MarketBuilder(start="2021-03-01", days=4)
+    b.stock(A, close=[10.0] * 4)
+    b.stock(B, close=[20.0, 20.0], first_day=2, list_date="2021-03-03")
+    r = run_backtest(b.build(), cfg(), None, targets=targets((b.day(1), A, 0.5), (b.day(1), B, 0.5)))
+    assert r.orders["symbol"].tolist() == [A]
