@@ -28,13 +28,13 @@ INDUSTRIES = (
 class ListingParams:
     # IPOs in a calendar year as a share of `stocks`, shaped on A-share IPO counts
     # (2013 and the 2015 H2 freezes included via `ipo_freezes`). Years not listed
-    # use `ipo_share_default`. With the defaults: ~1,900 listed at 2010-01-04, ~3,100 IPOs.
+    # use `ipo_share_default`. With the defaults: ~1,900 listed at 2010-01-04, ~3,100 IPOs to 2022.
     ipo_share_by_year: dict[int, float] = field(default_factory=lambda: {
         1991: 0.002, 1992: 0.008, 1993: 0.025, 1994: 0.020, 1995: 0.005, 1996: 0.040, 1997: 0.040,
         1998: 0.020, 1999: 0.020, 2000: 0.028, 2001: 0.018, 2002: 0.014, 2003: 0.014, 2004: 0.020,
         2005: 0.003, 2006: 0.014, 2007: 0.024, 2008: 0.015, 2009: 0.020,
-        2010: 0.0627, 2011: 0.0509, 2012: 0.0278, 2013: 0.0, 2014: 0.0226, 2015: 0.0403, 2016: 0.0410,
-        2017: 0.0791, 2018: 0.0190, 2019: 0.0367, 2020: 0.0716, 2021: 0.0947, 2022: 0.0766})
+        2010: 0.0669, 2011: 0.0543, 2012: 0.0297, 2013: 0.0000, 2014: 0.0241, 2015: 0.0430, 2016: 0.0438,
+        2017: 0.0844, 2018: 0.0203, 2019: 0.0392, 2020: 0.0764, 2021: 0.1011, 2022: 0.0818})
     ipo_share_default: float = 0.06
     # Windows without IPOs (inclusive ISO dates).
     ipo_freezes: tuple[tuple[str, str], ...] = (("2012-11-03", "2014-01-16"), ("2015-07-04", "2015-11-30"))
@@ -67,9 +67,9 @@ class ListingParams:
 
 @dataclass(frozen=True)
 class SizeParams:
-    cap_median: float = 4.5e9                  # CNY, total cap at listing / start
+    cap_median: float = 5.0e9                  # CNY, total cap at listing / start
     cap_log_sd: float = 0.95
-    large_share: float = 0.045                 # a large-cap component (banks, SOE giants)
+    large_share: float = 0.05                 # a large-cap component (banks, SOE giants)
     large_median: float = 9.0e10
     large_log_sd: float = 0.7
     board_log_shift: dict[str, float] = field(default_factory=lambda: {
@@ -87,7 +87,11 @@ class SizeParams:
 class ReturnParams:
     # Market factor: stochastic log volatility, Student-t shocks, stylized eras.
     market_drift: float = 0.0002              # daily; the market's noise is de-meaned, so this plus the eras is its path
-    convexity: float = 1.0                     # share of -sig^2/2 in the idio log drift (1: mean simple return 0)
+    convexity: float = 0.5                     # share of -sig^2/2 in the idio log drift (1: mean simple return 0)
+    # Below `price_floor` CNY the fair value is pulled up by `floor_pull` per day and log unit of the gap
+    # (A-share firms rarely trade near 1 CNY: delisting below par, buy-backs, restructurings).
+    price_floor: float = 2.5
+    floor_pull: float = 0.003
     market_vol: float = 0.0125
     market_vol_persistence: float = 0.98
     market_volvol: float = 0.065
@@ -95,8 +99,8 @@ class ReturnParams:
     # Stylized A-share eras: (from, to, extra daily drift, volatility multiplier).
     eras: tuple[tuple[str, str, float, float], ...] = (
         ("2014-07-22", "2015-06-12", 0.0030, 1.1),
-        ("2015-06-15", "2015-09-15", -0.0060, 2.2),
-        ("2015-12-31", "2016-01-28", -0.0070, 1.8),
+        ("2015-06-15", "2015-09-15", -0.0045, 1.8),
+        ("2015-12-31", "2016-01-28", -0.0060, 1.6),
         ("2018-01-29", "2018-12-28", -0.0012, 1.0),
         ("2019-01-04", "2019-04-19", 0.0030, 1.1),
     )
@@ -110,11 +114,11 @@ class ReturnParams:
     idio_vol_persistence: float = 0.97
     idio_volvol: float = 0.09
     # News jumps (the main source of limit runs outside IPOs).
-    jump_prob: float = 0.0042
+    jump_prob: float = 0.0050
     jump_up_share: float = 0.70
     jump_sd: float = 0.09                      # a constant drift offsets the jumps' mean (skew, not trend)
     # Size factor: daily return per sd of -log(cap), by era (from year).
-    size_premium: tuple[tuple[int, float], ...] = ((1990, 0.00030), (2017, -0.00025), (2021, 0.00030))
+    size_premium: tuple[tuple[int, float], ...] = ((1990, 0.00030), (2017, -0.00045), (2021, 0.00030))
     size_factor_vol: float = 0.0025
     # Intraday shape.
     overnight_share: float = 0.35              # share of the day's move realised at the open
@@ -147,12 +151,12 @@ class IpoParams:
 @dataclass(frozen=True)
 class EventParams:
     # Suspension spells: starts per listed stock-day, length mixture (share, min days, max days).
-    suspension_rate: float = 0.0027
+    suspension_rate: float = 0.0023
     suspension_rate_by_era: tuple[tuple[int, float], ...] = ((1990, 1.25), (2017, 0.7))
     suspension_lengths: tuple[tuple[float, int, int], ...] = (
         (0.55, 1, 1), (0.27, 2, 10), (0.14, 11, 60), (0.04, 61, 250))
     # Risk warnings not caused by losses (kind 'ST'): spell starts per stock-year, length in days.
-    other_st_rate: float = 0.006
+    other_st_rate: float = 0.015
     other_st_days: tuple[int, int] = (120, 500)
     st_removal_delay_days: tuple[int, int] = (10, 60)   # calendar days after the clean annual report
 
@@ -197,11 +201,11 @@ class PremiumParams:
     value: float = 0.00025          # log(book / cap), book = last announced total_equity
     profitability: float = 0.00020  # ROE = TTM net profit / total_equity, last announced
     growth: float = 0.00010         # TTM net profit change vs a year earlier / |equity|
-    sue: float = 0.00022            # standardized unexpected quarterly earnings, decaying after ann.
+    sue: float = 0.00018            # standardized unexpected quarterly earnings, decaying after ann.
     sue_decay_days: float = 45.0
     announcement_jump: float = 0.030   # day-after-announcement return per sd of SUE
     liquidity: float = 0.00022      # minus log latent turnover net of size: illiquid earns more
-    low_vol: float = 0.00022        # minus log idiosyncratic volatility net of size
+    low_vol: float = 0.00030        # minus log idiosyncratic volatility net of size
 
 
 @dataclass(frozen=True)

@@ -114,6 +114,7 @@ def simulate(inp: PathInputs, rng: np.random.Generator) -> PathOutput:
     jump_bounds = np.searchsorted(j_t, np.arange(n_days + 1))
     distress_start = np.where(lst.delist_idx < n_days, lst.delist_idx - rp.distress_days, n_days + 1)
     static_alpha = inp.traits.static_alpha
+    log_floor = np.log(rp.price_floor)
     beta, industry = inp.traits.beta, lst.industry
     tick = rules.tick
     if abs(tick - 0.01) > 1e-12:
@@ -153,7 +154,8 @@ def simulate(inp: PathInputs, rng: np.random.Generator) -> PathOutput:
             log_bp = np.log(np.where(equity > 0, equity, np.nan)) - log_cap
         delta = (beta * m + ind[industry] + fs * x_size + pp.value * zscore(log_bp, old) + inp.alpha[t]
                  + static_alpha + sig * shock - 0.5 * sig * sig * rp.convexity + jump - jump_mean
-                 + np.where(t >= distress_start, rp.distress_drift, 0.0))
+                 + np.where(t >= distress_start, rp.distress_drift, 0.0)
+                 + rp.floor_pull * np.maximum(log_floor - fair, 0.0))
         a, b = jump_bounds[t], jump_bounds[t + 1]
         if b > a:
             np.add.at(delta, j_sid[a:b], j_size[a:b])
