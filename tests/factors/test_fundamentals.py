@@ -112,3 +112,55 @@ def test_missing_ann_date_uses_the_statutory_deadline():
     assert got[pd.Timestamp("2021-06-30")] == pd.Timestamp("2021-08-31")
     assert _snap(filled, "2022-04-30").equity[0] == 470      # 2021Q4 not yet usable on its deadline day
     assert _snap(filled, "2022-05-01").equity[0] == 500
+
+
+def _reference(table: pd.DataFrame, day: str, sid: int) -> dict:
+    """A slow, obvious per-symbol computation to compare the vectorized state against."""
+    rows = table[(table["sid"] == sid) & (table["ann_date"] < pd.Timestamp(day))]
+    rows = rows.sort_values("ann_date").groupby("period_end").last()
+    if rows.empty:
+        return {}
+    ytd = rows["net_profit"]
+    qn = {pe: pe.year * 4 + (pe.month - 1) // 3 for pe in rows.index}
+    by_q = {qn[pe]: (v, rows.loc[pe, "total_equity"]) for pe, v in ytd.items()}
+    last = max(by_q)
+
+    def sq(q):
+        if q not in by_q:
+            return np.nan
+        if q % 4 == 0:
+            return by_q[q][0]
+        return by_q[q][0] - by_q[q - 1][0] if q - 1 in by_q else np.nan
+
+    ttm = sum(sq(last - k) for k in range(4))
+    ttm_ago = sum(sq(last - 4 - k) for k in range(4))
+    diffs = np.array([sq(last - k) - sq(last - k - 4) for k in range(8)])
+    ok = diffs[np.isfinite(diffs)]
+    sue = diffs[0] / ok.std(ddof=1) if len(ok) >= 4 and np.isfinite(diffs[0]) and ok.std(ddof=1) > 0 else np.nan
+    eq_ago = by_q[last - 4][1] if last - 4 in by_q else np.nan
+    eq = by_q[last][1]
+    return {"equity": eq, "ttm_profit": ttm, "sue": sue,
+            "avg_equity": (eq + eq_ago) / 2 if np.isfinite(eq_ago) else eq,
+            "growth": (ttm - ttm_ago) / abs(ttm_ago) if np.isfinite(ttm_ago) and ttm_ago != 0 else np.nan}
+
+
+def test_vectorized_state_matches_a_per_symbol_reference():
+    from tests.factors.random_market import random_frames
+
+    f = random_frames(n_stocks=25, n_days=200, start="2020-01-01", seed=5, dividends=False)["fundamentals"]
+    f = f.assign(sid=f["symbol"].str[:6].astype(int) - 600000)
+    rng = np.random.default_rng(2)
+    drop = rng.random(len(f)) < 0.08                        # gaps in the history
+    restate = f[~drop].sample(15, random_state=1).copy()    # restatements announced later
+    restate["ann_date"] += pd.Timedelta(days=40)
+    restate["net_profit"] *= 1.3
+    table = pd.concat([f[~drop], restate], ignore_index=True)
+    pit = PointInTime(table, 25)
+    for day in ["2019-06-01", "2020-03-15", "2020-06-30", "2020-09-20"]:
+        pit.advance(day)
+        snap = pit.snapshot()
+        for sid in range(25):
+            ref = _reference(table, day, sid)
+            for field, want in ref.items():
+                got = getattr(snap, field)[sid]
+                assert (np.isnan(want) and np.isnan(got)) or got == pytest.approx(want, rel=1e-9), (day, sid, field)
