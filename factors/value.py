@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 TRAILING_DAYS = 365        # the trailing 12-month window of dividends, calendar days
 
