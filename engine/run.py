@@ -59,9 +59,14 @@ def run_backtest(market, cfg, out: Optional[Path], targets: pd.DataFrame | None 
     timings["benchmark"] = time.perf_counter() - started - timings["targets"]
     mark = time.perf_counter()
 
-    cerebro, book = make_cerebro(market, cfg, i0, i1)
+    # A rebalance on the window's first day is sized at the close before it: start the clock on that
+    # eve (no trading there, and it is left out of the outputs) when the market has it.
+    first_day = market.dates[i0]
+    eve = i0 > 0 and bool((pd.to_datetime(targets["rebalance_date"]).to_numpy().astype("datetime64[D]")
+                           == first_day).any())
+    cerebro, book = make_cerebro(market, cfg, i0 - 1 if eve else i0, i1)
     cerebro.addstrategy(Rebalancer, targets=targets, book=book, retry=cfg.broker.retry,
-                        lot_size=cfg.broker.lot_size)
+                        lot_size=cfg.broker.lot_size, start=i0)
     cerebro.addanalyzer(bt.analyzers.TimeReturn, timeframe=bt.TimeFrame.Days, _name="timereturn")
     cerebro.addanalyzer(bt.analyzers.DrawDown, _name="drawdown")
     strat = cerebro.run()[0]
@@ -69,7 +74,7 @@ def run_backtest(market, cfg, out: Optional[Path], targets: pd.DataFrame | None 
     timings["backtrader"] = time.perf_counter() - mark
     mark = time.perf_counter()
 
-    equity = equity_table(market, broker, benchmark)
+    equity = equity_table(market, broker, benchmark, i0)
     orders = pd.DataFrame([vars(r) for r in broker.order_log], columns=ORDER_COLUMNS + ["ref"])[ORDER_COLUMNS]
     trades = pd.DataFrame([vars(r) for r in broker.trade_log], columns=TRADE_COLUMNS + ["ref"])[TRADE_COLUMNS]
     holdings = pd.DataFrame(broker.holdings_log, columns=HOLDING_COLUMNS)
@@ -160,12 +165,14 @@ def benchmark_levels(market, cfg) -> pd.Series:
     return empty
 
 
-def equity_table(market, broker, benchmark: pd.Series) -> pd.DataFrame:
-    t = np.array([r[0] for r in broker.equity_log], dtype=np.int64)
+def equity_table(market, broker, benchmark: pd.Series, first: int = 0) -> pd.DataFrame:
+    """One row per run day from `first` on (an eve bar before the window is left out)."""
+    rows = [r for r in broker.equity_log if r[0] >= first]
+    t = np.array([r[0] for r in rows], dtype=np.int64)
     return pd.DataFrame({
         "date": pd.DatetimeIndex(market.dates[t].astype("datetime64[ns]")),
-        "value": [r[1] for r in broker.equity_log],
-        "cash": [r[2] for r in broker.equity_log],
+        "value": [r[1] for r in rows],
+        "cash": [r[2] for r in rows],
         "benchmark": benchmark.to_numpy()[t] if len(t) else [],
     })[EQUITY_COLUMNS]
 

@@ -47,6 +47,7 @@ class Rebalancer(bt.Strategy):
         ("book", None),           # feeds.proxy.ProxyBook
         ("retry", True),
         ("lot_size", True),
+        ("start", None),          # calendar index of the window's first day (default: the clock's first bar)
     )
 
     def __init__(self):
@@ -67,6 +68,7 @@ class Rebalancer(bt.Strategy):
             return plans
         first = self.clock.p.first_index
         last = first + self.clock.n_bars() - 1
+        start = first if self.p.start is None else max(int(self.p.start), first)
         days = np.asarray(pd.to_datetime(targets["rebalance_date"]).to_numpy().astype("datetime64[D]"))
         t_idx = np.searchsorted(self.market.dates, days)
         sids = targets["symbol"].map(self.market.symbol_index).to_numpy()
@@ -74,14 +76,11 @@ class Rebalancer(bt.Strategy):
         shifted = skipped = 0
         for t, sid, w in zip(t_idx, sids, weights):
             t = int(t)
-            if t > last:
+            if t > last or t < start:
                 skipped += 1
                 continue
-            if t <= first:                     # no close before it inside the run: trade on the next day
-                shifted += t == first
-                skipped += t < first
-                if t < first:
-                    continue
+            if t == first:                     # no close before it inside the run: trade on the next day
+                shifted += 1
                 t = first + 1
                 if t > last:
                     continue

@@ -115,3 +115,15 @@ def test_a_target_that_never_traded_is_skipped():
     b.stock(B, close=[20.0, 20.0], first_day=2, list_date="2021-03-03")
     r = run_backtest(b.build(), cfg(), None, targets=targets((b.day(1), A, 0.5), (b.day(1), B, 0.5)))
     assert r.orders["symbol"].tolist() == [A]
+
+
+def test_a_rebalance_on_the_first_day_of_the_window_is_sized_at_the_close_before_it():
+    b = MarketBuilder(start="2021-03-01", days=5)
+    b.stock(A, close=[8.0, 10.0, 10.0, 10.0, 10.0])
+    r = run_backtest(b.build(), cfg(f"backtest.start={b.day(1)}"), None, targets=targets((b.day(1), A, 0.5)))
+    o = r.orders.iloc[0]
+    assert str(o["date"]) == b.day(1) and o["requested_qty"] == 62_500       # 0.5 x 1,000,000 / 8.0
+    assert str(r.equity["date"].iloc[0]) .startswith(b.day(1)) and len(r.equity) == 4
+    # On the market's very first day there is no close before it: it trades the next day.
+    r = run_backtest(b.build(), cfg(), None, targets=targets((b.day(0), A, 0.5)))
+    assert str(r.orders.iloc[0]["date"]) == b.day(1)
