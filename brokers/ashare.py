@@ -152,8 +152,11 @@ class AShareBroker(bt.BrokerBase):
     def getvalue(self, datas=None):
         if datas:
             t = self._t()
-            lc = self.market.last_close
-            return float(sum(self.positions[d].size * float(lc[t, d.sid]) for d in datas if d in self.positions))
+            held = [d for d in datas if d in self.positions]
+            if not held:
+                return 0.0
+            px = np.nan_to_num(self._ticks(self.market.last_close[t, [d.sid for d in held]]))
+            return float(sum(self.positions[d].size * float(p) for d, p in zip(held, px)))
         if len(self.clock) == 0:
             return self.cash
         key = (self._t(), self.cash, len(self.trade_log), self._day)

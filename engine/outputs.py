@@ -71,7 +71,9 @@ def write_outputs(out: Path, *, equity: pd.DataFrame, orders: pd.DataFrame, trad
         _dates(targets_table(targets), ("rebalance_date",)).to_csv(tmp / "targets.csv", index=False)
         (tmp / "metrics.json").write_text(json.dumps(_json_safe(metrics), indent=2, allow_nan=False) + "\n",
                                           encoding="utf-8")
-        out.mkdir(parents=True, exist_ok=True)
+        if not out.exists():
+            os.rename(tmp, out)                 # the whole set appears at once
+            return
         for f in sorted(tmp.iterdir()):
             os.replace(f, out / f.name)
     finally:

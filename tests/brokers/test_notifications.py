@@ -54,3 +54,23 @@ def test_statuses_and_reasons_reach_notify_order():
 def test_notify_trade_sees_the_position_open_and_close():
     s = run([(1, "buy", 500), (2, "sell", 500)])
     assert s.trades[0][0] and s.trades[-1][1]
+
+
+def test_getvalue_of_some_datas_and_getposition_do_not_create_positions():
+    class Probe(Listener):
+        def stop(self):
+            p = self.p.book.get(MAIN)
+            self.value_of = self.broker.getvalue(datas=[p])
+            self.pos = self.getposition(p).size
+            self.n_positions = len(self.broker.positions)
+
+    b = MarketBuilder(start="2021-03-01", days=3)
+    b.stock(MAIN, close=[10.0, 10.0, 12.0])
+    b.stock("000001.SZ", close=[5.0] * 3)
+    m = b.build()
+    cerebro, book = make_cerebro(m, config(), 0, m.n_days - 1)
+    cerebro.addstrategy(Probe, book=book, orders=[(1, "buy", 500)])
+    s = cerebro.run()[0]
+    assert s.value_of == 6000.0 and s.pos == 500
+    s.getposition(book.get("000001.SZ"))
+    assert len(s.broker.positions) == 1
