@@ -14,9 +14,10 @@ def trading_days(start: dt.date, end: dt.date) -> np.ndarray:
 
     cal = xcals.get_calendar("XSHG")
     first, last = cal.first_session.date(), cal.last_session.date()
-    if start < first or end > last:
-        raise UserError(f"--start {start} / --end {end}: the XSHG calendar of exchange-calendars covers "
-                        f"{first}..{last}; choose dates inside it")
+    for name, day in (("--start", start), ("--end", end)):
+        if not first <= day <= last:
+            raise UserError(f"{name} {day}: the XSHG calendar of exchange-calendars covers {first}..{last}; "
+                            "choose a date inside it")
     sessions = cal.sessions_in_range(start.isoformat(), end.isoformat())
     days = np.asarray(sessions.strftime("%Y-%m-%d"), dtype="datetime64[D]")
     if len(days) < 2:
