@@ -94,7 +94,7 @@ class ReturnParams:
     floor_pull: float = 0.003
     market_vol: float = 0.0125
     market_vol_persistence: float = 0.98
-    market_volvol: float = 0.065
+    market_volvol: float = 0.09
     t_df: float = 4.0
     # Stylized A-share eras: (from, to, extra daily drift, volatility multiplier).
     eras: tuple[tuple[str, str, float, float], ...] = (
@@ -112,10 +112,10 @@ class ReturnParams:
     idio_size_elasticity: float = -0.12
     idio_vol_dispersion: float = 0.25
     idio_vol_persistence: float = 0.97
-    idio_volvol: float = 0.09
+    idio_volvol: float = 0.11
     # News jumps (the main source of limit runs outside IPOs).
-    jump_prob: float = 0.0050
-    jump_up_share: float = 0.70
+    jump_prob: float = 0.0055
+    jump_up_share: float = 0.75
     jump_sd: float = 0.09                      # a constant drift offsets the jumps' mean (skew, not trend)
     # Size factor: daily return per sd of -log(cap), by era (from year).
     size_premium: tuple[tuple[int, float], ...] = ((1990, 0.00030), (2017, -0.00045), (2021, 0.00030))
