@@ -19,7 +19,6 @@ own. Medians of `--repeat` runs.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
 import resource

@@ -31,7 +31,7 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import backtrader as bt
 import numpy as np

@@ -1,6 +1,5 @@
 """End to end: analytic buy-and-hold, SPEC §4 output files, Backtrader analyzers, errors."""
 import json
-import math
 import sys
 
 import numpy as np
