@@ -92,7 +92,12 @@ def _convert(tp: Any, value: Any, path: str, meta: Any) -> Any:
         raise ConfigError(path, f"got {_show(value)}; expected {_type_name(tp)}")
     if origin is Literal:
         choices = get_args(tp)
-        if value in choices:
+        if isinstance(value, bool):
+            # YAML 1.1 reads off/on/no/yes as booleans; map them back to the word choice.
+            word = next((w for w in (("on", "yes", "true") if value else ("off", "no", "false")) if w in choices), None)
+            if word is not None:
+                return word
+        if value in choices and not isinstance(value, bool):
             return value
         hint = ""
         if isinstance(value, str):

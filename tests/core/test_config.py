@@ -95,3 +95,13 @@ def test_with_overrides_for_stress_grids():
     assert cfg.broker.slippage.bps == 10 and cfg.broker.volume_cap == 0.05
     with pytest.raises(ConfigError, match="did you mean 'bps'"):
         with_overrides(Config(), {"broker.slippage.bp": 10})
+
+
+def test_yaml_off_is_the_word_off_not_false(tmp_path):
+    # YAML 1.1 parses a bare `off` as false; the choice `off` must still work unquoted.
+    assert load_config(None, ["broker.limit_rule=off"]).broker.limit_rule == "off"
+    path = tmp_path / "c.yaml"
+    path.write_text("broker:\n  limit_rule: off\n")
+    assert load_config(path).broker.limit_rule == "off"
+    with pytest.raises(ConfigError, match="choose one of"):
+        load_config(None, ["broker.deal_price=off"])
