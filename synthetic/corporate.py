@@ -95,6 +95,11 @@ def dividend_events(dates: np.ndarray, lst: Listings, f: Fundamentals, traded: n
     cash = np.floor(total_cash / shares_before * 1e4) / 1e4
     keep = (cash >= 0.001) | (bonus > 0)
     sid, t, cash, bonus = sid[keep], t[keep], cash[keep], bonus[keep]
+    # Two years' dividends on one day (after a long suspension): one event paying both.
+    key = pd.DataFrame({"sid": sid, "t": t, "cash": cash, "log_bonus": np.log1p(bonus)})
+    merged = key.groupby(["sid", "t"], sort=True, as_index=False).sum()
+    sid, t = merged["sid"].to_numpy(), merged["t"].to_numpy()
+    cash, bonus = merged["cash"].to_numpy(), np.round(np.expm1(merged["log_bonus"].to_numpy()), 6)
     order = np.lexsort((sid, t))
     return DividendEvents(t=t[order], sid=sid[order], cash=cash[order], bonus=bonus[order])
 

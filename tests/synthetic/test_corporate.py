@@ -41,3 +41,28 @@ def test_float_shares_rise_as_lockups_expire(market):
     first = np.array([ratio[market.list_index[i], i] for i in ipo])
     later = np.array([np.nanmax(ratio[market.list_index[i] + 250:, i]) for i in ipo])
     assert (later > first + 0.05).mean() > 0.8
+
+
+def test_dividends_of_two_years_on_one_ex_date_are_one_event():
+    # A long suspension pushes two years' dividends to the resumption day: one event pays both.
+    import datetime as dt
+
+    from rules import RulesTable
+    from synthetic import corporate, events, fundamentals, listings, returns
+    from synthetic.calendar import trading_days
+    from synthetic.params import GeneratorParams
+
+    rules, params, rng = RulesTable.load(), GeneratorParams(), np.random.default_rng(0)
+    dates = trading_days(dt.date(2015, 1, 1), dt.date(2018, 12, 31))
+    lst = listings.make_listings(dates, 60, rules, params, rng)
+    traits = returns.firm_traits(lst, params, rng)
+    fund = fundamentals.make_fundamentals(dates, lst, traits.cap_ref, rules, params, rng, dt.date(2018, 12, 31))
+    traded = events.listed_mask(len(dates), lst)
+    halted = (dates >= np.datetime64("2015-06-01")) & (dates <= np.datetime64("2017-09-01"))
+    traded[halted] = False
+    shares = corporate.share_structure(lst, traits.cap_ref, traits.price_ref, params, rng)
+    ev = corporate.dividend_events(dates, lst, fund, traded, shares, params, rng)
+    resumed = np.flatnonzero(~halted & (dates > np.datetime64("2017-09-01")))[0]
+    assert (ev.t == resumed).sum() >= 5
+    assert not pd.DataFrame({"s": ev.sid, "t": ev.t}).duplicated().any()
+    assert (np.diff(ev.t) >= 0).all()
