@@ -116,8 +116,7 @@ def make_listings(dates: np.ndarray, stocks: int, rules: RulesTable, params: Gen
     ipo_t = np.sort(rng.choice(len(dates), size=n_ipo, p=w_in / w_in.sum())) if n_ipo else np.array([], int)
     list_date = np.concatenate([init_days, dates[ipo_t]]).astype("datetime64[D]")
     # list_idx: calendar index; before the calendar, minus the weekdays to the first day.
-    pre_idx = -np.array([np.busday_count(d, dates[0]) for d in init_days], dtype=np.int64) if n_init else \
-        np.array([], np.int64)
+    pre_idx = -np.busday_count(init_days, dates[0]).astype(np.int64)
     list_idx = np.concatenate([pre_idx, ipo_t]).astype(np.int64)
     is_ipo = np.concatenate([np.zeros(n_init, bool), np.ones(n_ipo, bool)])
 

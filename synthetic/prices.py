@@ -69,8 +69,11 @@ def _cents(x: np.ndarray) -> np.ndarray:
 def ipo_setup(inp: PathInputs, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Issue price, day-one pop (log) and IPO kind per stock, from the board's rules of the listing date."""
     lst, rules, ip = inp.lst, inp.rules, inp.params.ipo
-    no_limit = rules.ipo_no_limit_days_array(lst.board, lst.list_date)
+    # Listed before the calendar: the loader applies no IPO rule to them, neither do we.
+    no_limit = np.where(lst.is_ipo, rules.ipo_no_limit_days_array(lst.board, lst.list_date), 0)
     band_up, band_down = rules.ipo_first_day_band_array(lst.board, lst.list_date)
+    band_up = np.where(lst.is_ipo, band_up, np.nan)
+    band_down = np.where(lst.is_ipo, band_down, np.nan)
     normal = np.array([rules.limit_ratio(b, d.astype("datetime64[D]").item()) or 0.1
                        for b, d in zip(lst.board, lst.list_date)])
     free = no_limit > 0

@@ -106,3 +106,26 @@ def test_pre_close_is_previous_close_times_adj_ratio(market):
     ok = market.has_bar & (market.days_listed > 0) & np.isfinite(prev)
     expect = prev[ok] * adj_prev[ok] / market.adj_factor[ok]
     assert np.allclose(market.pre_close[ok], expect, rtol=1e-5, atol=0.006)
+
+
+def test_stocks_listed_just_before_the_start_get_no_ipo_rule():
+    # Registration IPOs a few days before --start: the loader applies no IPO rule to stocks
+    # listed before the calendar, so the generator may not either.
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from synthetic import listings, prices, returns
+    from synthetic.calendar import trading_days
+    from synthetic.generator import _streams
+    from synthetic.params import GeneratorParams
+
+    rules, params = RulesTable.load(), GeneratorParams()
+    dates = trading_days(dt.date(2020, 9, 7), dt.date(2020, 9, 30))
+    lst = listings.make_listings(dates, 3000, rules, params, _streams(2, 10)[0])
+    recent = ~lst.is_ipo & (lst.list_idx > -5) & np.isin(lst.board, ["star", "chinext"])
+    assert recent.any()
+    traits = returns.firm_traits(lst, params, np.random.default_rng(0))
+    ipo = prices.ipo_setup(SimpleNamespace(lst=lst, rules=rules, params=params, traits=traits),
+                           np.random.default_rng(0))
+    assert (ipo["no_limit"][~lst.is_ipo] == 0).all() and np.isnan(ipo["band_up"][~lst.is_ipo]).all()
+    assert (ipo["no_limit"][lst.is_ipo & (lst.board == "star")] == 5).all()
