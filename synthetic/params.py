@@ -205,7 +205,7 @@ class PremiumParams:
     sue_decay_days: float = 45.0
     announcement_jump: float = 0.030   # day-after-announcement return per sd of SUE
     liquidity: float = 0.00022      # minus log latent turnover net of size: illiquid earns more
-    low_vol: float = 0.00040        # minus log idiosyncratic volatility net of size
+    low_vol: float = 0.00050        # minus log idiosyncratic volatility net of size
 
 
 @dataclass(frozen=True)
