@@ -74,8 +74,8 @@ class SizeParams:
     large_log_sd: float = 0.7
     board_log_shift: dict[str, float] = field(default_factory=lambda: {
         "sh_main": 0.25, "sz_main": 0.0, "chinext": -0.15, "star": 0.35, "bse": -1.0})
-    price_median: float = 12.0                 # CNY, steady price after listing
-    price_log_sd: float = 0.6
+    price_median: float = 13.0                 # CNY, steady price after listing
+    price_log_sd: float = 0.5
     float_start: tuple[float, float] = (0.55, 1.0)     # float share of stocks listed before start
     float_ipo: tuple[float, float] = (0.18, 0.30)      # float share at IPO
     lockup_days: tuple[int, int] = (244, 732)          # trading days to the 1- and 3-year lock-up expiries
@@ -86,12 +86,12 @@ class SizeParams:
 @dataclass(frozen=True)
 class ReturnParams:
     # Market factor: stochastic log volatility, Student-t shocks, stylized eras.
-    market_drift: float = 0.0002              # daily; the market's noise is de-meaned, so this plus the eras is its path
+    market_drift: float = 0.0              # daily; the market's noise is de-meaned, so this plus the eras is its path
     convexity: float = 0.5                     # share of -sig^2/2 in the idio log drift (1: mean simple return 0)
     # Below `price_floor` CNY the fair value is pulled up by `floor_pull` per day and log unit of the gap
     # (A-share firms rarely trade near 1 CNY: delisting below par, buy-backs, restructurings).
-    price_floor: float = 2.5
-    floor_pull: float = 0.003
+    price_floor: float = 3.0
+    floor_pull: float = 0.015
     market_vol: float = 0.0125
     market_vol_persistence: float = 0.98
     market_volvol: float = 0.09
@@ -112,13 +112,14 @@ class ReturnParams:
     idio_size_elasticity: float = -0.12
     idio_vol_dispersion: float = 0.25
     idio_vol_persistence: float = 0.97
+    trait_persistence: float = 0.996           # daily AR(1) of the vol and turnover levels (half-life ~170 days)
     idio_volvol: float = 0.11
     # News jumps (the main source of limit runs outside IPOs).
     jump_prob: float = 0.0055
     jump_up_share: float = 0.75
     jump_sd: float = 0.09                      # a constant drift offsets the jumps' mean (skew, not trend)
-    # Size factor: daily return per sd of -log(cap), by era (from year).
-    size_premium: tuple[tuple[int, float], ...] = ((1990, 0.00030), (2017, -0.00045), (2021, 0.00030))
+    # Size factor: daily return per unit of the size score (cross-sectional rank of -log(cap), sd 1), by era (from year).
+    size_premium: tuple[tuple[int, float], ...] = ((1990, 0.00030), (2017, -0.00060), (2021, 0.00030))
     size_factor_vol: float = 0.0025
     # Intraday shape.
     overnight_share: float = 0.35              # share of the day's move realised at the open
@@ -199,13 +200,13 @@ class PremiumParams:
     finds monthly RankIC of roughly 0.02-0.06 per factor.
     """
     value: float = 0.00025          # log(book / cap), book = last announced total_equity
-    profitability: float = 0.00020  # ROE = TTM net profit / total_equity, last announced
+    profitability: float = 0.00025  # ROE = TTM net profit / total_equity, last announced
     growth: float = 0.00010         # TTM net profit change vs a year earlier / |equity|
     sue: float = 0.00018            # standardized unexpected quarterly earnings, decaying after ann.
     sue_decay_days: float = 45.0
     announcement_jump: float = 0.030   # day-after-announcement return per sd of SUE
     liquidity: float = 0.00022      # minus log latent turnover net of size: illiquid earns more
-    low_vol: float = 0.00050        # minus log idiosyncratic volatility net of size
+    low_vol: float = 0.00070        # minus log idiosyncratic volatility net of size
 
 
 @dataclass(frozen=True)

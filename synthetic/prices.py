@@ -20,7 +20,7 @@ from rules import RulesTable
 from synthetic.corporate import DividendEvents, ShareStructure
 from synthetic.listings import Listings
 from synthetic.params import GeneratorParams
-from synthetic.returns import FactorPaths, Traits, zscore
+from synthetic.returns import FactorPaths, Traits, rank_score, zscore
 
 _BLOCK = 256
 _NO_LIMIT_CENTS = 10 ** 9
@@ -108,7 +108,8 @@ def simulate(inp: PathInputs, rng: np.random.Generator) -> PathOutput:
     fair = np.log(first_price)
     adj = np.exp(z_old_adj)
     total = inp.shares.shares0.copy()
-    h = inp.traits.log_vol.copy()
+    vol_dev, turn_dev = inp.traits.vol_dev.copy(), inp.traits.turn_dev.copy()
+    h = inp.traits.log_vol + vol_dev
     t_scale = np.sqrt((rp.t_df - 2) / rp.t_df)
     jump_mean = rp.jump_prob * (2 * rp.jump_up_share - 1) * np.sqrt(2 / np.pi) * rp.jump_sd
     index = params.benchmark_base
@@ -116,7 +117,8 @@ def simulate(inp: PathInputs, rng: np.random.Generator) -> PathOutput:
     j_t, j_sid, j_size = inp.jumps
     jump_bounds = np.searchsorted(j_t, np.arange(n_days + 1))
     distress_start = np.where(lst.delist_idx < n_days, lst.delist_idx - rp.distress_days, n_days + 1)
-    static_alpha = inp.traits.static_alpha
+    phi_dev = rp.trait_persistence
+    dev_step = np.sqrt(1 - phi_dev ** 2)
     log_floor = np.log(rp.price_floor)
     beta, industry = inp.traits.beta, lst.industry
     tick = rules.tick
@@ -134,15 +136,21 @@ def simulate(inp: PathInputs, rng: np.random.Generator) -> PathOutput:
         tr = tr_all[t]
 
         # Factor draws.
-        zn = rng.standard_normal((7, n))
+        zn = rng.standard_normal((9, n))
         shock = rng.standard_t(rp.t_df, size=n) * t_scale
         u = rng.random((6, n))
         vol_level = inp.paths.vol_level[t]
         m = inp.paths.market[t]
         ind = inp.paths.industry[t]
         fs = inp.paths.size[t]
-        h = rp.idio_vol_persistence * h + (1 - rp.idio_vol_persistence) * inp.traits.log_vol + rp.idio_volvol * zn[0]
-        h[new] = inp.traits.log_vol[new] + rp.ipo_vol_boost
+        # Slowly wandering idio-vol and turnover levels (net of size): what the
+        # low-vol and liquidity premia act on, so no stock keeps a premium for ever.
+        vol_dev = phi_dev * vol_dev + dev_step * rp.idio_vol_dispersion * zn[7]
+        turn_dev = phi_dev * turn_dev + dev_step * rp.turnover_dispersion * zn[8]
+        level = inp.traits.log_vol + vol_dev
+        h = rp.idio_vol_persistence * h + (1 - rp.idio_vol_persistence) * level + rp.idio_volvol * zn[0]
+        h[new] = level[new] + rp.ipo_vol_boost
+        static_alpha = -pp.liquidity * zscore(turn_dev, act) - pp.low_vol * zscore(vol_dev, act)
         sig = np.exp(h)
         jump = np.where(u[0] < rp.jump_prob, np.where(u[1] < rp.jump_up_share, 1.0, -1.0) * np.abs(zn[1]) * rp.jump_sd,
                         0.0)
@@ -150,7 +158,7 @@ def simulate(inp: PathInputs, rng: np.random.Generator) -> PathOutput:
         # Exposures from yesterday's caps and the reports known today.
         cap_prev = last_close * total
         log_cap = np.log(np.where(old, cap_prev, np.nan))
-        x_size = -zscore(log_cap, old)
+        x_size = -rank_score(log_cap, old)
         rows = inp.row_at[t]
         equity = np.where(rows >= 0, inp.row_equity[np.maximum(rows, 0)], np.nan)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -233,7 +241,7 @@ def simulate(inp: PathInputs, rng: np.random.Generator) -> PathOutput:
         # Volume and amount (VWAP inside [low, high]).
         pc_c = _cents(pre_close)
         ret = close / pc_c - 1.0
-        turn = (np.exp(inp.traits.log_turnover + rp.turnover_noise * zn[6])
+        turn = (np.exp(inp.traits.log_turnover + turn_dev + rp.turnover_noise * zn[6])
                 * (1 + rp.turnover_abs_return * np.abs(ret)) * np.sqrt(vol_level))
         turn = np.where(lock_up | lock_dn, rp.locked_turnover * np.exp(u[3] - 0.5), turn)
         turn = np.where(new & ipo["free"], rp.ipo_turnover * np.exp(0.3 * (u[3] - 0.5)), turn)

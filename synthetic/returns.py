@@ -27,9 +27,10 @@ class Traits:
     cap_ref: np.ndarray        # (N,) CNY total cap at the first bar (after the IPO pop)
     price_ref: np.ndarray      # (N,) CNY steady price at the first bar
     beta: np.ndarray
-    log_vol: np.ndarray        # (N,) log of the mean daily idio vol
-    log_turnover: np.ndarray   # (N,) log of the latent daily turnover
-    static_alpha: np.ndarray   # (N,) liquidity and low-vol premia, daily
+    log_vol: np.ndarray        # (N,) log of the mean daily idio vol explained by size
+    log_turnover: np.ndarray   # (N,) log of the daily turnover explained by size
+    vol_dev: np.ndarray        # (N,) starting deviation of log idio vol from log_vol (then AR(1) in the path)
+    turn_dev: np.ndarray       # (N,) starting deviation of log turnover from log_turnover
 
 
 @dataclass
@@ -51,6 +52,22 @@ def zscore(x: np.ndarray, mask: np.ndarray | None = None, clip: float = 3.0) -> 
     if sd > 0:
         z[ok] = np.clip((v - v.mean()) / sd, -clip, clip)
     return z
+
+
+def rank_score(x: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Cross-sectional ranks over `mask` mapped to a uniform score with mean 0 and sd 1; 0 elsewhere.
+
+    Bounded (|score| <= sqrt(3)), so a premium on it cannot run away with the largest caps.
+    """
+    ok = mask & np.isfinite(x)
+    out = np.zeros(x.shape, dtype=np.float64)
+    k = int(ok.sum())
+    if k < 3:
+        return out
+    ranks = np.empty(k)
+    ranks[np.argsort(x[ok], kind="stable")] = np.arange(k)
+    out[ok] = (ranks / (k - 1) - 0.5) * np.sqrt(12.0)
+    return out
 
 
 def zscore_rows(panel: np.ndarray, mask: np.ndarray, clip: float = 3.0) -> np.ndarray:
@@ -78,14 +95,12 @@ def firm_traits(lst: Listings, params: GeneratorParams, rng: np.random.Generator
     price = np.clip(price, 2.0, 800.0)
     beta = np.clip(rp.beta_mean + rng.standard_normal(n) * rp.beta_sd, 0.3, 1.8)
     rel = log_cap - np.log(sp.cap_median)
-    log_vol = np.log(rp.idio_vol) + rp.idio_size_elasticity * rel + rng.standard_normal(n) * rp.idio_vol_dispersion
-    log_turn = np.log(rp.turnover) + rp.turnover_size_elasticity * rel + rng.standard_normal(n) * rp.turnover_dispersion
-    # Premia on the parts of turnover and volatility not explained by size, so that
-    # they do not blur the size premium's eras.
-    static_alpha = -pp.liquidity * zscore(log_turn - rp.turnover_size_elasticity * rel) \
-        - pp.low_vol * zscore(log_vol - rp.idio_size_elasticity * rel)
+    log_vol = np.log(rp.idio_vol) + rp.idio_size_elasticity * rel
+    log_turn = np.log(rp.turnover) + rp.turnover_size_elasticity * rel
+    del pp
     return Traits(cap_ref=cap, price_ref=price, beta=beta, log_vol=log_vol, log_turnover=log_turn,
-                  static_alpha=static_alpha)
+                  vol_dev=rng.standard_normal(n) * rp.idio_vol_dispersion,
+                  turn_dev=rng.standard_normal(n) * rp.turnover_dispersion)
 
 
 def ar1_path(shocks: np.ndarray, phi: float, block: int = 512) -> np.ndarray:
