@@ -92,7 +92,7 @@ def make_fundamentals(dates: np.ndarray, lst: Listings, cap_ref: np.ndarray, rul
     roe = roe + np.where(is_q4, fp.q4_shift, 0.0)[None, :]
     delisted = lst.delist_idx != NEVER
     delist_day = np.where(delisted, dates[np.minimum(lst.delist_idx, len(dates) - 1)], np.datetime64("NaT"))
-    horizon = np.timedelta64(int(fp_quarters_days(fp.history_quarters)), "D")
+    horizon = np.timedelta64(int(_quarters_to_days(fp.history_quarters)), "D")
     distress = delisted[:, None] & (periods[None, :] >= (delist_day - horizon)[:, None])
     roe = np.where(distress, roe - np.maximum(mean, 0)[:, None] - 0.5 * abs(fp.distress_roe) + fp.distress_roe, roe)
     roe = np.clip(roe, -0.4, 0.25)
@@ -140,14 +140,14 @@ def make_fundamentals(dates: np.ndarray, lst: Listings, cap_ref: np.ndarray, rul
         sue = np.where((count >= 4) & (sd > 0), diff / np.where(sd > 0, sd, 1.0), np.nan)
 
     # Published rows: from history_quarters before listing; announced by the end and before delisting.
-    first_pub = lst.list_date - np.timedelta64(int(fp_quarters_days(fp.history_quarters)), "D")
+    first_pub = lst.list_date - np.timedelta64(int(_quarters_to_days(fp.history_quarters)), "D")
     last_ann = np.where(delisted, delist_day, np.datetime64(end, "D"))
     published = (periods[None, :] >= first_pub[:, None]) & (ann <= last_ann[:, None]) & (ann > periods[None, :])
     return Fundamentals(periods=periods, ann=ann, published=published, equity=equity, np_q=np_q, np_ytd=np_ytd,
                         revenue_ytd=revenue_ytd, roe_ttm=roe_ttm, growth=growth, sue=sue, div_rate=div_rate)
 
 
-def fp_quarters_days(quarters: int) -> float:
+def _quarters_to_days(quarters: int) -> float:
     return quarters * 91.3
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from core.errors import UserError
 from rules import RulesTable
 from synthetic.calendar import weekdays
-from synthetic.params import GeneratorParams, ListingParams, iso
+from synthetic.params import GeneratorParams, ListingParams
 
 GROUPS = ("sh_main", "sz_main", "chinext", "star", "bse")
 NEVER = np.iinfo(np.int32).max
@@ -58,7 +58,7 @@ def _year_weights(days: np.ndarray, by_year: dict[int, float], default: float,
     return out
 
 
-def _largest_remainder(total: float) -> int:
+def _round_half_up(total: float) -> int:
     return int(np.floor(total + 0.5))
 
 
@@ -106,7 +106,7 @@ def make_listings(dates: np.ndarray, stocks: int, rules: RulesTable, params: Gen
     start = dates[0].astype(dt.date)
     pre_days = weekdays(min(rules.board_open.values()), start)
     w_in = _year_weights(dates, lp.ipo_share_by_year, lp.ipo_share_default, lp.ipo_freezes)
-    n_ipo = min(_largest_remainder(stocks * w_in.sum()), int(stocks * 0.85))
+    n_ipo = min(_round_half_up(stocks * w_in.sum()), int(stocks * 0.85))
     n_init = stocks - n_ipo
     w_pre = _year_weights(pre_days, lp.ipo_share_by_year, lp.ipo_share_default, lp.ipo_freezes)
     if n_init and w_pre.sum() <= 0:
@@ -128,7 +128,7 @@ def make_listings(dates: np.ndarray, stocks: int, rules: RulesTable, params: Gen
 
     # Delistings: days by yearly intensity, firms among those listed long enough.
     w_del = _year_weights(dates, lp.delist_share_by_year, lp.delist_share_default)
-    n_del = _largest_remainder(stocks * w_del.sum())
+    n_del = _round_half_up(stocks * w_del.sum())
     delist_idx = np.full(stocks, NEVER, dtype=np.int64)
     if n_del:
         del_t = np.sort(rng.choice(np.arange(1, len(dates)), size=n_del, p=w_del[1:] / w_del[1:].sum()))

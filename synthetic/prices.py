@@ -90,6 +90,53 @@ def ipo_setup(inp: PathInputs, rng: np.random.Generator) -> dict[str, np.ndarray
             "pop": pop, "issue": issue}
 
 
+def _day_limits(rules: RulesTable, ratio_row: np.ndarray, pre_close: np.ndarray, days_listed: np.ndarray,
+                new: np.ndarray, ipo: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(low, high) limits in cents and the no-limit mask, exactly as the loader derives them.
+
+    The loader applies the rules table to the cent pre_close: ratio by board, date and
+    ST; none on a registration IPO's free days; the approval-era band on day one.
+    """
+    ratio = ratio_row.copy()
+    ratio[(days_listed >= 0) & (days_listed < ipo["no_limit"])] = np.nan
+    hi, lo = rules.limit_panels(pre_close, ratio)
+    band_day = new & ipo["band"]
+    if band_day.any():
+        pc = np.round(pre_close[band_day] / rules.tick) * rules.tick
+        hi[band_day] = rules.round_price(pc * (1 + ipo["band_up"][band_day]))
+        lo[band_day] = np.maximum(rules.round_price(pc * (1 - ipo["band_down"][band_day])), rules.tick)
+    no_lim = np.isnan(hi)
+    hi_c = np.where(no_lim, _NO_LIMIT_CENTS, np.rint(np.nan_to_num(hi) * 100))
+    lo_c = np.where(no_lim, 1, np.rint(np.nan_to_num(lo) * 100))
+    return lo_c, hi_c, no_lim
+
+
+def _bar(fair_open: np.ndarray, fair: np.ndarray, sig: np.ndarray, z: np.ndarray, lo_c: np.ndarray,
+         hi_c: np.ndarray, no_lim: np.ndarray, range_scale: float) -> tuple[np.ndarray, ...]:
+    """(open, high, low, close, locked) in cents: fair values seen through the day's limits.
+
+    A bar is one-price (open = high = low = close = limit) when the fair value stays
+    beyond the limit at the open and the close by more than the day's intraday dip.
+    """
+    close = np.clip(_cents(np.exp(fair)), lo_c, hi_c)
+    opn = np.clip(_cents(np.exp(fair_open)), lo_c, hi_c)
+    top = np.maximum(opn, close)
+    bot = np.minimum(opn, close)
+    high = np.maximum(np.minimum(np.floor(top * np.exp(range_scale * sig * np.abs(z[0])) + 0.5), hi_c), top)
+    low = np.minimum(np.maximum(np.floor(bot / np.exp(range_scale * sig * np.abs(z[1])) + 0.5), lo_c), bot)
+    dip = range_scale * sig * np.abs(z[2])
+    log_hi = np.log(hi_c / 100.0)
+    log_lo = np.log(lo_c / 100.0)
+    lock_up = ~no_lim & (fair_open - log_hi > dip) & (fair - log_hi > dip)
+    lock_dn = ~no_lim & (log_lo - fair_open > dip) & (log_lo - fair > dip)
+    for lock, level in ((lock_up, hi_c), (lock_dn, lo_c)):
+        opn = np.where(lock, level, opn)
+        high = np.where(lock, level, high)
+        low = np.where(lock, level, low)
+        close = np.where(lock, level, close)
+    return opn, high, low, close, lock_up | lock_dn
+
+
 def simulate(inp: PathInputs, rng: np.random.Generator) -> PathOutput:
     dates, lst, rules, params = inp.dates, inp.lst, inp.rules, inp.params
     rp, pp = params.returns, params.premia
@@ -100,7 +147,8 @@ def simulate(inp: PathInputs, rng: np.random.Generator) -> PathOutput:
 
     out = PathOutput(*(np.zeros((n_days, n), dtype=np.int32) for _ in range(5)),
                      *(np.zeros((n_days, n), dtype=np.float64) for _ in range(5)),
-                     benchmark=np.zeros(n_days), cash_used=inp.dividends.cash.copy(), bonus_used=inp.dividends.bonus.copy(), market=np.zeros(n_days))
+                     benchmark=np.zeros(n_days), cash_used=inp.dividends.cash.copy(),
+                     bonus_used=inp.dividends.bonus.copy(), market=np.zeros(n_days))
 
     # State.
     first_price = np.where(lst.is_ipo, ipo["issue"], _cents(inp.traits.price_ref) / 100.0)
@@ -121,9 +169,8 @@ def simulate(inp: PathInputs, rng: np.random.Generator) -> PathOutput:
     dev_step = np.sqrt(1 - phi_dev ** 2)
     log_floor = np.log(rp.price_floor)
     beta, industry = inp.traits.beta, lst.industry
-    tick = rules.tick
-    if abs(tick - 0.01) > 1e-12:
-        raise UserError(f"{rules.source}: tick {tick}: the generator works in cents (tick 0.01)")
+    if abs(rules.tick - 0.01) > 1e-12:
+        raise UserError(f"{rules.source}: tick {rules.tick}: the generator works in cents (tick 0.01)")
     ratio_block = None
 
     for t in progress(range(n_days), desc="price path", total=n_days):
@@ -204,46 +251,17 @@ def simulate(inp: PathInputs, rng: np.random.Generator) -> PathOutput:
             adj[new] = 1.0
             last_close[new] = ipo["issue"][new]
 
-        # Limits exactly as the loader computes them (rules table on the cent pre_close).
-        ratio = ratio_block[t % _BLOCK].copy()
         days_listed = t - lst.list_idx
-        ratio[(days_listed >= 0) & (days_listed < ipo["no_limit"])] = np.nan
-        pc32 = np.round(pre_close / tick) * tick
-        hi, lo = rules.limit_panels(pre_close, ratio)
-        band_day = new & ipo["band"]
-        if band_day.any():
-            hi[band_day] = rules.round_price(pc32[band_day] * (1 + ipo["band_up"][band_day]))
-            lo[band_day] = np.maximum(rules.round_price(pc32[band_day] * (1 - ipo["band_down"][band_day])), tick)
-        no_lim = np.isnan(hi)
-        hi_c = np.where(no_lim, _NO_LIMIT_CENTS, np.rint(np.nan_to_num(hi) * 100))
-        lo_c = np.where(no_lim, 1, np.rint(np.nan_to_num(lo) * 100))
+        lo_c, hi_c, no_lim = _day_limits(rules, ratio_block[t % _BLOCK], pre_close, days_listed, new, ipo)
 
-        # The bar.
-        close = np.clip(_cents(np.exp(fair)), lo_c, hi_c)
-        opn = np.clip(_cents(np.exp(fair_open)), lo_c, hi_c)
-        up = np.exp(rp.range_scale * sig * np.abs(zn[3]))
-        dn = np.exp(rp.range_scale * sig * np.abs(zn[4]))
-        top = np.maximum(opn, close)
-        bot = np.minimum(opn, close)
-        high = np.maximum(np.minimum(np.floor(top * up + 0.5), hi_c), top)
-        low = np.minimum(np.maximum(np.floor(bot / dn + 0.5), lo_c), bot)
-        log_hi = np.log(hi_c / 100.0)
-        log_lo = np.log(lo_c / 100.0)
-        dip = rp.range_scale * sig * np.abs(zn[5])
-        lock_up = ~no_lim & (fair_open - log_hi > dip) & (fair - log_hi > dip)
-        lock_dn = ~no_lim & (log_lo - fair_open > dip) & (log_lo - fair > dip)
-        for lock, level in ((lock_up, hi_c), (lock_dn, lo_c)):
-            opn = np.where(lock, level, opn)
-            high = np.where(lock, level, high)
-            low = np.where(lock, level, low)
-            close = np.where(lock, level, close)
+        opn, high, low, close, lock = _bar(fair_open, fair, sig, zn[3:6], lo_c, hi_c, no_lim, rp.range_scale)
 
         # Volume and amount (VWAP inside [low, high]).
         pc_c = _cents(pre_close)
         ret = close / pc_c - 1.0
         turn = (np.exp(inp.traits.log_turnover + turn_dev + rp.turnover_noise * zn[6])
                 * (1 + rp.turnover_abs_return * np.abs(ret)) * np.sqrt(vol_level))
-        turn = np.where(lock_up | lock_dn, rp.locked_turnover * np.exp(u[3] - 0.5), turn)
+        turn = np.where(lock, rp.locked_turnover * np.exp(u[3] - 0.5), turn)
         turn = np.where(new & ipo["free"], rp.ipo_turnover * np.exp(0.3 * (u[3] - 0.5)), turn)
         turn = np.minimum(turn, 0.9)
         frac = inp.shares.float_fraction(days_listed)

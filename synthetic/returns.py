@@ -83,7 +83,7 @@ def zscore_rows(panel: np.ndarray, mask: np.ndarray, clip: float = 3.0) -> np.nd
 
 
 def firm_traits(lst: Listings, params: GeneratorParams, rng: np.random.Generator) -> Traits:
-    sp, rp, pp = params.size, params.returns, params.premia
+    sp, rp = params.size, params.returns
     n = lst.n
     shift = np.array([sp.board_log_shift[g] for g in GROUPS])[lst.group]
     large = rng.random(n) < sp.large_share
@@ -97,7 +97,6 @@ def firm_traits(lst: Listings, params: GeneratorParams, rng: np.random.Generator
     rel = log_cap - np.log(sp.cap_median)
     log_vol = np.log(rp.idio_vol) + rp.idio_size_elasticity * rel
     log_turn = np.log(rp.turnover) + rp.turnover_size_elasticity * rel
-    del pp
     return Traits(cap_ref=cap, price_ref=price, beta=beta, log_vol=log_vol, log_turnover=log_turn,
                   vol_dev=rng.standard_normal(n) * rp.idio_vol_dispersion,
                   turn_dev=rng.standard_normal(n) * rp.turnover_dispersion)
