@@ -49,6 +49,15 @@ def suspensions(dates: np.ndarray, lst: Listings, listed: np.ndarray, params: Ge
     lo = np.array([a for _, a, _ in ep.suspension_lengths])[kind]
     hi = np.array([b for _, _, b in ep.suspension_lengths])[kind]
     length = lo + np.floor(rng.random(len(sid)) * (hi - lo + 1)).astype(np.int64)
+    # Waves: a share of the listed stocks halts on one of the wave's days.
+    for first_day, last_day, share, lo_days, hi_days in ep.suspension_waves:
+        days = np.flatnonzero((dates >= np.datetime64(first_day)) & (dates <= np.datetime64(last_day)))
+        if not len(days):
+            continue
+        who = np.flatnonzero(listed[days[0]] & (rng.random(lst.n) < share))
+        sid = np.concatenate([sid, who])
+        start = np.concatenate([start, rng.choice(days, size=len(who))])
+        length = np.concatenate([length, rng.integers(lo_days, hi_days + 1, size=len(who))])
     end = np.minimum(start + length - 1, n_days - 1)
     mask = derive.spell_mask(n_days, lst.n, sid, start, end)
     mask &= listed

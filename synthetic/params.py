@@ -135,6 +135,8 @@ class ReturnParams:
     turnover_abs_return: float = 12.0          # multiplier slope on |return|
     locked_turnover: float = 0.004             # turnover on one-price limit bars
     ipo_turnover: float = 0.65                 # day-one turnover on no-limit listings
+    ipo_turnover_boost: float = 8.0            # turnover multiplier 1 + boost * exp(-days listed / decay) after listing
+    ipo_turnover_decay_days: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,8 @@ class EventParams:
     suspension_rate_by_era: tuple[tuple[int, float], ...] = ((1990, 1.25), (2017, 0.7))
     suspension_lengths: tuple[tuple[float, int, int], ...] = (
         (0.55, 1, 1), (0.27, 2, 10), (0.14, 11, 60), (0.04, 61, 250))
+    # Mass suspensions (the July 2015 halts): (first day, last day, share of listed stocks, min days, max days).
+    suspension_waves: tuple[tuple[str, str, float, int, int], ...] = (("2015-07-06", "2015-07-09", 0.25, 5, 40),)
     # Risk warnings not caused by losses (kind 'ST'): spell starts per stock-year, length in days.
     other_st_rate: float = 0.015
     other_st_days: tuple[int, int] = (120, 500)

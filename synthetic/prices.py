@@ -261,6 +261,9 @@ def simulate(inp: PathInputs, rng: np.random.Generator) -> PathOutput:
         ret = close / pc_c - 1.0
         turn = (np.exp(inp.traits.log_turnover + turn_dev + rp.turnover_noise * zn[6])
                 * (1 + rp.turnover_abs_return * np.abs(ret)) * np.sqrt(vol_level))
+        fresh = lst.is_ipo & (days_listed >= 1) & (days_listed < 10 * rp.ipo_turnover_decay_days)
+        turn = np.where(fresh, turn * (1 + rp.ipo_turnover_boost
+                                       * np.exp(-np.maximum(days_listed, 0) / rp.ipo_turnover_decay_days)), turn)
         turn = np.where(lock, rp.locked_turnover * np.exp(u[3] - 0.5), turn)
         turn = np.where(new & ipo["free"], rp.ipo_turnover * np.exp(0.3 * (u[3] - 0.5)), turn)
         turn = np.minimum(turn, 0.9)

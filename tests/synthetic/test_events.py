@@ -47,3 +47,16 @@ def test_loss_makers_become_star_st_after_the_annual_report(market_dir, market):
         assert (reports.sort_values("period_end")["net_profit"].iloc[-2:] < 0).all()
         checked += 1
     assert checked >= 1
+
+
+def test_july_2015_mass_suspension(tmp_path):
+    import datetime as dt
+
+    from feeds.market import load_market
+    from synthetic.generator import generate_market
+
+    generate_market(tmp_path / "m", stocks=200, start=dt.date(2015, 6, 1), end=dt.date(2015, 8, 31), seed=4)
+    m = load_market(tmp_path / "m")
+    share = m.is_suspended.sum(axis=1) / m.is_listed.sum(axis=1)
+    before, during = share[m.index_of("2015-06-15")], share[m.index_of("2015-07-10")]
+    assert during > 0.15 and during > 3 * before
