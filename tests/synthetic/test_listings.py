@@ -32,7 +32,7 @@ def test_listed_at_start_and_ipo_count_follow_the_wave(market):
     expected_ipos = SMALL["stocks"] * (weights[2019] + weights[2020])
     ipos = (market.instruments["list_date"] >= pd.Timestamp(market.dates[0])).sum()
     assert abs(ipos - expected_ipos) <= 0.15 * expected_ipos + 3
-    assert market.is_listed[0].sum() == SMALL["stocks"] - ipos - 0        # everyone else listed before
+    assert market.is_listed[0].sum() == SMALL["stocks"] - ipos            # everyone else listed before
     assert market.is_listed[-1].sum() > market.is_listed[0].sum()
 
 
