@@ -87,11 +87,15 @@ class SizeParams:
 class ReturnParams:
     # Market factor: stochastic log volatility, Student-t shocks, stylized eras.
     market_drift: float = 0.0              # daily; the market's noise is de-meaned, so this plus the eras is its path
-    convexity: float = 0.5                     # share of -sig^2/2 in the idio log drift (1: mean simple return 0)
+    # Share of -sig^2/2 in the idio log drift (1: mean simple return 0). 0 keeps the median stock's log price
+    # from sinking, which otherwise doubles the cross-sectional spread of prices within a decade.
+    convexity: float = 0.0
     # Below `price_floor` CNY the fair value is pulled up by `floor_pull` per day and log unit of the gap
     # (A-share firms rarely trade near 1 CNY: delisting below par, buy-backs, restructurings).
-    price_floor: float = 3.0
-    floor_pull: float = 0.015
+    # A floor this low only trims the degenerate tail (prices of a few fen where the 10% limit rounds to
+    # the price itself); a higher one hands low-priced stocks a premium that leaks into BP and size.
+    price_floor: float = 0.6
+    floor_pull: float = 0.01
     market_vol: float = 0.0125
     market_vol_persistence: float = 0.98
     market_volvol: float = 0.09
@@ -119,7 +123,7 @@ class ReturnParams:
     jump_up_share: float = 0.75
     jump_sd: float = 0.09                      # a constant drift offsets the jumps' mean (skew, not trend)
     # Size factor: daily return per unit of the size score (cross-sectional rank of -log(cap), sd 1), by era (from year).
-    size_premium: tuple[tuple[int, float], ...] = ((1990, 0.00030), (2017, -0.00060), (2021, 0.00030))
+    size_premium: tuple[tuple[int, float], ...] = ((1990, 0.00018), (2017, -0.00036), (2021, 0.00018))
     size_factor_vol: float = 0.0025
     # Intraday shape.
     overnight_share: float = 0.35              # share of the day's move realised at the open
@@ -203,14 +207,14 @@ class PremiumParams:
     Not real-market findings. Sized so that a correct point-in-time pipeline
     finds monthly RankIC of roughly 0.02-0.06 per factor.
     """
-    value: float = 0.00025          # log(book / cap), book = last announced total_equity
-    profitability: float = 0.00025  # ROE = TTM net profit / total_equity, last announced
-    growth: float = 0.00010         # TTM net profit change vs a year earlier / |equity|
-    sue: float = 0.00018            # standardized unexpected quarterly earnings, decaying after ann.
+    value: float = 0.00020          # log(book / cap), book = last announced total_equity
+    profitability: float = 0.00020  # ROE = TTM net profit / total_equity, last announced
+    growth: float = 0.00008         # TTM net profit change vs a year earlier / |equity|
+    sue: float = 0.000144           # standardized unexpected quarterly earnings, decaying after ann.
     sue_decay_days: float = 45.0
-    announcement_jump: float = 0.030   # day-after-announcement return per sd of SUE
-    liquidity: float = 0.00022      # minus log latent turnover net of size: illiquid earns more
-    low_vol: float = 0.00070        # minus log idiosyncratic volatility net of size
+    announcement_jump: float = 0.024   # day-after-announcement return per sd of SUE
+    liquidity: float = 0.000176     # minus log latent turnover net of size: illiquid earns more
+    low_vol: float = 0.00056        # minus log idiosyncratic volatility net of size
 
 
 @dataclass(frozen=True)
