@@ -10,7 +10,6 @@ the scoring pipeline (`factors.pipeline.build_targets`).
 """
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,17 +20,20 @@ import numpy as np
 import pandas as pd
 from loguru import logger
 
+from analyzers.performance import compute_metrics, factor_metrics
 from brokers.ashare import AShareBroker
 from core.errors import UserError
 from engine.outputs import (EQUITY_COLUMNS, HOLDING_COLUMNS, ORDER_COLUMNS, TRADE_COLUMNS, targets_table,
                             write_outputs)
 from feeds.clock import ClockFeed
+from factors.pipeline import build_targets
+from factors.universe import pool_benchmark
 from feeds.proxy import ProxyBook
+from report.html import write_report
 from strategies.rebalancer import Rebalancer
 from strategies.targets import finish_weights, read_targets_file
 
 # Trading days per year used by the fallback metrics (when analyzers.performance is absent).
-_TRADING_DAYS = 252
 
 
 @dataclass
@@ -80,14 +82,15 @@ def run_backtest(market, cfg, out: Optional[Path], targets: pd.DataFrame | None 
     holdings = pd.DataFrame(broker.holdings_log, columns=HOLDING_COLUMNS)
     analyzers = {"timereturn": dict(strat.analyzers.timereturn.get_analysis()),
                  "drawdown": strat.analyzers.drawdown.get_analysis()}
-    metrics = compute_run_metrics(equity, trades, orders, holdings, broker.startingcash)
+    metrics = run_metrics(equity, trades, orders, holdings, broker.startingcash, cfg, signal)
     result = BacktestResult(equity, orders, trades, holdings, targets, metrics, analyzers,
                             initial_cash=broker.startingcash, signal=signal, timings=timings)
     if out is not None:
         write_outputs(Path(out), equity=equity, orders=orders, trades=trades, holdings=holdings,
                       targets=targets_table(targets), metrics=metrics)
         if cfg.output.report:
-            write_report_if_available(Path(out), result)
+            write_report(Path(out), result.metrics, result.equity, result.trades, result.holdings, result.orders,
+                         signal=result.signal)
     timings["tables_and_outputs"] = time.perf_counter() - mark
     result.seconds = time.perf_counter() - started
     logger.info(f"backtest {market.date_at(i0)}..{market.date_at(i1)}: {len(orders)} orders, {len(trades)} fills, "
@@ -132,11 +135,6 @@ def resolve_targets(market, cfg, targets: pd.DataFrame | None) -> tuple[pd.DataF
         return base, None
     if cfg.strategy.targets_file:
         return read_targets_file(cfg.strategy.targets_file, market), None
-    try:
-        from factors.pipeline import build_targets
-    except ImportError:
-        raise UserError("no targets: set strategy.targets_file (the scoring pipeline factors.pipeline "
-                        "is not available)") from None
     built = build_targets(market, cfg)
     return built.targets, built
 
@@ -149,15 +147,9 @@ def benchmark_levels(market, cfg) -> pd.Series:
     if kind == "none":
         return empty
     if kind == "pool":
-        try:
-            from factors.universe import pool_benchmark
-        except ImportError:
-            pool_benchmark = None
-        if pool_benchmark is not None:
-            s = pool_benchmark(market, cfg)
-            s = pd.Series(np.asarray(s, dtype=float), index=pd.DatetimeIndex(s.index).normalize())
-            return s.reindex(index)
-        logger.info("benchmark: pool benchmark unavailable (factors.universe); using the benchmark table")
+        s = pool_benchmark(market, cfg)
+        s = pd.Series(np.asarray(s, dtype=float), index=pd.DatetimeIndex(s.index).normalize())
+        return s.reindex(index)
     if market.benchmark is not None:
         return pd.Series(market.benchmark.to_numpy(dtype=float), index=index)
     if kind == "table":
@@ -177,33 +169,19 @@ def equity_table(market, broker, benchmark: pd.Series, first: int = 0) -> pd.Dat
     })[EQUITY_COLUMNS]
 
 
-def compute_run_metrics(equity, trades, orders, holdings, initial_cash: float) -> dict:
-    try:
-        from analyzers.performance import compute_metrics
-    except ImportError:
-        return fallback_metrics(equity, trades, initial_cash)
-    return compute_metrics(equity, trades, orders, holdings, initial_cash)
+def run_metrics(equity, trades, orders, holdings, initial_cash: float, cfg, signal) -> dict:
+    """metrics.json: performance figures, the benchmark's name and, for scored runs, factor analytics."""
+    metrics = compute_metrics(equity, trades, orders, holdings, initial_cash)
+    metrics["benchmark_label"] = benchmark_label(cfg, equity)
+    if signal is not None:
+        metrics["factors"] = factor_metrics(signal.factor_ic, signal.quintile_returns)
+        metrics["factors"]["dropped"] = list(signal.dropped_factors)
+    return metrics
 
 
-def fallback_metrics(equity: pd.DataFrame, trades: pd.DataFrame, initial_cash: float) -> dict:
-    """annual_return, max_drawdown, total_costs when analyzers.performance is not installed."""
-    values = equity["value"].to_numpy(dtype=float)
-    if not len(values):
-        return {"annual_return": None, "max_drawdown": None, "total_costs": 0.0}
-    days = len(values)
-    growth = values[-1] / initial_cash
-    annual = growth ** (_TRADING_DAYS / days) - 1 if growth > 0 else -1.0
-    wealth = np.concatenate([[initial_cash], values])
-    mdd = float(np.max(1 - wealth / np.maximum.accumulate(wealth)))
-    costs = float(trades[["commission", "stamp_duty", "transfer_fee"]].to_numpy().sum()) if len(trades) else 0.0
-    return {"annual_return": annual if math.isfinite(annual) else None, "max_drawdown": mdd, "total_costs": costs}
-
-
-def write_report_if_available(out: Path, result: BacktestResult) -> None:
-    try:
-        from report.html import write_report
-    except ImportError:
-        logger.info("report.html not written: the report package is not available yet")
-        return
-    write_report(out, result.metrics, result.equity, result.trades, result.holdings, result.orders,
-                 signal=result.signal)
+def benchmark_label(cfg, equity: pd.DataFrame) -> str | None:
+    if equity["benchmark"].isna().all():
+        return None
+    if cfg.backtest.benchmark == "pool":
+        return "Small-cap pool (equal weight)"
+    return "Benchmark table"

@@ -1,6 +1,5 @@
 """End to end: analytic buy-and-hold, SPEC §4 output files, Backtrader analyzers, errors."""
 import json
-import sys
 
 import numpy as np
 import pandas as pd
@@ -95,13 +94,6 @@ def test_targets_file_from_config_and_bad_window(tmp_path):
                                     "backtest.end=2030-02-01"), None)
 
 
-def test_no_targets_without_the_pipeline_is_a_user_error(monkeypatch):
-    b, _, _ = two_stocks()
-    monkeypatch.setitem(sys.modules, "factors.pipeline", None)
-    with pytest.raises(UserError, match="strategy.targets_file"):
-        run_backtest(b.build(), cfg(), None)
-
-
 def test_an_error_while_writing_leaves_no_half_written_output(tmp_path, monkeypatch):
     import engine.outputs as outputs
     b, _, _ = two_stocks()
@@ -117,28 +109,29 @@ def test_an_error_while_writing_leaves_no_half_written_output(tmp_path, monkeypa
     assert list(tmp_path.iterdir()) == []
 
 
-def test_minimal_metrics_when_analyzers_performance_is_missing(monkeypatch):
+def test_metrics_name_the_benchmark():
     b, _, _ = two_stocks()
-    monkeypatch.setitem(sys.modules, "analyzers.performance", None)
     t = pd.DataFrame({"rebalance_date": [b.day(1)], "symbol": [A]})
-    r = run_backtest(b.build(), cfg(), None, targets=t)
-    assert set(r.metrics) == {"annual_return", "max_drawdown", "total_costs"}
-    assert r.metrics["total_costs"] == pytest.approx(r.trades[["commission", "stamp_duty", "transfer_fee"]]
-                                                     .to_numpy().sum())
+    r = run_backtest(b.build(), cfg("backtest.benchmark=none"), None, targets=t)
+    assert r.metrics["benchmark_label"] is None and r.metrics["information_ratio"] is None
+    assert "factors" not in r.metrics            # a targets run has no factor analytics
+    assert r.metrics["total_costs"] == pytest.approx(r.trades[["commission", "stamp_duty", "transfer_fee",
+                                                               "slippage"]].to_numpy().sum())
 
 
 def test_pool_benchmark_is_aligned_to_the_run(monkeypatch):
-    import factors.universe as universe
+    import engine.run as engine_run
     b, _, _ = two_stocks()
     m = b.build()
 
     def fake_pool(market, config):
         idx = pd.DatetimeIndex(market.dates[2:].astype("datetime64[ns]"))
         return pd.Series(np.arange(len(idx), dtype=float) + 1.0, index=idx)
-    monkeypatch.setattr(universe, "pool_benchmark", fake_pool)
+    monkeypatch.setattr(engine_run, "pool_benchmark", fake_pool)
     t = pd.DataFrame({"rebalance_date": [b.day(1)], "symbol": [A]})
     r = run_backtest(m, cfg("backtest.benchmark=pool"), None, targets=t)
     bench = r.equity["benchmark"].to_numpy()
     assert np.isnan(bench[:2]).all() and bench[2:].tolist() == list(np.arange(6) + 1.0)
+    assert r.metrics["benchmark_label"] == "Small-cap pool (equal weight)"
     r = run_backtest(m, cfg("backtest.benchmark=none"), None, targets=t)
     assert r.equity["benchmark"].isna().all()
