@@ -193,22 +193,26 @@ class AShareBroker(bt.BrokerBase):
     def orderstatus(self, order):
         return order.status
 
+    # Backtrader's broker signature; every order is a day market order here, so most arguments only travel
+    # into the bt.Order for analyzers and notifications.
     def buy(self, owner, data, size, price=None, plimit=None, exectype=None, valid=None, tradeid=0, oco=None,
             trailamount=None, trailpercent=None, parent=None, transmit=True, histnotify=False,
             _checksubmit=True, **kwargs):
-        order = bt.BuyOrder(owner=owner, data=data, size=size, price=price, pricelimit=plimit,
-                            exectype=exectype, valid=valid, tradeid=tradeid, oco=oco, trailamount=trailamount,
-                            trailpercent=trailpercent, parent=parent, transmit=transmit, histnotify=histnotify)
-        order.addinfo(**kwargs)
-        return self.submit(order)
+        return self._order(bt.BuyOrder, owner, data, size, price, plimit, exectype, valid, tradeid, oco,
+                           trailamount, trailpercent, parent, transmit, histnotify, kwargs)
 
     def sell(self, owner, data, size, price=None, plimit=None, exectype=None, valid=None, tradeid=0, oco=None,
              trailamount=None, trailpercent=None, parent=None, transmit=True, histnotify=False,
              _checksubmit=True, **kwargs):
-        order = bt.SellOrder(owner=owner, data=data, size=size, price=price, pricelimit=plimit,
-                             exectype=exectype, valid=valid, tradeid=tradeid, oco=oco, trailamount=trailamount,
-                             trailpercent=trailpercent, parent=parent, transmit=transmit, histnotify=histnotify)
-        order.addinfo(**kwargs)
+        return self._order(bt.SellOrder, owner, data, size, price, plimit, exectype, valid, tradeid, oco,
+                           trailamount, trailpercent, parent, transmit, histnotify, kwargs)
+
+    def _order(self, cls, owner, data, size, price, plimit, exectype, valid, tradeid, oco, trailamount,
+               trailpercent, parent, transmit, histnotify, info):
+        order = cls(owner=owner, data=data, size=size, price=price, pricelimit=plimit, exectype=exectype,
+                    valid=valid, tradeid=tradeid, oco=oco, trailamount=trailamount, trailpercent=trailpercent,
+                    parent=parent, transmit=transmit, histnotify=histnotify)
+        order.addinfo(**info)
         return self.submit(order)
 
     def submit(self, order):

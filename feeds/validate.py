@@ -60,6 +60,18 @@ class Report:
              column: str = "", values: pd.Series | list | None = None) -> None:
         self._add(self.warnings, self.warning_counts, check, file, message, rows, column, values)
 
+    def flag(self, check: str, file: str, message: str, mask: pd.Series, column: str = "",
+             values: pd.Series | None = None) -> None:
+        """Report the rows where `mask` holds, showing `values` of those rows (dates as dates)."""
+        if not mask.any():
+            return
+        rows = np.flatnonzero(mask.to_numpy())
+        shown = [""] * len(rows)
+        if values is not None:
+            picked = values.iloc[rows]
+            shown = picked.dt.date if pd.api.types.is_datetime64_any_dtype(picked) else picked
+        self.error(check, file, message, rows, column, shown)
+
     @staticmethod
     def _add(bucket: list, counts: dict, check: str, file: str, message: str, rows, column: str, values) -> None:
         if rows is None:
@@ -209,125 +221,77 @@ def _check_schema(df: pd.DataFrame, schema: TableSchema, file: str, report: Repo
 # ----- table checks ---------------------------------------------------------------
 def _check_instruments(inst: pd.DataFrame, file: str, rules: RulesTable, report: Report) -> None:
     board, _ = rules.boards_of(inst["symbol"].fillna(""))
-    given = inst["board"] if "board" in inst.columns else pd.Series([None] * len(inst))
-    unknown = np.array([b is None for b in board]) & given.isna().to_numpy()
-    if unknown.any():
-        rows = np.flatnonzero(unknown)
-        report.error("symbol", file, "no board for this code (SPEC board table) and no 'board' column value",
-                     rows, "symbol", inst["symbol"].iloc[rows])
+    given = inst["board"] if "board" in inst.columns else pd.Series([None] * len(inst), index=inst.index)
+    unknown = pd.Series([b is None for b in board], index=inst.index) & given.isna()
+    report.flag("symbol", file, "no board for this code (SPEC board table) and no 'board' column value",
+                unknown, "symbol", inst["symbol"])
     if "board" in inst.columns:
-        bad = inst["board"].notna() & ~inst["board"].isin(["main", "chinext", "star", "bse"])
-        if bad.any():
-            rows = np.flatnonzero(bad.to_numpy())
-            report.error("board", file, "board must be main, chinext, star or bse", rows, "board", inst["board"].iloc[rows])
+        report.flag("board", file, "board must be main, chinext, star or bse",
+                    inst["board"].notna() & ~inst["board"].isin(["main", "chinext", "star", "bse"]),
+                    "board", inst["board"])
     if "delist_date" in inst.columns:
-        bad = inst["delist_date"].notna() & (inst["delist_date"] < inst["list_date"])
-        if bad.any():
-            rows = np.flatnonzero(bad.to_numpy())
-            report.error("listing", file, "delist_date before list_date", rows, "delist_date",
-                         inst["delist_date"].iloc[rows].dt.date)
+        report.flag("listing", file, "delist_date before list_date",
+                    inst["delist_date"].notna() & (inst["delist_date"] < inst["list_date"]),
+                    "delist_date", inst["delist_date"])
 
 
 def _check_bars(bars: pd.DataFrame, inst: Optional[pd.DataFrame], known: set, file: str, report: Report) -> None:
     if inst is not None:
-        unknown = ~bars["symbol"].isin(known)
-        if unknown.any():
-            rows = np.flatnonzero(unknown.to_numpy())
-            report.error("unknown_symbol", file, "symbol not in instruments", rows, "symbol", bars["symbol"].iloc[rows])
+        _check_known_symbols(bars, known, file, report)
     traded = bars["volume"].fillna(0) > 0
     for col in (*PRICE_FIELDS, "volume"):
-        nan = bars[col].isna() & (traded | (col == "volume"))
-        if nan.any():
-            rows = np.flatnonzero(nan.to_numpy())
-            report.error("nan", file, "empty value on a traded day", rows, col, [""] * len(rows))
+        report.flag("nan", file, "empty value on a traded day", bars[col].isna() & (traded | (col == "volume")), col)
     for col in ("pre_close", "amount", "adj_factor", "total_shares", "float_shares"):
         if col in bars.columns:
-            nan = bars[col].isna() & traded
-            if nan.any():
-                rows = np.flatnonzero(nan.to_numpy())
-                report.error("nan", file, "empty value on a traded day", rows, col, [""] * len(rows))
+            report.flag("nan", file, "empty value on a traded day", bars[col].isna() & traded, col)
     for col in (*PRICE_FIELDS, "pre_close", "adj_factor"):
         if col in bars.columns:
-            bad = (bars[col] <= 0) & traded
-            if bad.any():
-                rows = np.flatnonzero(bad.to_numpy())
-                report.error("non_positive", file, "price must be > 0", rows, col, bars[col].iloc[rows])
+            report.flag("non_positive", file, "price must be > 0", (bars[col] <= 0) & traded, col, bars[col])
     for col in ("volume", "amount"):
         if col in bars.columns:
-            bad = bars[col] < 0
-            if bad.any():
-                rows = np.flatnonzero(bad.to_numpy())
-                report.error("negative", file, "must be >= 0", rows, col, bars[col].iloc[rows])
+            report.flag("negative", file, "must be >= 0", bars[col] < 0, col, bars[col])
     top = np.maximum(bars["open"], bars["close"])
     bottom = np.minimum(bars["open"], bars["close"])
-    bad = traded & (bars["high"] < top - 1e-6)
-    if bad.any():
-        rows = np.flatnonzero(bad.to_numpy())
-        report.error("ohlc", file, "high below max(open, close)", rows, "high", bars["high"].iloc[rows])
-    bad = traded & (bars["low"] > bottom + 1e-6)
-    if bad.any():
-        rows = np.flatnonzero(bad.to_numpy())
-        report.error("ohlc", file, "low above min(open, close)", rows, "low", bars["low"].iloc[rows])
+    report.flag("ohlc", file, "high below max(open, close)", traded & (bars["high"] < top - 1e-6), "high", bars["high"])
+    report.flag("ohlc", file, "low above min(open, close)", traded & (bars["low"] > bottom + 1e-6), "low", bars["low"])
     if inst is not None:
         spells = inst.set_index("symbol")
         spells = spells[~spells.index.duplicated()]
         lst = bars["symbol"].map(spells["list_date"])
-        dl = bars["symbol"].map(spells["delist_date"]) if "delist_date" in spells.columns else pd.Series(pd.NaT, index=bars.index)
-        outside = (bars["date"] < lst) | (dl.notna() & (bars["date"] > dl))
-        if outside.any():
-            rows = np.flatnonzero(outside.to_numpy())
-            report.error("listing_spell", file, "bar outside the listing spell (list_date..delist_date)", rows,
-                         "date", bars["date"].iloc[rows].dt.date)
+        dl = (bars["symbol"].map(spells["delist_date"]) if "delist_date" in spells.columns
+              else pd.Series(pd.NaT, index=bars.index))
+        report.flag("listing_spell", file, "bar outside the listing spell (list_date..delist_date)",
+                    (bars["date"] < lst) | (dl.notna() & (bars["date"] > dl)), "date", bars["date"])
 
 
 def _check_known_symbols(df: pd.DataFrame, known: set, file: str, report: Report) -> None:
-    unknown = ~df["symbol"].isin(known)
-    if unknown.any():
-        rows = np.flatnonzero(unknown.to_numpy())
-        report.error("unknown_symbol", file, "symbol not in instruments", rows, "symbol", df["symbol"].iloc[rows])
+    report.flag("unknown_symbol", file, "symbol not in instruments", ~df["symbol"].isin(known), "symbol", df["symbol"])
 
 
 def _check_spells(st: pd.DataFrame, file: str, report: Report) -> None:
     if "end_date" in st.columns:
-        bad = st["end_date"].notna() & (st["end_date"] < st["start_date"])
-        if bad.any():
-            rows = np.flatnonzero(bad.to_numpy())
-            report.error("spell", file, "end_date before start_date", rows, "end_date", st["end_date"].iloc[rows].dt.date)
+        report.flag("spell", file, "end_date before start_date",
+                    st["end_date"].notna() & (st["end_date"] < st["start_date"]), "end_date", st["end_date"])
     if "kind" in st.columns:
-        bad = st["kind"].notna() & ~st["kind"].isin(["ST", "*ST"])
-        if bad.any():
-            rows = np.flatnonzero(bad.to_numpy())
-            report.error("spell", file, "kind must be ST or *ST", rows, "kind", st["kind"].iloc[rows])
+        report.flag("spell", file, "kind must be ST or *ST", st["kind"].notna() & ~st["kind"].isin(["ST", "*ST"]),
+                    "kind", st["kind"])
 
 
 def _check_fundamentals(f: pd.DataFrame, file: str, report: Report) -> None:
-    bad = f["ann_date"].notna() & (f["ann_date"] < f["period_end"])
-    if bad.any():
-        rows = np.flatnonzero(bad.to_numpy())
-        report.error("ann_date", file, "ann_date before period_end (look-ahead)", rows, "ann_date",
-                     f["ann_date"].iloc[rows].dt.date)
-    quarter_end = f["period_end"].dt.is_quarter_end
-    bad = f["period_end"].notna() & ~quarter_end
-    if bad.any():
-        rows = np.flatnonzero(bad.to_numpy())
-        report.error("period_end", file, "period_end is not a quarter end", rows, "period_end",
-                     f["period_end"].iloc[rows].dt.date)
+    report.flag("ann_date", file, "ann_date before period_end (look-ahead)",
+                f["ann_date"].notna() & (f["ann_date"] < f["period_end"]), "ann_date", f["ann_date"])
+    report.flag("period_end", file, "period_end is not a quarter end",
+                f["period_end"].notna() & ~f["period_end"].dt.is_quarter_end, "period_end", f["period_end"])
 
 
 def _check_dividends(dv: pd.DataFrame, file: str, report: Report) -> None:
     for col in ("cash_per_share", "bonus_per_share"):
         if col in dv.columns:
-            bad = dv[col] < 0
-            if bad.any():
-                rows = np.flatnonzero(bad.to_numpy())
-                report.error("negative", file, "must be >= 0", rows, col, dv[col].iloc[rows])
+            report.flag("negative", file, "must be >= 0", dv[col] < 0, col, dv[col])
 
 
 def _check_benchmark(b: pd.DataFrame, file: str, report: Report) -> None:
-    bad = b["close"] <= 0
-    if bad.any():
-        rows = np.flatnonzero(bad.to_numpy())
-        report.error("non_positive", file, "close must be > 0", rows, "close", b["close"].iloc[rows])
+    report.flag("non_positive", file, "close must be > 0", b["close"] <= 0, "close", b["close"])
 
 
 def _check_limits(directory: Path, rules: RulesTable, file: str, report: Report) -> None:

@@ -214,7 +214,7 @@ class PremiumParams:
     sue_decay_days: float = 45.0
     announcement_jump: float = 0.024   # day-after-announcement return per sd of SUE
     liquidity: float = 0.000176     # minus log latent turnover net of size: illiquid earns more
-    low_vol: float = 0.00056        # minus log idiosyncratic volatility net of size
+    low_vol: float = 5.6e-4         # minus log idiosyncratic volatility net of size
 
 
 @dataclass(frozen=True)
