@@ -45,5 +45,30 @@ def run_backtest_command(args: argparse.Namespace) -> int:
                 f"({market.nbytes() / 1e6:.0f} MB of panels); output to {out}")
     from engine.run import run_backtest
 
-    run_backtest(market, cfg, out)
+    result = run_backtest(market, cfg, out)
+    print(summary_text(result.metrics, out))
     return 0
+
+
+def summary_text(m: dict, out: Path) -> str:
+    """The headline figures for the terminal; the files hold the rest."""
+    def pct(key: str, sign: str = "+") -> str:
+        v = m.get(key)
+        return "n/a" if v is None else format(v, f"{sign}.1%")
+
+    def num(key: str, fmt: str = "{:.2f}") -> str:
+        v = m.get(key)
+        return "n/a" if v is None else fmt.format(v)
+
+    bench = m.get("benchmark_label") or "no benchmark"
+    lines = [
+        f"{m.get('start')} .. {m.get('end')}  final value {num('final_value', '{:,.0f}')} CNY",
+        f"  annual return     {pct('annual_return'):>8}   {bench}: {pct('benchmark_annual_return')}",
+        f"  excess (annual)   {pct('excess_annual_return'):>8}   IR {num('information_ratio')}, "
+        f"TE {pct('tracking_error', '')}, monthly win rate {num('monthly_win_rate', '{:.1%}')}",
+        f"  max drawdown      {pct('max_drawdown'):>8}   Sharpe {num('sharpe')}, turnover {num('annual_turnover')}x/yr, "
+        f"costs {num('total_costs', '{:,.0f}')} CNY",
+        f"  files in {out}/: metrics.json equity.csv orders.csv trades.csv holdings.csv targets.csv"
+        + (" report.html" if (out / "report.html").exists() else ""),
+    ]
+    return "\n".join(lines)

@@ -102,3 +102,10 @@ def test_same_inputs_same_outputs(market_dir, outputs, tmp_path):
     assert run(market_dir, tmp_path / "again", "--set", "output.report=false") == 0
     for name in [*SPEC_COLUMNS, "metrics.json"]:
         assert (tmp_path / "again" / name).read_bytes() == (outputs / name).read_bytes(), name
+
+
+def test_terminal_summary_names_the_headline_figures(market_dir, tmp_path, capsys):
+    assert run(market_dir, tmp_path / "s", "--set", "output.report=false") == 0
+    text = capsys.readouterr().out
+    assert "annual return" in text and "Small-cap pool (equal weight)" in text and "IR " in text
+    assert "report.html" not in text          # not written, not announced
