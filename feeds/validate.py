@@ -13,6 +13,7 @@ from typing import Optional
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from core.errors import UserError
 from feeds.schema import PRICE_FIELDS, SCHEMAS, TableSchema
@@ -149,10 +150,12 @@ def validate_directory(directory: Path, rules: RulesTable | None = None) -> Repo
         _check_dividends(tables["dividends"], files["dividends"], report)
     if "benchmark" in tables:
         _check_benchmark(tables["benchmark"], files["benchmark"], report)
-    if report.ok and bars is not None:
-        _check_limits(directory, rules, files["bars"], report)
     if bars is not None:
         _summarize(tables, report)
+        # The limit check loads the columnar market; free the row-wise copy first (peak memory).
+        del tables["bars"], bars
+        if report.ok:
+            _check_limits(directory, rules, files["bars"], report)
     return report
 
 
@@ -160,7 +163,7 @@ def validate_directory(directory: Path, rules: RulesTable | None = None) -> Repo
 def _read_raw(path: Path, report: Report) -> Optional[pd.DataFrame]:
     try:
         if path.suffix == ".parquet":
-            return pd.read_parquet(path)
+            return pq.read_table(path).to_pandas(date_as_object=False)
         return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
     except Exception as exc:  # unreadable file: any parser error is the user's data
         report.error("schema", path.name, f"cannot read: {exc}")
@@ -175,11 +178,14 @@ def _check_schema(df: pd.DataFrame, schema: TableSchema, file: str, report: Repo
     extra = [c for c in df.columns if c not in schema.columns]
     if extra:
         report.warn("schema", file, f"extra column(s) {', '.join(extra)} are ignored")
-    out = df[[c for c in df.columns if c in schema.columns]].copy()
+    out = df[[c for c in df.columns if c in schema.columns]]     # copy-on-write: columns replaced below only
     for col, kind in schema.columns.items():
         if col not in out.columns:
             continue
         raw = out[col]
+        if kind == "float" and pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
+            out[col] = raw.astype("float64")        # typed by the file (Parquet): nothing to parse
+            continue
         if kind == "float":
             num = pd.to_numeric(raw, errors="coerce")
             bad = num.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
@@ -198,7 +204,7 @@ def _check_schema(df: pd.DataFrame, schema: TableSchema, file: str, report: Repo
                 rows = np.flatnonzero(bad.to_numpy())
                 report.error("type", file, "not a date (use YYYY-MM-DD)", rows, col, raw.iloc[rows])
             out[col] = parsed.astype("datetime64[ns]")
-        else:
+        elif not (pd.api.types.is_string_dtype(raw) or pd.api.types.is_object_dtype(raw)):
             out[col] = coerce_column(raw, "str", f"{file}: {col}")
         # Required text and date values may not be empty; numeric gaps are judged per table.
         if col in schema.required and kind != "float":
