@@ -69,6 +69,7 @@ def summary_text(m: dict, out: Path) -> str:
         f"  max drawdown      {pct('max_drawdown'):>8}   Sharpe {num('sharpe')}, turnover {num('annual_turnover')}x/yr, "
         f"costs {num('total_costs', '{:,.0f}')} CNY",
         f"  files in {out}/: metrics.json equity.csv orders.csv trades.csv holdings.csv targets.csv"
-        + (" report.html" if (out / "report.html").exists() else ""),
+        + (" report.html" if (out / "report.html").exists() else "")
+        + (" factors/" if (out / "factors").is_dir() else ""),
     ]
     return "\n".join(lines)

@@ -12,6 +12,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Callable, Optional
 
 import pandas as pd
 
@@ -59,7 +60,9 @@ def targets_table(targets: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_outputs(out: Path, *, equity: pd.DataFrame, orders: pd.DataFrame, trades: pd.DataFrame,
-                  holdings: pd.DataFrame, targets: pd.DataFrame, metrics: dict) -> None:
+                  holdings: pd.DataFrame, targets: pd.DataFrame, metrics: dict,
+                  extra: Optional[Callable[[Path], object]] = None) -> None:
+    """The SPEC §4 files; `extra(tmp_dir)` adds more (e.g. factor analytics) to the same atomic set."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
@@ -71,10 +74,15 @@ def write_outputs(out: Path, *, equity: pd.DataFrame, orders: pd.DataFrame, trad
         _dates(targets_table(targets), ("rebalance_date",)).to_csv(tmp / "targets.csv", index=False)
         (tmp / "metrics.json").write_text(json.dumps(_json_safe(metrics), indent=2, allow_nan=False) + "\n",
                                           encoding="utf-8")
+        if extra is not None:
+            extra(tmp)
         if not out.exists():
             os.rename(tmp, out)                 # the whole set appears at once
             return
         for f in sorted(tmp.iterdir()):
-            os.replace(f, out / f.name)
+            target = out / f.name
+            if f.is_dir() and target.is_dir():
+                shutil.rmtree(target)           # a folder is replaced whole, never merged with an old run's
+            os.replace(f, target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -26,7 +26,7 @@ from core.errors import UserError
 from engine.outputs import (EQUITY_COLUMNS, HOLDING_COLUMNS, ORDER_COLUMNS, TRADE_COLUMNS, targets_table,
                             write_outputs)
 from feeds.clock import ClockFeed
-from factors.pipeline import build_targets
+from factors.pipeline import build_targets, write_analytics
 from factors.universe import pool_benchmark
 from feeds.proxy import ProxyBook
 from report.html import write_report
@@ -86,8 +86,9 @@ def run_backtest(market, cfg, out: Optional[Path], targets: pd.DataFrame | None 
     result = BacktestResult(equity, orders, trades, holdings, targets, metrics, analyzers,
                             initial_cash=broker.startingcash, signal=signal, timings=timings)
     if out is not None:
+        analytics = (lambda d: write_analytics(signal, d / "factors")) if signal is not None else None
         write_outputs(Path(out), equity=equity, orders=orders, trades=trades, holdings=holdings,
-                      targets=targets_table(targets), metrics=metrics)
+                      targets=targets_table(targets), metrics=metrics, extra=analytics)
         if cfg.output.report:
             write_report(Path(out), result.metrics, result.equity, result.trades, result.holdings, result.orders,
                          signal=result.signal)

@@ -109,3 +109,11 @@ def test_terminal_summary_names_the_headline_figures(market_dir, tmp_path, capsy
     text = capsys.readouterr().out
     assert "annual return" in text and "Small-cap pool (equal weight)" in text and "IR " in text
     assert "report.html" not in text          # not written, not announced
+
+
+def test_factor_analytics_beside_the_outputs(outputs):
+    files = sorted(p.name for p in (outputs / "factors").iterdir())
+    assert files == ["factor_ic.csv", "factor_weights.csv", "ic_summary.csv", "portfolio_returns.csv",
+                     "quintile_returns.csv", "universe_size.csv"]
+    size = pd.read_csv(outputs / "factors" / "universe_size.csv")
+    assert size["signal_date"].is_monotonic_increasing and (size.iloc[:, 1] > 0).all()
