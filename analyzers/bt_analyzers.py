@@ -51,20 +51,24 @@ class DailyValue(bt.Analyzer):
     """Records (date, broker value, broker cash) at every strategy bar.
 
     Params: `benchmark` — optional pd.Series of index levels indexed by date,
-    aligned (last level on or before each date) into the `benchmark` column.
+    aligned (last level on or before each date) into the `benchmark` column;
+    `first_date` — optional datetime.date: bars before it are not recorded.
     get_analysis(): OrderedDict date -> {"value", "cash"}; `equity()` gives the
     SPEC equity table (date, value, cash, benchmark). A date seen twice keeps
     its last row (e.g. a replayed bar).
     """
 
-    params = (("benchmark", None),)
+    params = (("benchmark", None), ("first_date", None))
 
     def start(self) -> None:
         self._rows: OrderedDict[_dt.date, tuple[float, float]] = OrderedDict()
 
     def next(self) -> None:
+        day = self.strategy.datetime.date(0)
+        if self.p.first_date is not None and day < self.p.first_date:
+            return          # a warm-up bar before the measured window (e.g. the eve a first rebalance is sized on)
         broker = self.strategy.broker
-        self._rows[self.strategy.datetime.date(0)] = (float(broker.getvalue()), float(broker.getcash()))
+        self._rows[day] = (float(broker.getvalue()), float(broker.getcash()))
 
     def stop(self) -> None:
         self.rets = OrderedDict((d, {"value": v, "cash": c}) for d, (v, c) in self._rows.items())

@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 from loguru import logger
 
-from analyzers.performance import compute_metrics, factor_metrics
+from analyzers.bt_analyzers import PerformanceAnalyzer
+from analyzers.performance import factor_metrics
 from brokers.ashare import AShareBroker
 from core.errors import UserError
 from engine.outputs import (EQUITY_COLUMNS, HOLDING_COLUMNS, ORDER_COLUMNS, TRADE_COLUMNS, targets_table,
@@ -71,18 +72,22 @@ def run_backtest(market, cfg, out: Optional[Path], targets: pd.DataFrame | None 
                         lot_size=cfg.broker.lot_size, start=i0)
     cerebro.addanalyzer(bt.analyzers.TimeReturn, timeframe=bt.TimeFrame.Days, _name="timereturn")
     cerebro.addanalyzer(bt.analyzers.DrawDown, _name="drawdown")
+    # metrics.json comes from our Backtrader analyzer; the broker's own tables feed its trades / orders /
+    # holdings (they carry the A-share fee split and reason codes that notify_order cannot).
+    tables = BrokerTables(cerebro.broker)
+    cerebro.addanalyzer(PerformanceAnalyzer, _name="performance", benchmark=benchmark, first_date=market.date_at(i0),
+                        trades=tables.trades, orders=tables.orders, holdings=tables.holdings,
+                        initial_cash=float(cfg.broker.cash))
     strat = cerebro.run()[0]
     broker = strat.broker
     timings["backtrader"] = time.perf_counter() - mark
     mark = time.perf_counter()
 
     equity = equity_table(market, broker, benchmark, i0)
-    orders = pd.DataFrame([vars(r) for r in broker.order_log], columns=ORDER_COLUMNS + ["ref"])[ORDER_COLUMNS]
-    trades = pd.DataFrame([vars(r) for r in broker.trade_log], columns=TRADE_COLUMNS + ["ref"])[TRADE_COLUMNS]
-    holdings = pd.DataFrame(broker.holdings_log, columns=HOLDING_COLUMNS)
+    orders, trades, holdings = tables.orders(), tables.trades(), tables.holdings()
     analyzers = {"timereturn": dict(strat.analyzers.timereturn.get_analysis()),
                  "drawdown": strat.analyzers.drawdown.get_analysis()}
-    metrics = run_metrics(equity, trades, orders, holdings, broker.startingcash, cfg, signal)
+    metrics = run_metrics(strat.analyzers.performance.get_analysis(), equity, cfg, signal)
     result = BacktestResult(equity, orders, trades, holdings, targets, metrics, analyzers,
                             initial_cash=broker.startingcash, signal=signal, timings=timings)
     if out is not None:
@@ -170,14 +175,39 @@ def equity_table(market, broker, benchmark: pd.Series, first: int = 0) -> pd.Dat
     })[EQUITY_COLUMNS]
 
 
-def run_metrics(equity, trades, orders, holdings, initial_cash: float, cfg, signal) -> dict:
-    """metrics.json: performance figures, the benchmark's name and, for scored runs, factor analytics."""
-    metrics = compute_metrics(equity, trades, orders, holdings, initial_cash)
+def run_metrics(performance: dict, equity: pd.DataFrame, cfg, signal) -> dict:
+    """metrics.json: the performance analyzer's figures, the benchmark's name and, for scored runs,
+    factor analytics."""
+    metrics = dict(performance)
     metrics["benchmark_label"] = benchmark_label(cfg, equity)
     if signal is not None:
         metrics["factors"] = factor_metrics(signal.factor_ic, signal.quintile_returns)
         metrics["factors"]["dropped"] = list(signal.dropped_factors)
     return metrics
+
+
+class BrokerTables:
+    """The A-share broker's logs as SPEC tables, built once when first asked for (after the run)."""
+
+    def __init__(self, broker: AShareBroker):
+        self.broker = broker
+        self._cache: dict[str, pd.DataFrame] = {}
+
+    def _table(self, name: str, build) -> pd.DataFrame:
+        if name not in self._cache:
+            self._cache[name] = build()
+        return self._cache[name]
+
+    def orders(self) -> pd.DataFrame:
+        return self._table("orders", lambda: pd.DataFrame([vars(r) for r in self.broker.order_log],
+                                                          columns=ORDER_COLUMNS + ["ref"])[ORDER_COLUMNS])
+
+    def trades(self) -> pd.DataFrame:
+        return self._table("trades", lambda: pd.DataFrame([vars(r) for r in self.broker.trade_log],
+                                                          columns=TRADE_COLUMNS + ["ref"])[TRADE_COLUMNS])
+
+    def holdings(self) -> pd.DataFrame:
+        return self._table("holdings", lambda: pd.DataFrame(self.broker.holdings_log, columns=HOLDING_COLUMNS))
 
 
 def benchmark_label(cfg, equity: pd.DataFrame) -> str | None:

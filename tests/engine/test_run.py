@@ -135,3 +135,15 @@ def test_pool_benchmark_is_aligned_to_the_run(monkeypatch):
     assert r.metrics["benchmark_label"] == "Small-cap pool (equal weight)"
     r = run_backtest(m, cfg("backtest.benchmark=none"), None, targets=t)
     assert r.equity["benchmark"].isna().all()
+
+
+def test_metrics_come_from_the_backtrader_analyzer_and_match_the_written_tables():
+    from analyzers.performance import compute_metrics
+
+    b, _, _ = two_stocks()
+    t = pd.DataFrame({"rebalance_date": [b.day(0), b.day(3)], "symbol": [A, A]})
+    r = run_backtest(b.build(), cfg(), None, targets=t)       # first-day rebalance: the clock starts on its eve
+    again = compute_metrics(r.equity, r.trades, r.orders, r.holdings, r.initial_cash)
+    ours = {k: v for k, v in r.metrics.items() if k not in ("benchmark_label", "factors")}
+    assert ours == again
+    assert r.metrics["start"] == b.day(0)
