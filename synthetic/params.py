@@ -74,8 +74,11 @@ class SizeParams:
     large_log_sd: float = 0.7
     board_log_shift: dict[str, float] = field(default_factory=lambda: {
         "sh_main": 0.25, "sz_main": 0.0, "chinext": -0.15, "star": 0.35, "bse": -1.0})
-    price_median: float = 13.0                 # CNY, steady price after listing
+    price_median: float = 13.0                 # CNY, price of stocks listed before the calendar starts
     price_log_sd: float = 0.5
+    # CNY, steady price some weeks after an IPO in the calendar (real 2010-2022 listings: median 37 CNY
+    # 20 trading days after listing, log sd 0.7; pre-listed stocks at 2010-01-04: median 12.7, log sd 0.6).
+    ipo_price_median: float = 36.0
     float_start: tuple[float, float] = (0.55, 1.0)     # float share of stocks listed before start
     float_ipo: tuple[float, float] = (0.18, 0.30)      # float share at IPO
     lockup_days: tuple[int, int] = (244, 732)          # trading days to the 1- and 3-year lock-up expiries
@@ -96,7 +99,13 @@ class ReturnParams:
     # the price itself); a higher one hands low-priced stocks a premium that leaks into BP and size.
     price_floor: float = 0.6
     floor_pull: float = 0.01
-    market_vol: float = 0.0125
+    # Idio vol scales with the price level as (price / price_vol_pivot)^price_vol_elasticity (clipped to
+    # price_vol_clip): on real A-shares 2010-2022 the daily idiosyncratic move (MAD) is 1.2% at 2-4 CNY,
+    # 1.6% at 10-20, 1.9% at 20-50 and 2.3% above 50 CNY. No drift: cheap stocks only wander more slowly.
+    price_vol_elasticity: float = 0.4
+    price_vol_pivot: float = 12.0
+    price_vol_clip: tuple[float, float] = (0.4, 1.5)
+    market_vol: float = 0.0135
     market_vol_persistence: float = 0.98
     market_volvol: float = 0.09
     t_df: float = 4.0
@@ -110,9 +119,9 @@ class ReturnParams:
     )
     beta_mean: float = 1.0
     beta_sd: float = 0.2
-    industry_vol: float = 0.007
+    industry_vol: float = 0.011
     # Idiosyncratic: daily vol = idio_vol * (cap / cap_median)^idio_size_elasticity * lognormal(disp).
-    idio_vol: float = 0.021
+    idio_vol: float = 0.0145
     idio_size_elasticity: float = -0.12
     idio_vol_dispersion: float = 0.25
     idio_vol_persistence: float = 0.97
@@ -123,7 +132,7 @@ class ReturnParams:
     jump_up_share: float = 0.75
     jump_sd: float = 0.09                      # a constant drift offsets the jumps' mean (skew, not trend)
     # Size factor: daily return per unit of the size score (cross-sectional rank of -log(cap), sd 1), by era (from year).
-    size_premium: tuple[tuple[int, float], ...] = ((1990, 0.00018), (2017, -0.00036), (2021, 0.00018))
+    size_premium: tuple[tuple[int, float], ...] = ((1990, 0.0002), (2017, -0.00036), (2021, 0.0002))
     size_factor_vol: float = 0.0025
     # Intraday shape.
     overnight_share: float = 0.35              # share of the day's move realised at the open
@@ -192,12 +201,17 @@ class FundamentalParams:
     payer_share: float = 0.78                  # profitable firms paying a cash dividend
     payout: tuple[float, float] = (0.15, 0.55)
     ex_lag_days: tuple[int, int] = (25, 95)    # calendar days from the annual report to the ex-date
-    bonus_share: float = 0.10                  # dividend events with bonus / transfer shares
+    # Bonus / transfer shares on the ex-date of a cash dividend, by the price before it: (from CNY,
+    # probability, sizes drawn uniformly). Shaped on A-share ex-dates 2010-2022 (real share with bonus shares
+    # 4% under 5 CNY, 7% at 5-10, 16% at 10-15, 24%, 33%, 39%, 47% above 45 CNY; mean size 0.42-0.83):
+    # splits are what keeps the top of the price range in check, and cheap stocks rarely split further.
+    bonus_share: float = 0.0                   # share of events with bonus shares planned at the annual report
     bonus_sizes: tuple[float, ...] = (0.2, 0.3, 0.5, 1.0)
-    # High-priced stocks split through bonus / transfer shares on their ex-date (keeps prices A-share-like).
-    high_price: float = 45.0
-    high_price_bonus_prob: float = 0.6
-    high_price_bonus_sizes: tuple[float, ...] = (0.5, 0.8, 1.0)
+    bonus_by_price: tuple[tuple[float, float, tuple[float, ...]], ...] = (
+        (0.0, 0.04, (0.2, 0.3, 0.5, 1.0)), (5.0, 0.07, (0.2, 0.3, 0.5, 0.7)),
+        (10.0, 0.16, (0.2, 0.3, 0.5, 0.8, 1.0)), (15.0, 0.24, (0.3, 0.5, 0.6, 0.8)),
+        (20.0, 0.33, (0.3, 0.5, 0.8, 1.0)), (30.0, 0.39, (0.5, 0.5, 0.8, 1.0)),
+        (45.0, 0.47, (0.5, 0.8, 1.0, 1.0)))
 
 
 @dataclass(frozen=True)
@@ -207,14 +221,14 @@ class PremiumParams:
     Not real-market findings. Sized so that a correct point-in-time pipeline
     finds monthly RankIC of roughly 0.02-0.06 per factor.
     """
-    value: float = 0.00020          # log(book / cap), book = last announced total_equity
-    profitability: float = 0.00020  # ROE = TTM net profit / total_equity, last announced
-    growth: float = 0.00008         # TTM net profit change vs a year earlier / |equity|
-    sue: float = 0.000144           # standardized unexpected quarterly earnings, decaying after ann.
+    value: float = 0.00014          # log(book / cap), book = last announced total_equity
+    profitability: float = 0.00016  # ROE = TTM net profit / total_equity, last announced
+    growth: float = 0.000064        # TTM net profit change vs a year earlier / |equity|
+    sue: float = 0.000115           # standardized unexpected quarterly earnings, decaying after ann.
     sue_decay_days: float = 45.0
-    announcement_jump: float = 0.024   # day-after-announcement return per sd of SUE
-    liquidity: float = 0.000176     # minus log latent turnover net of size: illiquid earns more
-    low_vol: float = 5.6e-4         # minus log idiosyncratic volatility net of size
+    announcement_jump: float = 0.0195  # day-after-announcement return per sd of SUE
+    liquidity: float = 0.00014      # minus log latent turnover net of size: illiquid earns more
+    low_vol: float = 2.4e-4         # minus log idiosyncratic volatility net of size
 
 
 @dataclass(frozen=True)

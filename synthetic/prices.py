@@ -137,6 +137,18 @@ def _bar(fair_open: np.ndarray, fair: np.ndarray, sig: np.ndarray, z: np.ndarray
     return opn, high, low, close, lock_up | lock_dn
 
 
+def _bonus_by_price(prev: np.ndarray, planned: np.ndarray, schedule: tuple, rng: np.random.Generator) -> np.ndarray:
+    """Bonus shares per share on ex-dates: the planned ones, or a draw from the price schedule (the larger)."""
+    lows = np.array([row[0] for row in schedule])
+    k = np.searchsorted(lows, prev, side="right") - 1
+    u, pick = rng.random(len(prev)), rng.random(len(prev))
+    drawn = np.zeros(len(prev))
+    for i, (_, prob, sizes) in enumerate(schedule):
+        sel = (k == i) & (u < prob)
+        drawn[sel] = np.asarray(sizes)[np.minimum((pick[sel] * len(sizes)).astype(int), len(sizes) - 1)]
+    return np.maximum(planned, drawn)
+
+
 def simulate(inp: PathInputs, rng: np.random.Generator) -> PathOutput:
     dates, lst, rules, params = inp.dates, inp.lst, inp.rules, inp.params
     rp, pp = params.returns, params.premia
@@ -156,6 +168,7 @@ def simulate(inp: PathInputs, rng: np.random.Generator) -> PathOutput:
     fair = np.log(first_price)
     adj = np.exp(z_old_adj)
     total = inp.shares.shares0.copy()
+    planned = total.copy()                                  # share count the planned dividends assumed
     vol_dev, turn_dev = inp.traits.vol_dev.copy(), inp.traits.turn_dev.copy()
     h = inp.traits.log_vol + vol_dev
     t_scale = np.sqrt((rp.t_df - 2) / rp.t_df)
@@ -168,6 +181,7 @@ def simulate(inp: PathInputs, rng: np.random.Generator) -> PathOutput:
     phi_dev = rp.trait_persistence
     dev_step = np.sqrt(1 - phi_dev ** 2)
     log_floor = np.log(rp.price_floor)
+    log_pivot = np.log(rp.price_vol_pivot)
     beta, industry = inp.traits.beta, lst.industry
     if abs(rules.tick - 0.01) > 1e-12:
         raise UserError(f"{rules.source}: tick {rules.tick}: the generator works in cents (tick 0.01)")
@@ -198,7 +212,7 @@ def simulate(inp: PathInputs, rng: np.random.Generator) -> PathOutput:
         h = rp.idio_vol_persistence * h + (1 - rp.idio_vol_persistence) * level + rp.idio_volvol * zn[0]
         h[new] = level[new] + rp.ipo_vol_boost
         static_alpha = -pp.liquidity * zscore(turn_dev, act) - pp.low_vol * zscore(vol_dev, act)
-        sig = np.exp(h)
+        sig = np.exp(h) * np.clip(np.exp(rp.price_vol_elasticity * (fair - log_pivot)), *rp.price_vol_clip)
         jump = np.where(u[0] < rp.jump_prob, np.where(u[1] < rp.jump_up_share, 1.0, -1.0) * np.abs(zn[1]) * rp.jump_sd,
                         0.0)
 
@@ -224,11 +238,12 @@ def simulate(inp: PathInputs, rng: np.random.Generator) -> PathOutput:
         if b > a:
             s = inp.dividends.sid[a:b]
             prev = last_close[s]
-            cash = np.minimum(inp.dividends.cash[a:b], np.floor(prev * 0.15 * 1e4) / 1e4)
-            fp = params.fundamentals
-            split = (prev > fp.high_price) & (rng.random(b - a) < fp.high_price_bonus_prob)
-            bonus = np.where(split, np.maximum(inp.dividends.bonus[a:b], rng.choice(fp.high_price_bonus_sizes, b - a)),
-                             inp.dividends.bonus[a:b])
+            cash = inp.dividends.cash[a:b].copy()
+            bonus = _bonus_by_price(prev, inp.dividends.bonus[a:b], params.fundamentals.bonus_by_price, rng)
+            # Cash per share was set on the planned share count; pay the same total on the actual one.
+            cash = cash * planned[s] / total[s]
+            planned[s] = np.round(planned[s] * (1.0 + inp.dividends.bonus[a:b]))
+            cash = np.minimum(np.floor(cash * 1e4) / 1e4, np.floor(prev * 0.15 * 1e4) / 1e4)
             out.bonus_used[a:b] = bonus
             pc_ex = np.maximum(_cents((prev - cash) / (1.0 + bonus)), 1) / 100.0
             ratio_ex = prev / pc_ex

@@ -90,7 +90,7 @@ def firm_traits(lst: Listings, params: GeneratorParams, rng: np.random.Generator
     log_cap = np.where(large, np.log(sp.large_median) + rng.standard_normal(n) * sp.large_log_sd,
                        np.log(sp.cap_median) + shift + rng.standard_normal(n) * sp.cap_log_sd)
     cap = np.exp(log_cap)
-    price = np.exp(np.log(sp.price_median) + rng.standard_normal(n) * sp.price_log_sd
+    price = np.exp(np.log(np.where(lst.is_ipo, sp.ipo_price_median, sp.price_median)) + rng.standard_normal(n) * sp.price_log_sd
                    + 0.25 * (log_cap - np.log(sp.cap_median)))
     price = np.clip(price, 2.0, 800.0)
     beta = np.clip(rp.beta_mean + rng.standard_normal(n) * rp.beta_sd, 0.3, 1.8)

@@ -39,6 +39,11 @@ def test_planted_premia_show_positive_rank_ic(market):
 
 
 def test_look_ahead_is_visible(market):
+    # Reports used from their period end instead of the day after ann_date inflate every earnings
+    # factor. On 300 stocks x 2 years one factor's gap swings with the seed (SUE: 0.007..0.033 over
+    # seeds 7-12), so the test asks for all three to rise and for a clear mean gap (0.008..0.023).
     right = stats.factor_rank_ic(market)
     wrong = stats.factor_rank_ic(market, lookahead=True)
-    assert wrong["sue"] > right["sue"] + 0.01
+    gaps = [wrong[k] - right[k] for k in ("sue", "growth", "roe")]
+    assert min(gaps) > 0, gaps
+    assert np.mean(gaps) > 0.005, gaps

@@ -3,9 +3,11 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import pytest
 
+from feeds.market import load_market
 from synthetic import stats
-from synthetic.generator import build_market
+from synthetic.generator import build_market, generate_market
 from synthetic.params import ReturnParams
 
 
@@ -25,9 +27,18 @@ def test_fat_tails_and_volatility_clustering(market):
     assert 0.08 <= s["benchmark_annual_vol"] <= 0.45
 
 
-def test_size_premium_is_negative_in_2017_2020(market):
-    spread = stats.size_spread_by_year(market)
-    assert np.mean([spread[2019], spread[2020]]) < 0
+@pytest.fixture(scope="module")
+def era_2017_2020(tmp_path_factory):
+    # The whole era on 600 stocks (~1.5 s): two years of 300 stocks leave the realized spread at the
+    # mercy of the seed; over 2017-2020 it is -1.2..-2.3% a month for seeds 7-12.
+    out = tmp_path_factory.mktemp("era") / "market"
+    generate_market(out, stocks=600, start=dt.date(2017, 1, 1), end=dt.date(2020, 12, 31), seed=7)
+    return load_market(out)
+
+
+def test_size_premium_is_negative_in_2017_2020(era_2017_2020):
+    spread = stats.size_spread_by_year(era_2017_2020)
+    assert np.mean([spread[y] for y in (2017, 2018, 2019, 2020)]) < -0.005, spread
 
 
 def test_size_premium_signs_follow_the_eras():
