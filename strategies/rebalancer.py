@@ -17,7 +17,8 @@ Steps, at the close of each trading day t (its `next`):
    current plan at the next day's deal price. Remainders refused for a
    permanent reason (`lot_size`, `delisted`, `no_position`) are dropped; a buy
    cut for `cash` is retried only when new cash can come: a sell filled since
-   its attempt, or a sell of the plan is re-sent the same day (sells go first).
+   its attempt, or a sell of the plan is re-sent the same day (sells go first)
+   in a stock that traded today (a halted stock's sale funds nothing).
 """
 from __future__ import annotations
 
@@ -178,6 +179,7 @@ class Rebalancer(bt.Strategy):
     def _retry(self) -> None:
         sells = [(sid, r) for sid, r in self.remaining.items() if r.side == "sell"]
         buys = [(sid, r) for sid, r in self.remaining.items() if r.side == "buy"]
+        suspended_today = self.market.is_suspended[self.clock.market_index()]
         selling = False
         for sid, r in sells + buys:
             if r.reason in PERMANENT:
@@ -195,7 +197,9 @@ class Rebalancer(bt.Strategy):
                 qty = lot.round_down(qty) if lot else qty
             if qty > 0:
                 self._send(sid, r.side, qty)
-                selling = selling or r.side == "sell"
+                # Only a sale that can trade funds a cash-cut buy: a stock suspended at today's close
+                # (known now) would leave that buy refused for cash every day of its halt.
+                selling = selling or (r.side == "sell" and not suspended_today[sid])
 
     def _send(self, sid: int, side: str, qty: int) -> None:
         data = self.book.by_sid(sid)

@@ -102,6 +102,22 @@ def test_a_buy_cut_for_cash_is_retried_once_a_sale_has_freed_cash():
     assert len(o) == 5                              # no more cash comes: the rest is not retried
 
 
+def test_a_halted_holding_does_not_make_the_cash_cut_buy_retry_every_day():
+    b = MarketBuilder(start="2021-03-01", days=8)
+    b.stock(A, close=[10.0, 10.0, 10.0, None, None, None, 10.0, 10.0])   # halted on the rebalance day and after
+    b.stock(B, close=[20.0] * 8)
+    r = run_backtest(b.build(), cfg(), None, targets=targets((b.day(1), A, 0.99), (b.day(3), B, 0.99)))
+    o = r.orders
+    cash_refusals = o[(o["side"] == "buy") & (o["reason"] == "cash")]
+    # refused for cash on the rebalance day only, not on each halted day
+    assert cash_refusals["date"].astype(str).tolist() == [b.day(3)]
+    resumed = o[o["date"].astype(str) == b.day(6)]
+    assert resumed["side"].tolist() == ["sell"] and resumed["status"].iloc[0] == "filled"
+    # the sale on resumption frees the cash; the buy goes out for the next day
+    after = o[o["date"].astype(str) == b.day(7)]
+    assert after["side"].tolist() == ["buy"] and after["filled_qty"].iloc[0] > 0
+
+
 def test_no_position_sell_is_refused():
     from tests.brokers.harness import only, run_orders
     b = MarketBuilder(start="2021-03-01", days=3)
