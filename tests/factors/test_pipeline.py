@@ -69,17 +69,21 @@ def test_targets_are_well_formed(market, tmp_path):
     assert list(ic.columns) == res.factors_used + ["composite"] and len(ic) == 14
 
 
+def _targets_with_warnings(market):
+    """build_targets plus the warnings it logged."""
+    seen = []
+    sink = logger.add(lambda msg: seen.append(str(msg)), level="WARNING")
+    try:
+        return build_targets(market, _cfg()), seen
+    finally:
+        logger.remove(sink)
+
+
 def test_missing_tables_drop_factors_with_one_warning_each(frames):
     f = dict(frames)
     f["fundamentals"] = None
     f["dividends"] = None
-    m = _market(f)
-    seen = []
-    sink = logger.add(lambda msg: seen.append(str(msg)), level="WARNING")
-    try:
-        res = build_targets(m, _cfg())
-    finally:
-        logger.remove(sink)
+    res, seen = _targets_with_warnings(_market(f))
     dropped = ["book_to_price", "dividend_yield", "roe", "sue", "profit_growth", "announcement_gap"]
     assert res.dropped_factors == dropped
     assert res.factors_used == ["amihud", "residual_vol", "size"]
@@ -128,13 +132,7 @@ def test_weights_follow_past_ics(market):
 def test_without_total_shares_size_and_bp_drop_and_no_cap_cut(frames):
     f = dict(frames)
     f["bars"] = frames["bars"].drop(columns=["total_shares", "float_shares"])
-    m = _market(f)
-    seen = []
-    sink = logger.add(lambda msg: seen.append(str(msg)), level="WARNING")
-    try:
-        res = build_targets(m, _cfg())
-    finally:
-        logger.remove(sink)
+    res, seen = _targets_with_warnings(_market(f))
     assert res.dropped_factors == ["book_to_price", "size"]
     assert "residual_vol" in res.factors_used and "roe" in res.factors_used
     assert sum("small-cap cut" in s for s in seen) == 1
