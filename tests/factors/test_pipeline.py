@@ -132,7 +132,8 @@ def test_weights_follow_past_ics(market):
 def test_without_total_shares_size_and_bp_drop_and_no_cap_cut(frames):
     f = dict(frames)
     f["bars"] = frames["bars"].drop(columns=["total_shares", "float_shares"])
-    res, seen = _targets_with_warnings(_market(f))
+    m = _market(f)
+    res, seen = _targets_with_warnings(m)
     assert res.dropped_factors == ["book_to_price", "size"]
     assert "residual_vol" in res.factors_used and "roe" in res.factors_used
     assert sum("small-cap cut" in s for s in seen) == 1
