@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 from pathlib import Path
 
 from loguru import logger
@@ -20,15 +21,28 @@ def load_cli_config(args: argparse.Namespace) -> Config:
 
 
 def ensure_market(cfg: Config) -> Path:
-    """The configured data directory; the embedded market is generated when it is the default and missing."""
+    """The configured data directory. The default one is the embedded market: generated when missing,
+    and generated again when its stamp shows another generator version or other `data.generate` arguments
+    (a directory without our stamp is never touched)."""
     path = Path(cfg.data.path)
-    if not path.exists() and cfg.data.path == DEFAULT_DATA_PATH:
-        from synthetic.generator import generate_market
+    if cfg.data.path != DEFAULT_DATA_PATH:
+        return path
+    from synthetic.generator import generate_market
+    from synthetic.stamp import read_stamp, stamp
 
-        g = cfg.data.generate
+    g = cfg.data.generate
+    wanted = stamp(g.stocks, g.start, g.end, g.seed)
+    if path.exists():
+        found = read_stamp(path)
+        if found is None or found == wanted:
+            return path
+        logger.warning(f"{path} was made by another generator version or other data.generate arguments "
+                       f"({found} != {wanted}): generating it again")
+        shutil.rmtree(path)
+    else:
         logger.info(f"{path} not found: generating the embedded synthetic market ({g.stocks} stocks, "
                     f"{g.start}..{g.end}, seed {g.seed}); later runs reuse it")
-        generate_market(path, stocks=g.stocks, start=g.start, end=g.end, seed=g.seed)
+    generate_market(path, stocks=g.stocks, start=g.start, end=g.end, seed=g.seed)
     return path
 
 

@@ -21,6 +21,7 @@ from rules import RulesTable
 from synthetic import corporate, events, fundamentals, listings, prices, returns, writer
 from synthetic.calendar import trading_days
 from synthetic.params import GeneratorParams
+from synthetic.stamp import stamp, write_stamp
 
 MIN_STOCKS = 10
 MAX_STOCKS = 20_000
@@ -105,6 +106,7 @@ def generate_market(out: Path, *, stocks: int, start: dt.date, end: dt.date, see
         rows = writer.write_bars(tmp / "bars.parquet", market["dates"], market["symbols"], market["traded"], panels)
         for name in ("instruments", "st", "fundamentals", "dividends", "benchmark"):
             writer.write_frame(tmp / f"{name}.parquet", market[name])
+        write_stamp(tmp, stamp(stocks, start, end, seed, params))
     listed_end = int(market["traded"][-1].sum())
     logger.info(f"synthetic market -> {out}: {stocks} stocks, {len(market['dates'])} trading days "
                 f"({market['dates'][0]}..{market['dates'][-1]}), {rows:,} bars, {len(market['st'])} ST spells, "
