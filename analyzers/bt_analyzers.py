@@ -23,10 +23,8 @@ import backtrader as bt
 import pandas as pd
 
 from analyzers.performance import PERIODS_PER_YEAR, compute_metrics
+from core.spec import EQUITY_COLUMNS, ORDER_COLUMNS, TRADE_COLUMNS
 
-TRADE_COLUMNS = ["date", "symbol", "side", "qty", "price", "commission", "stamp_duty", "transfer_fee", "slippage"]
-ORDER_COLUMNS = ["date", "symbol", "side", "requested_qty", "filled_qty", "price", "status", "reason"]
-EQUITY_COLUMNS = ["date", "value", "cash", "benchmark"]
 
 # Provider params accept a DataFrame or a zero-argument callable returning one (read at stop()).
 TableProvider = pd.DataFrame | Callable[[], pd.DataFrame | None] | None

@@ -7,7 +7,6 @@ half-written set. Dates are YYYY-MM-DD.
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
 import tempfile
@@ -16,12 +15,11 @@ from typing import Callable, Optional
 
 import pandas as pd
 
-ORDER_COLUMNS = ["date", "symbol", "side", "requested_qty", "filled_qty", "price", "status", "reason"]
-TRADE_COLUMNS = ["date", "symbol", "side", "qty", "price", "commission", "stamp_duty", "transfer_fee", "slippage",
-                 "kind"]
-HOLDING_COLUMNS = ["date", "symbol", "qty", "sellable_qty", "close", "value"]
-EQUITY_COLUMNS = ["date", "value", "cash", "benchmark"]
-TARGET_COLUMNS = ["rebalance_date", "symbol", "rank", "score", "weight"]
+from analyzers.performance import json_safe
+from core.spec import EQUITY_COLUMNS, HOLDING_COLUMNS, ORDER_COLUMNS, TARGET_COLUMNS, TRADE_COLUMNS
+
+# The A-share engine adds `kind` (fill | delist) to SPEC's trade columns.
+ENGINE_TRADE_COLUMNS = TRADE_COLUMNS + ["kind"]
 
 
 # Decimals kept for floats in the CSVs (prices are cents; fees and values to a millionth of a CNY).
@@ -36,18 +34,6 @@ def _dates(df: pd.DataFrame, cols: tuple[str, ...]) -> pd.DataFrame:
         if c in df.columns and len(df):
             df[c] = pd.to_datetime(df[c]).dt.strftime("%Y-%m-%d")
     return df
-
-
-def _json_safe(obj):
-    if isinstance(obj, dict):
-        return {str(k): _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_json_safe(v) for v in obj]
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if hasattr(obj, "item"):
-        return _json_safe(obj.item())
-    return obj
 
 
 def targets_table(targets: pd.DataFrame) -> pd.DataFrame:
@@ -69,10 +55,10 @@ def write_outputs(out: Path, *, equity: pd.DataFrame, orders: pd.DataFrame, trad
     try:
         _dates(equity[EQUITY_COLUMNS], ("date",)).to_csv(tmp / "equity.csv", index=False)
         _dates(orders[ORDER_COLUMNS], ("date",)).to_csv(tmp / "orders.csv", index=False)
-        _dates(trades[TRADE_COLUMNS], ("date",)).to_csv(tmp / "trades.csv", index=False)
+        _dates(trades[ENGINE_TRADE_COLUMNS], ("date",)).to_csv(tmp / "trades.csv", index=False)
         _dates(holdings[HOLDING_COLUMNS], ("date",)).to_csv(tmp / "holdings.csv", index=False)
         _dates(targets_table(targets), ("rebalance_date",)).to_csv(tmp / "targets.csv", index=False)
-        (tmp / "metrics.json").write_text(json.dumps(_json_safe(metrics), indent=2, allow_nan=False) + "\n",
+        (tmp / "metrics.json").write_text(json.dumps(json_safe(metrics), indent=2, allow_nan=False) + "\n",
                                           encoding="utf-8")
         if extra is not None:
             extra(tmp)

@@ -24,8 +24,8 @@ from analyzers.bt_analyzers import PerformanceAnalyzer
 from analyzers.performance import factor_metrics
 from brokers.ashare import AShareBroker
 from core.errors import UserError
-from engine.outputs import (EQUITY_COLUMNS, HOLDING_COLUMNS, ORDER_COLUMNS, TRADE_COLUMNS, targets_table,
-                            write_outputs)
+from core.spec import EQUITY_COLUMNS, HOLDING_COLUMNS, ORDER_COLUMNS
+from engine.outputs import ENGINE_TRADE_COLUMNS, targets_table, write_outputs
 from feeds.clock import ClockFeed
 from factors.pipeline import build_targets, write_analytics
 from factors.universe import pool_benchmark
@@ -204,7 +204,7 @@ class BrokerTables:
 
     def trades(self) -> pd.DataFrame:
         return self._table("trades", lambda: pd.DataFrame([vars(r) for r in self.broker.trade_log],
-                                                          columns=TRADE_COLUMNS + ["ref"])[TRADE_COLUMNS])
+                                                          columns=ENGINE_TRADE_COLUMNS + ["ref"])[ENGINE_TRADE_COLUMNS])
 
     def holdings(self) -> pd.DataFrame:
         return self._table("holdings", lambda: pd.DataFrame(self.broker.holdings_log, columns=HOLDING_COLUMNS))

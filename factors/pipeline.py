@@ -33,6 +33,7 @@ from loguru import logger
 
 from core.config import FACTOR_NAMES
 from core.errors import UserError
+from core.spec import TARGET_COLUMNS
 from factors import ic as icmod
 from factors import price_factors as pf
 from factors import value
@@ -56,7 +57,6 @@ FACTOR_INPUTS: dict[str, tuple[str, ...]] = {
     "size": ("total_shares",),
 }
 
-TARGET_COLUMNS = ["rebalance_date", "symbol", "rank", "score", "weight"]
 
 
 @dataclass

@@ -5,7 +5,8 @@ from loguru import logger
 
 from core.config import load_config
 from factors.calendar import month_starts
-from factors.pipeline import TARGET_COLUMNS, build_targets, write_analytics, write_targets
+from core.spec import TARGET_COLUMNS
+from factors.pipeline import build_targets, write_analytics, write_targets
 from factors.universe import universe_mask
 from feeds.market import Market
 from tests.factors.random_market import random_frames
