@@ -10,7 +10,7 @@ from loguru import logger
 from core.errors import UserError
 from core.logs import setup_logging
 
-NOT_BUILT = 2
+GLOBAL_FLAGS = ("--debug", "-v", "-vv", "--verbose", "-q", "--quiet")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -104,7 +104,11 @@ def _not_built(name: str) -> Callable[[argparse.Namespace], int]:
 def main(argv: Optional[list[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
+    # No command means backtest; global flags (--debug, -v, -q) may stand before a command.
+    lead = 0
+    while lead < len(argv) and argv[lead] in GLOBAL_FLAGS:
+        lead += 1
+    if lead == len(argv) or (argv[lead].startswith("-") and argv[lead] not in ("-h", "--help")):
         argv = ["backtest", *argv]
     try:
         args = parser.parse_args(argv)

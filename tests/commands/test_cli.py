@@ -60,3 +60,10 @@ def test_generate_rejects_bad_arguments(capsys, tmp_path):
     assert main(["data", "generate", "--out", str(tmp_path / "x"), "--start", "2020-01-01", "--end", "2019-01-01"]) == 2
     assert "is not after" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def test_global_flags_may_stand_before_a_command(tmp_path, capsys):
+    assert main(["-q", "data", "validate", str(tmp_path / "nope")]) == 2
+    assert "no such data directory" in capsys.readouterr().err
+    assert main(["-q", "--set", "brokr.cash=1"]) == 2            # still a backtest without a command
+    assert "did you mean 'broker'" in capsys.readouterr().err
