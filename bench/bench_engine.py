@@ -104,10 +104,7 @@ def synthetic_market(n_stocks: int = 5000, n_days: int = 3150, seed: int = 7, st
     exchange = np.array([s.rsplit(".", 1)[1] for s in symbols], dtype=object)
     day_listed = derive.days_listed(T, list_index)
     list_dates = np.where(list_index >= 0, dates[np.clip(list_index, 0, T - 1)], np.datetime64("2000-01-04"))
-    no_limit = rules.ipo_no_limit_days_array(board, list_dates)
-    band_up, band_down = rules.ipo_first_day_band_array(board, list_dates)
-    hl, ll = derive.limit_panels(rules, dates, board, is_st, panels["pre_close"], day_listed, no_limit,
-                                 band_up, band_down)
+    hl, ll = derive.limit_panels(rules, dates, board, is_st, panels["pre_close"], day_listed, list_dates)
     hl[~has_bar] = np.nan
     ll[~has_bar] = np.nan
     panels["high_limit"], panels["low_limit"] = hl, ll

@@ -104,27 +104,45 @@ def spell_mask(n_days: int, n_syms: int, sym_idx: np.ndarray, start_idx: np.ndar
     return np.cumsum(delta[:-1], axis=0) > 0
 
 
+def ipo_limit_terms(rules: RulesTable, boards: np.ndarray, list_dates: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per symbol: no-limit trading days after listing, and the day-one band (up, down; NaN if none)."""
+    band_up, band_down = rules.ipo_first_day_band_array(boards, list_dates)
+    return rules.ipo_no_limit_days_array(boards, list_dates), band_up, band_down
+
+
+def block_limits(rules: RulesTable, ratio: np.ndarray, pre_close: np.ndarray, day_listed: np.ndarray,
+                 no_limit_days: np.ndarray, band_up: np.ndarray, band_down: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """(high, low) float64 for a block of days x symbols; NaN = no limit.
+
+    The one place the IPO rules meet the daily ratio: none on a registration IPO's
+    free days; the approval-era band vs the issue price (day-one pre_close) on day one.
+    The loader and the generator both call it, so their limits cannot drift apart.
+    """
+    ratio = np.where((day_listed >= 0) & (day_listed < no_limit_days[None, :]), np.nan, ratio)
+    hi, lo = rules.limit_panels(pre_close, ratio)
+    first = (day_listed == 0) & ~np.isnan(band_up)[None, :]
+    if first.any():
+        pc = np.round(pre_close.astype(np.float64) / rules.tick) * rules.tick
+        up = np.broadcast_to(band_up[None, :], pc.shape)
+        down = np.broadcast_to(band_down[None, :], pc.shape)
+        hi = np.where(first, rules.round_price(pc * (1 + up)), hi)
+        lo = np.where(first, np.maximum(rules.round_price(pc * (1 - down)), rules.tick), lo)
+    return hi, lo
+
+
 def limit_panels(rules: RulesTable, dates: np.ndarray, boards: np.ndarray, is_st: np.ndarray,
-                 pre_close: np.ndarray, day_listed: np.ndarray, no_limit_days: np.ndarray,
-                 band_up: np.ndarray, band_down: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                 pre_close: np.ndarray, day_listed: np.ndarray, list_dates: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
     """(high_limit, low_limit) float32 panels from the rules; NaN = no limit that day."""
     n_days, n_syms = pre_close.shape
+    no_limit, band_up, band_down = ipo_limit_terms(rules, boards, list_dates)
     high = np.full((n_days, n_syms), np.nan, dtype=np.float32)
     low = np.full((n_days, n_syms), np.nan, dtype=np.float32)
     for a in range(0, n_days, _BLOCK):
         b = min(a + _BLOCK, n_days)
         ratio = rules.limit_ratio_panel(dates[a:b], boards, is_st[a:b])
-        dl = day_listed[a:b]
-        ratio[(dl >= 0) & (dl < no_limit_days[None, :])] = np.nan
-        hi, lo = rules.limit_panels(pre_close[a:b], ratio)
-        # Approval-era IPOs: day one bounded vs the issue price (day-one pre_close).
-        first = (dl == 0) & ~np.isnan(band_up)[None, :]
-        if first.any():
-            pc = np.round(pre_close[a:b].astype(np.float64) / rules.tick) * rules.tick
-            up = np.broadcast_to(band_up[None, :], pc.shape)
-            down = np.broadcast_to(band_down[None, :], pc.shape)
-            hi = np.where(first, rules.round_price(pc * (1 + up)), hi)
-            lo = np.where(first, np.maximum(rules.round_price(pc * (1 - down)), rules.tick), lo)
-        high[a:b] = hi
-        low[a:b] = lo
+        high[a:b], low[a:b] = block_limits(rules, ratio, pre_close[a:b], day_listed[a:b], no_limit, band_up,
+                                           band_down)
     return high, low

@@ -239,10 +239,7 @@ def _build(bars: BarColumns, tables: dict[str, Optional[pd.DataFrame]], rules: R
     is_suspended = is_listed & (~has_bar | (np.nan_to_num(volume) <= 0))
 
     # Limits: computed from the rules where the data does not give them.
-    no_limit = rules.ipo_no_limit_days_array(board, list_dates)
-    band_up, band_down = rules.ipo_first_day_band_array(board, list_dates)
-    high, low = derive.limit_panels(rules, dates, board, is_st, panels["pre_close"], day_listed, no_limit,
-                                    band_up, band_down)
+    high, low = derive.limit_panels(rules, dates, board, is_st, panels["pre_close"], day_listed, list_dates)
     for name, computed in (("high_limit", high), ("low_limit", low)):
         if name in panels:
             given = panels[name]

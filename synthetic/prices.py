@@ -16,6 +16,7 @@ import numpy as np
 
 from core.errors import UserError
 from core.logs import progress
+from feeds.derive import block_limits
 from rules import RulesTable
 from synthetic.corporate import DividendEvents, ShareStructure
 from synthetic.listings import Listings
@@ -91,20 +92,12 @@ def ipo_setup(inp: PathInputs, rng: np.random.Generator) -> dict[str, np.ndarray
 
 
 def _day_limits(rules: RulesTable, ratio_row: np.ndarray, pre_close: np.ndarray, days_listed: np.ndarray,
-                new: np.ndarray, ipo: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(low, high) limits in cents and the no-limit mask, exactly as the loader derives them.
-
-    The loader applies the rules table to the cent pre_close: ratio by board, date and
-    ST; none on a registration IPO's free days; the approval-era band on day one.
-    """
-    ratio = ratio_row.copy()
-    ratio[(days_listed >= 0) & (days_listed < ipo["no_limit"])] = np.nan
-    hi, lo = rules.limit_panels(pre_close, ratio)
-    band_day = new & ipo["band"]
-    if band_day.any():
-        pc = np.round(pre_close[band_day] / rules.tick) * rules.tick
-        hi[band_day] = rules.round_price(pc * (1 + ipo["band_up"][band_day]))
-        lo[band_day] = np.maximum(rules.round_price(pc * (1 - ipo["band_down"][band_day])), rules.tick)
+                ipo: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(low, high) limits in cents and the no-limit mask: the loader's own `derive.block_limits` on one day."""
+    band_up = np.where(ipo["band"], ipo["band_up"], np.nan)
+    hi, lo = block_limits(rules, ratio_row[None, :], pre_close[None, :], days_listed[None, :], ipo["no_limit"],
+                          band_up, ipo["band_down"])
+    hi, lo = hi[0], lo[0]
     no_lim = np.isnan(hi)
     hi_c = np.where(no_lim, _NO_LIMIT_CENTS, np.rint(np.nan_to_num(hi) * 100))
     lo_c = np.where(no_lim, 1, np.rint(np.nan_to_num(lo) * 100))
@@ -267,7 +260,7 @@ def simulate(inp: PathInputs, rng: np.random.Generator) -> PathOutput:
             last_close[new] = ipo["issue"][new]
 
         days_listed = t - lst.list_idx
-        lo_c, hi_c, no_lim = _day_limits(rules, ratio_block[t % _BLOCK], pre_close, days_listed, new, ipo)
+        lo_c, hi_c, no_lim = _day_limits(rules, ratio_block[t % _BLOCK], pre_close, days_listed, ipo)
 
         opn, high, low, close, lock = _bar(fair_open, fair, sig, zn[3:6], lo_c, hi_c, no_lim, rp.range_scale)
 
