@@ -78,17 +78,6 @@ def json_safe(obj: Any) -> Any:
     return obj
 
 
-def _num(x: Any) -> float | None:
-    """A finite float or None."""
-    if x is None:
-        return None
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
-
-
 def prepare_equity(equity: pd.DataFrame) -> pd.DataFrame:
     """Equity table indexed by a sorted, unique DatetimeIndex with float columns."""
     if equity is None or len(equity) == 0:

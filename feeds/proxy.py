@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from feeds import derive
+
 from feeds.clock import ClockFeed
 
 
@@ -91,8 +93,7 @@ class SymbolProxy:
         self.volume = _PanelLine(self, panels["volume"])
         # Row of the last bar at or before each calendar day (-1 before the first bar).
         valid = market.has_bar[:, sid] & ~np.isnan(panels["close"][:, sid])
-        rows = np.where(valid, np.arange(len(valid), dtype=np.int32), np.int32(-1))
-        self._last_row = np.maximum.accumulate(rows)
+        self._last_row = derive.ffill_index(valid[:, None])[:, 0]
         first = np.flatnonzero(valid)
         self._first_row = int(first[0]) if len(first) else 0
 
