@@ -121,7 +121,6 @@ class AShareBroker(bt.BrokerBase):
 
     def _reset(self) -> None:
         self.cash = self.startingcash
-        self.positions: dict = {}                 # proxy -> bt.Position, held names only
         self.held: dict[int, Holding] = {}        # sid -> Holding
         self.notifs: collections.deque = collections.deque()
         self.pending: list = []
@@ -152,11 +151,11 @@ class AShareBroker(bt.BrokerBase):
     def getvalue(self, datas=None):
         if datas:
             t = self._t()
-            held = [d for d in datas if d in self.positions]
+            held = [self.held[d.sid] for d in datas if d.sid in self.held]
             if not held:
                 return 0.0
-            px = np.nan_to_num(self._ticks(self.market.last_close[t, [d.sid for d in held]]))
-            return float(sum(self.positions[d].size * float(p) for d, p in zip(held, px)))
+            px = np.nan_to_num(self._ticks(self.market.last_close[t, [h.proxy.sid for h in held]]))
+            return float(sum(h.position.size * float(p) for h, p in zip(held, px)))
         if len(self.clock) == 0:
             return self.cash
         key = (self._t(), self.cash, len(self.trade_log), self._day)
@@ -184,11 +183,16 @@ class AShareBroker(bt.BrokerBase):
         tick = self.market.rules.tick
         return np.round(px.astype(np.float64) / tick) * tick
 
+    @property
+    def positions(self) -> dict:
+        """Backtrader's data -> Position map (strategy.getpositions), derived from the held names."""
+        return {h.proxy: h.position for h in self.held.values()}
+
     def getposition(self, data, clone=True):
-        pos = self.positions.get(data)
-        if pos is None:
+        h = self.held.get(data.sid)
+        if h is None:
             return bt.Position(0, 0.0)           # not stored: no zero positions to value every bar
-        return pos.clone() if clone else pos
+        return h.position.clone() if clone else h.position
 
     def orderstatus(self, order):
         return order.status
@@ -283,7 +287,6 @@ class AShareBroker(bt.BrokerBase):
     def _settle_delisted(self, t: int, s) -> None:
         h = self.held.pop(s.sid)
         proxy = h.proxy
-        self.positions.pop(proxy, None)
         self.cash += s.qty * s.price
         self._forget(s.sid)
         self._changed()
@@ -355,7 +358,6 @@ class AShareBroker(bt.BrokerBase):
         if h is None:
             pos = bt.Position(0, 0.0)
             h = self.held[sid] = Holding(proxy, pos, ctx.day)
-            self.positions[proxy] = pos
         pos = h.position
         signed = qty if ctx.is_buy else -qty
         pprice_orig = pos.price
@@ -375,7 +377,6 @@ class AShareBroker(bt.BrokerBase):
                       opened, openedvalue, openedcomm, 0.0, pnl, psize, pprice)
         if psize == 0:
             del self.held[sid]
-            self.positions.pop(proxy, None)
             self._forget(sid)
         self._changed()
         self.trade_log.append(TradeRow(ctx.day, ctx.symbol, ctx.side, qty, price, costs.commission,

@@ -16,7 +16,6 @@ from __future__ import annotations
 import numpy as np
 
 from feeds import derive
-
 from feeds.clock import ClockFeed
 
 
