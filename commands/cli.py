@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Callable, Optional
 
@@ -20,11 +21,16 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def global_flags_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", help="show tracebacks")
     common.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
     common.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = global_flags_parser()
 
     cfg = argparse.ArgumentParser(add_help=False)
     cfg.add_argument("-c", "--config", default="config.yaml", help="config file (default: config.yaml)")
@@ -32,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="override a config key, e.g. --set broker.volume_cap=0.1 (repeatable)")
 
     p = _Parser(prog="run.py", description="A-share small-cap simulator", parents=[common])
+    p.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
 
     bt = sub.add_parser("backtest", parents=[common, cfg], help="run the backtest (default)")
@@ -101,15 +108,26 @@ def _not_built(name: str) -> Callable[[argparse.Namespace], int]:
     return run
 
 
+def version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("ashare-smallcap-sim")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed; run make)"
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    # No command means backtest; global flags (--debug, -v, -q) may stand before a command.
+    # Global flags (--debug, -v, -q) may stand before a command. They are read here: argparse lets a
+    # subcommand's own defaults overwrite them (run.py --debug backtest would lose --debug).
     lead = 0
     while lead < len(argv) and argv[lead] in GLOBAL_FLAGS:
         lead += 1
-    if lead == len(argv) or (argv[lead].startswith("-") and argv[lead] not in ("-h", "--help")):
-        argv = ["backtest", *argv]
+    leading, argv = global_flags_parser().parse_args(argv[:lead]), argv[lead:]
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
+        argv = ["backtest", *argv]           # no command means backtest
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
@@ -117,11 +135,19 @@ def main(argv: Optional[list[str]] = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2
+    args.debug = args.debug or leading.debug
+    args.verbose = max(args.verbose, leading.verbose)
+    args.quiet = args.quiet or leading.quiet
     level = "DEBUG" if args.verbose >= 1 else ("WARNING" if args.quiet else "INFO")
     setup_logging(level)
     args.log_level_forced = args.verbose >= 1 or args.quiet
     try:
         return int(args.func(args) or 0)
+    except BrokenPipeError:
+        # `run.py ... | head`: the reader left; stop quietly (and keep Python from complaining at exit).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except UserError as exc:
         if args.debug:
             raise

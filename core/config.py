@@ -15,7 +15,7 @@ from typing import Any, Literal, Optional, Union
 import yaml
 
 from core.errors import ConfigError, UserError
-from core.typed import build, doc
+from core.typed import CommandLineValue, build, doc, resolve_paths
 
 DEFAULT_DATA_PATH = "data/synthetic"
 
@@ -37,14 +37,14 @@ class GenerateConfig:
 
 @dataclass
 class DataConfig:
-    path: str = field(default=DEFAULT_DATA_PATH, metadata=doc("market data directory (SPEC §2)"))
+    path: str = field(default=DEFAULT_DATA_PATH, metadata=doc("market data directory", path=True))
     generate: GenerateConfig = field(default_factory=GenerateConfig,
                                      metadata=doc("market made when `path` is the default and missing"))
 
 
 @dataclass
 class RulesConfig:
-    table: Optional[str] = field(default=None, metadata=doc("rules table YAML replacing the shipped one"))
+    table: Optional[str] = field(default=None, metadata=doc("rules table YAML replacing the shipped one", path=True))
 
 
 @dataclass
@@ -78,7 +78,7 @@ class FactorsConfig:
 
 @dataclass
 class StrategyConfig:
-    targets_file: Optional[str] = field(default=None, metadata=doc("CSV rebalance_date,symbol[,weight]"))
+    targets_file: Optional[str] = field(default=None, metadata=doc("CSV rebalance_date,symbol[,weight]", path=True))
     top_n: int = field(default=50, metadata=doc("names held", ge=1))
     rebalance: Literal["monthly"] = field(default="monthly", metadata=doc("first trading day of each month"))
     universe: UniverseConfig = field(default_factory=UniverseConfig, metadata=doc("the small-cap pool"))
@@ -87,10 +87,10 @@ class StrategyConfig:
 
 @dataclass
 class SlippageConfig:
-    model: Literal["fixed_bps", "ticks", "sqrt_impact"] = field(default="fixed_bps", metadata=doc("slippage model"))
+    model: Literal["fixed_bps", "ticks", "sqrt_impact"] = field(default="sqrt_impact", metadata=doc("slippage model"))
     bps: float = field(default=0.0, metadata=doc("fixed_bps: basis points against the trader", ge=0))
     ticks: int = field(default=1, metadata=doc("ticks: ticks against the trader", ge=0))
-    impact: float = field(default=0.1, metadata=doc("sqrt_impact: k in k*sigma*sqrt(qty/volume)", ge=0))
+    impact: float = field(default=0.3, metadata=doc("sqrt_impact: k in k*sigma*sqrt(qty/volume)", ge=0))
     vol_days: int = field(default=20, metadata=doc("sqrt_impact: days of daily volatility", ge=2))
 
 
@@ -103,15 +103,16 @@ class CommissionConfig:
 @dataclass
 class BrokerConfig:
     cash: float = field(default=10_000_000.0, metadata=doc("starting cash, CNY", gt=0))
-    deal_price: Literal["open", "close", "vwap"] = field(default="open", metadata=doc("fill reference price"))
+    deal_price: Literal["open", "close", "vwap"] = field(default="vwap", metadata=doc("fill reference price"))
     limit_rule: Literal["strict", "locked", "off"] = field(default="strict", metadata=doc("price-limit blocking"))
-    volume_cap: Optional[float] = field(default=0.25, metadata=doc("max share of day volume per order", gt=0, le=1))
+    volume_cap: Optional[float] = field(default=0.10, metadata=doc("max share of day volume per stock per day",
+                                                                     gt=0, le=1))
     retry: bool = field(default=True, metadata=doc("retry blocked quantities until the next rebalance"))
     slippage: SlippageConfig = field(default_factory=SlippageConfig, metadata=doc("slippage model"))
     commission: CommissionConfig = field(default_factory=CommissionConfig, metadata=doc("commission"))
     stamp_duty: Union[Literal["schedule"], float] = field(default="schedule", metadata=doc("schedule or a rate", ge=0, lt=0.01))
     transfer_fee: Union[Literal["schedule"], float] = field(default="schedule", metadata=doc("schedule or a rate", ge=0, lt=0.01))
-    dividend_tax: bool = field(default=False, metadata=doc("withhold dividend tax by holding period"))
+    dividend_tax: bool = field(default=True, metadata=doc("withhold dividend tax by holding period"))
     delist_haircut: float = field(default=0.0, metadata=doc("fraction lost when settling a delisted holding", ge=0, le=1))
     t_plus_1: bool = field(default=True, metadata=doc("shares bought today are not sellable today"))
     lot_size: bool = field(default=True, metadata=doc("board lot rules"))
@@ -119,18 +120,19 @@ class BrokerConfig:
 
 @dataclass
 class BacktestConfig:
-    start: dt.date = field(default=dt.date(2010, 1, 1), metadata=doc("first day of the run"))
-    end: dt.date = field(default=dt.date(2022, 12, 31), metadata=doc("last day of the run"))
+    start: Optional[dt.date] = field(default=None, metadata=doc(
+        "first day of the run; null = the market's first day, or a targets file's first rebalance"))
+    end: Optional[dt.date] = field(default=None, metadata=doc("last day of the run; null = the market's last day"))
     benchmark: Literal["pool", "table", "none"] = field(default="pool", metadata=doc("benchmark series"))
 
     def check(self, path: str) -> None:
-        if self.end < self.start:
+        if self.start is not None and self.end is not None and self.end < self.start:
             raise ConfigError(f"{path}.end", f"{self.end} is before start {self.start}; swap them")
 
 
 @dataclass
 class OutputConfig:
-    dir: str = field(default="out", metadata=doc("output directory"))
+    dir: str = field(default="out", metadata=doc("output directory", path=True))
     report: bool = field(default=True, metadata=doc("write report.html"))
 
 
@@ -146,7 +148,7 @@ class Config:
 
 
 def parse_override(text: str) -> tuple[str, Any]:
-    """'a.b.c=value' -> ('a.b.c', YAML-parsed value)."""
+    """'a.b.c=value' -> ('a.b.c', CommandLineValue): the text and its YAML reading; the key's type picks."""
     if "=" not in text:
         raise UserError(f"--set '{text}': expected KEY=VALUE, e.g. --set broker.volume_cap=0.1")
     key, raw = text.split("=", 1)
@@ -157,7 +159,7 @@ def parse_override(text: str) -> tuple[str, Any]:
         value = yaml.safe_load(raw) if raw.strip() else None
     except yaml.YAMLError as exc:
         raise UserError(f"--set '{text}': value is not valid YAML ({exc.__class__.__name__})") from None
-    return key, value
+    return key, CommandLineValue(raw.strip(), value)
 
 
 def apply_overrides(raw: dict, overrides: list[tuple[str, Any]]) -> dict:
@@ -197,8 +199,11 @@ def read_yaml(path: Path) -> dict:
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> Config:
-    """Config from a YAML file (or defaults when None) plus --set overrides."""
-    raw = read_yaml(Path(path)) if path is not None else {}
+    """Config from a YAML file (or defaults when None) plus --set overrides.
+
+    Relative paths in the file resolve against the file's folder (so `-c /abs/config.yaml` from anywhere
+    reads the same data); relative paths given with --set resolve against the working directory."""
+    raw = resolve_paths(Config, read_yaml(Path(path)), Path(path).resolve().parent) if path is not None else {}
     parsed = [parse_override(o) for o in overrides or []]
     try:
         return build(Config, apply_overrides(raw, parsed))

@@ -16,7 +16,9 @@ def setup_logging(level: str = "INFO") -> None:
     if level not in _LEVELS:
         level = "INFO"
     logger.remove()
-    logger.add(sys.stderr, level=level, format="<green>{time:HH:mm:ss}</green> <level>{level: <7}</level> {message}")
+    # A sink that finds sys.stderr when it writes: tests and embedding programs swap the stream.
+    logger.add(lambda message: sys.stderr.write(message), level=level, colorize=sys.stderr.isatty(),
+               format="<green>{time:HH:mm:ss}</green> <level>{level: <7}</level> {message}")
 
 
 def progress(items: Iterable[T], desc: str, total: int | None = None) -> Iterator[T]:

@@ -12,14 +12,42 @@ import datetime as dt
 import difflib
 import types
 import typing
+from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from core.errors import ConfigError
 
 
-def doc(text: str, **limits: float) -> dict[str, Any]:
-    """Field metadata: the key's documentation and optional numeric limits."""
-    return {"doc": text, **limits}
+def doc(text: str, path: bool = False, **limits: float) -> dict[str, Any]:
+    """Field metadata: the key's documentation, optional numeric limits, and whether the value is a
+    file system path (relative paths in a config file resolve against that file's folder)."""
+    return {"doc": text, "path": path, **limits}
+
+
+class CommandLineValue:
+    """A `--set` value: its text as typed and its YAML reading, the type of the key decides which counts.
+
+    YAML 1.1 reads `no` as false and `1e7` as text; a path key wants the text `no`, a number key the
+    number 10,000,000."""
+
+    __slots__ = ("raw", "parsed")
+
+    def __init__(self, raw: str, parsed: Any):
+        self.raw = raw
+        self.parsed = parsed
+
+    def __repr__(self) -> str:
+        return f"CommandLineValue({self.raw!r})"
+
+    def as_type(self, tp: Any) -> Any:
+        if tp is str:
+            return self.raw
+        if tp in (int, float) and isinstance(self.parsed, str):
+            try:
+                return float(self.raw)
+            except ValueError:
+                return self.parsed
+        return self.parsed
 
 
 def build(cls: type, data: Any, path: str = "") -> Any:
@@ -57,6 +85,24 @@ def to_plain(obj: Any) -> Any:
     return obj
 
 
+def resolve_paths(cls: type, raw: Any, base: "Path") -> Any:
+    """A copy of the raw mapping with relative values of path keys (metadata path=True) made absolute
+    against `base`, the folder of the config file they came from."""
+    if not isinstance(raw, dict):
+        return raw
+    out = dict(raw)
+    hints = get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        if f.name not in out:
+            continue
+        value, tp = out[f.name], hints[f.name]
+        if dataclasses.is_dataclass(tp):
+            out[f.name] = resolve_paths(tp, value, base)
+        elif f.metadata.get("path") and isinstance(value, str) and value.strip() and not Path(value).is_absolute():
+            out[f.name] = str(base / value)
+    return out
+
+
 def field_paths(cls: type, prefix: str = "") -> list[str]:
     """Every leaf key path of a config dataclass, for docs and tests."""
     out = []
@@ -73,8 +119,12 @@ def field_paths(cls: type, prefix: str = "") -> list[str]:
 
 def _convert(tp: Any, value: Any, path: str, meta: Any) -> Any:
     origin = get_origin(tp)
+    if isinstance(value, CommandLineValue) and origin not in (Union, types.UnionType):
+        value = value.as_type(tp)
     if origin in (Union, types.UnionType):
         args = get_args(tp)
+        if isinstance(value, CommandLineValue) and value.parsed is None:
+            value = None
         if value is None:
             if type(None) in args:
                 return None
@@ -140,17 +190,26 @@ def _convert(tp: Any, value: Any, path: str, meta: Any) -> Any:
 
 
 def parse_date(value: Any, path: str) -> dt.date:
-    """A YAML date or a 'YYYY-MM-DD' string."""
+    """A YAML date, a 'YYYY-MM-DD' string or a compact 20190301 (as text or as the number YAML reads)."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
         return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            pass
+    day = parse_date_text(str(value)) if isinstance(value, (str, int)) and not isinstance(value, bool) else None
+    if day is not None:
+        return day
     raise ConfigError(path, f"got {_show(value)}; expected a date YYYY-MM-DD")
+
+
+def parse_date_text(text: str) -> dt.date | None:
+    """'2019-03-01' or '20190301' as a date; None when it is neither (the one date reader of user input)."""
+    text = text.strip()
+    try:
+        if len(text) == 8 and text.isdigit():
+            return dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 def _check_range(num: float, path: str, meta: Any) -> None:

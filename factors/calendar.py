@@ -47,11 +47,18 @@ def month_ends(dates: np.ndarray) -> np.ndarray:
     return month_starts(dates) - 1
 
 
-def schedule(dates: np.ndarray, start: dt.date | str, end: dt.date | str) -> Schedule:
-    """Monthly schedule inside [start, end] (both inclusive)."""
+def _bounds(dates: np.ndarray, start, end) -> tuple[np.datetime64, np.datetime64]:
+    """The window as datetime64[D]; an open end (None) is the calendar's first or last day."""
+    lo = np.datetime64(start, "D") if start is not None else (dates[0] if len(dates) else np.datetime64("NaT"))
+    hi = np.datetime64(end, "D") if end is not None else (dates[-1] if len(dates) else np.datetime64("NaT"))
+    return lo, hi
+
+
+def schedule(dates: np.ndarray, start: dt.date | str | None, end: dt.date | str | None) -> Schedule:
+    """Monthly schedule inside [start, end] (both inclusive; None = the calendar's edge)."""
     dates = np.asarray(dates).astype("datetime64[D]")
     starts = month_starts(dates)
-    lo, hi = np.datetime64(start, "D"), np.datetime64(end, "D")
+    lo, hi = _bounds(dates, start, end)
     inside = (dates[starts] >= lo) & (dates[starts] <= hi)
     reb = starts[inside]
     pos = np.flatnonzero(inside)
@@ -60,8 +67,8 @@ def schedule(dates: np.ndarray, start: dt.date | str, end: dt.date | str) -> Sch
                     next_rebalance=nxt.astype(np.int64), dates=dates)
 
 
-def window_indices(dates: np.ndarray, start: dt.date | str, end: dt.date | str) -> np.ndarray:
-    """Calendar indices inside [start, end]."""
+def window_indices(dates: np.ndarray, start: dt.date | str | None, end: dt.date | str | None) -> np.ndarray:
+    """Calendar indices inside [start, end] (None = the calendar's edge)."""
     dates = np.asarray(dates).astype("datetime64[D]")
-    lo, hi = np.datetime64(start, "D"), np.datetime64(end, "D")
+    lo, hi = _bounds(dates, start, end)
     return np.flatnonzero((dates >= lo) & (dates <= hi))

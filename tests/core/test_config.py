@@ -14,7 +14,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_shipped_config_yaml_equals_the_schema_defaults():
-    assert to_plain(load_config(ROOT / "config.yaml")) == to_plain(Config())
+    # The file's relative paths resolve against its folder; apart from that the file is the schema.
+    shipped = to_plain(load_config(ROOT / "config.yaml"))
+    assert shipped["data"]["path"] == str(ROOT / "data" / "synthetic")
+    assert shipped["output"]["dir"] == str(ROOT / "out")
+    shipped["data"]["path"], shipped["output"]["dir"] = "data/synthetic", "out"
+    assert shipped == to_plain(Config())
 
 
 def test_every_key_is_documented_in_config_yaml():
@@ -26,15 +31,31 @@ def test_every_key_is_documented_in_config_yaml():
         assert "#" in line, f"{path} has no comment in config.yaml"
 
 
-def test_defaults_match_spec():
+def test_defaults_are_the_realistic_execution():
     cfg = Config()
     assert cfg.data.path == "data/synthetic"
     assert cfg.strategy.top_n == 50 and cfg.strategy.targets_file is None
-    assert cfg.broker.cash == 10_000_000 and cfg.broker.deal_price == "open"
-    assert cfg.broker.limit_rule == "strict" and cfg.broker.volume_cap == 0.25 and cfg.broker.retry is True
+    assert cfg.broker.cash == 10_000_000 and cfg.broker.deal_price == "vwap"
+    assert cfg.broker.limit_rule == "strict" and cfg.broker.volume_cap == 0.10 and cfg.broker.retry is True
+    assert cfg.broker.slippage.model == "sqrt_impact" and cfg.broker.slippage.impact == 0.3
+    assert cfg.broker.dividend_tax is True
     assert cfg.broker.commission.rate == 0.0003 and cfg.broker.commission.min == 5.0
     assert cfg.broker.stamp_duty == "schedule" and cfg.broker.transfer_fee == "schedule"
-    assert (cfg.backtest.start, cfg.backtest.end) == (dt.date(2010, 1, 1), dt.date(2022, 12, 31))
+    assert (cfg.backtest.start, cfg.backtest.end) == (None, None)      # the market's (or the lists') span
+
+
+def test_study_preset_is_the_studys_idealised_execution():
+    cfg = load_config(ROOT / "configs" / "study.yaml")
+    b = cfg.broker
+    assert (b.deal_price, b.slippage.model, b.slippage.bps, b.volume_cap) == ("open", "fixed_bps", 0.0, None)
+    round_trip = 2 * b.commission.rate + float(b.stamp_duty) + 2 * float(b.transfer_fee)
+    assert round_trip == pytest.approx(0.003) and b.commission.min == 0 and b.dividend_tax is False
+    assert to_plain(cfg.strategy) == to_plain(Config().strategy)     # the same strategy, only execution differs
+
+
+def test_end_before_start_is_refused():
+    with pytest.raises(ConfigError, match="backtest.end': 2022-12-31 is before start 2023-01-01"):
+        load_config(None, ["backtest.start=2023-01-01", "backtest.end=2022-12-31"])
 
 
 @pytest.mark.parametrize("override, message", [
@@ -45,7 +66,6 @@ def test_defaults_match_spec():
     ("broker.cash=lots", "broker.cash': got 'lots'; expected a number"),
     ("broker.deal_price=opn", "choose one of open, close, vwap (did you mean 'open'?)"),
     ("broker.retry=maybe", "broker.retry': got 'maybe'; expected true or false"),
-    ("backtest.start=2023-01-01", "backtest.end': 2022-12-31 is before start 2023-01-01"),
     ("backtest.start=yesterday", "expected a date YYYY-MM-DD"),
     ("strategy.top_n=2.5", "expected a whole number"),
     ("strategy.factors.use=[roe, sizee]", "unknown factor 'sizee' (did you mean 'size'?)"),
@@ -105,3 +125,25 @@ def test_yaml_off_is_the_word_off_not_false(tmp_path):
     assert load_config(path).broker.limit_rule == "off"
     with pytest.raises(ConfigError, match="choose one of"):
         load_config(None, ["broker.deal_price=off"])
+
+
+def test_set_values_take_the_type_of_their_key():
+    cfg = load_config(None, ["broker.cash=1e7", "data.path=no", "strategy.targets_file=off",
+                             "broker.stamp_duty=1e-3", "backtest.start=20190301"])
+    assert cfg.broker.cash == 10_000_000.0                  # YAML 1.1 reads 1e7 as text; the key wants a number
+    assert cfg.data.path == "no" and cfg.strategy.targets_file == "off"   # text keys keep the text, not false
+    assert cfg.broker.stamp_duty == 0.001
+    assert cfg.backtest.start == dt.date(2019, 3, 1)
+    assert load_config(None, ["strategy.targets_file=null"]).strategy.targets_file is None
+
+
+def test_relative_paths_in_a_config_file_resolve_against_its_folder(tmp_path, monkeypatch):
+    folder = tmp_path / "exp"
+    folder.mkdir()
+    (folder / "c.yaml").write_text("data:\n  path: market\nstrategy:\n  targets_file: lists.csv\n"
+                                   "output:\n  dir: /abs/out\n")
+    monkeypatch.chdir(tmp_path)
+    cfg = load_config(folder / "c.yaml", ["rules.table=mine.yaml"])
+    assert cfg.data.path == str(folder / "market") and cfg.strategy.targets_file == str(folder / "lists.csv")
+    assert cfg.output.dir == "/abs/out"
+    assert cfg.rules.table == "mine.yaml"                    # --set: relative to the working directory
