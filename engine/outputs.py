@@ -1,25 +1,27 @@
-"""The output files of SPEC §4, written atomically.
+"""The output files of a backtest, written as one set (`core.outdir.output_set`, manifest `run.json`).
 
-All files are written into a temporary directory next to `out` and moved into
-`out` only when every one of them was written, so an error never leaves a
-half-written set. Dates are YYYY-MM-DD.
+Every file, the report and factors/ included, is staged and moved into `out` only when all were
+written, so an error never leaves a half-written set and no file of an earlier run stays beside
+the new one. Dates are YYYY-MM-DD.
 """
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Callable, Optional
 
 import pandas as pd
 
 from analyzers.performance import json_safe
+from core.outdir import output_set
 from core.spec import EQUITY_COLUMNS, HOLDING_COLUMNS, ORDER_COLUMNS, TARGET_COLUMNS, TRADE_COLUMNS
 
-# The A-share engine adds `kind` (fill | delist) to SPEC's trade columns.
-ENGINE_TRADE_COLUMNS = TRADE_COLUMNS + ["kind"]
+# The A-share engine adds `kind` (fill | delist) and `participation` (qty / the day's volume) to SPEC's
+# trade columns, and to the order columns the
+# rebalance an attempt serves and its number (0 = first attempt, 1.. = retries on later days).
+ENGINE_TRADE_COLUMNS = TRADE_COLUMNS + ["kind", "participation"]
+ENGINE_ORDER_COLUMNS = ORDER_COLUMNS + ["rebalance_date", "attempt"]
+RUN_MANIFEST = "run.json"
 
 
 # Decimals kept for floats in the CSVs (prices are cents; fees and values to a millionth of a CNY).
@@ -47,14 +49,12 @@ def targets_table(targets: pd.DataFrame) -> pd.DataFrame:
 
 def write_outputs(out: Path, *, equity: pd.DataFrame, orders: pd.DataFrame, trades: pd.DataFrame,
                   holdings: pd.DataFrame, targets: pd.DataFrame, metrics: dict,
-                  extra: Optional[Callable[[Path], object]] = None) -> None:
-    """The SPEC §4 files; `extra(tmp_dir)` adds more (e.g. factor analytics) to the same atomic set."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
+                  extra: Optional[Callable[[Path], object]] = None, meta: dict | None = None) -> None:
+    """The SPEC §4 files as one set (core.outdir): `extra(stage)` adds more (factor analytics, the report,
+    the next list) to the same set, so an error or Ctrl-C anywhere leaves the directory as it was."""
+    with output_set(Path(out), RUN_MANIFEST, meta) as tmp:
         _dates(equity[EQUITY_COLUMNS], ("date",)).to_csv(tmp / "equity.csv", index=False)
-        _dates(orders[ORDER_COLUMNS], ("date",)).to_csv(tmp / "orders.csv", index=False)
+        _dates(orders[ENGINE_ORDER_COLUMNS], ("date", "rebalance_date")).to_csv(tmp / "orders.csv", index=False)
         _dates(trades[ENGINE_TRADE_COLUMNS], ("date",)).to_csv(tmp / "trades.csv", index=False)
         _dates(holdings[HOLDING_COLUMNS], ("date",)).to_csv(tmp / "holdings.csv", index=False)
         _dates(targets_table(targets), ("rebalance_date",)).to_csv(tmp / "targets.csv", index=False)
@@ -62,13 +62,3 @@ def write_outputs(out: Path, *, equity: pd.DataFrame, orders: pd.DataFrame, trad
                                           encoding="utf-8")
         if extra is not None:
             extra(tmp)
-        if not out.exists():
-            os.rename(tmp, out)                 # the whole set appears at once
-            return
-        for f in sorted(tmp.iterdir()):
-            target = out / f.name
-            if f.is_dir() and target.is_dir():
-                shutil.rmtree(target)           # a folder is replaced whole, never merged with an old run's
-            os.replace(f, target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
