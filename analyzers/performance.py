@@ -264,13 +264,38 @@ def _trade_dates(trades: pd.DataFrame | None) -> pd.Series:
     return pd.to_datetime(trades["date"]).dt.normalize()
 
 
+def participation_stats(trades: pd.DataFrame | None) -> dict:
+    """Fills as a share of the day's volume (trades.csv `participation`): mean, median, 95th percentile
+    and max over fills; None without the column (a generic broker) or without fills."""
+    keys = ("participation_mean", "participation_median", "participation_p95", "participation_max")
+    if trades is None or len(trades) == 0 or "participation" not in trades.columns:
+        return {k: None for k in keys}
+    p = pd.to_numeric(trades["participation"], errors="coerce").dropna()
+    if len(p) == 0:
+        return {k: None for k in keys}
+    return dict(zip(keys, (float(p.mean()), float(p.median()), float(p.quantile(0.95)), float(p.max()))))
+
+
 def order_stats(orders: pd.DataFrame | None) -> dict:
-    """Order counts and blocked_<reason> = share of ALL order rows whose status is
-    rejected or partial with that reason (0.0 when there are no orders)."""
-    out: dict[str, Any] = {"n_orders": 0, "orders_filled": 0, "orders_partial": 0, "orders_rejected": 0}
+    """Order counts and blocked shares, counted per intent rather than per attempt.
+
+    An intent is one (symbol, side, rebalance_date) the strategy set out to trade; its attempts are
+    the first order and the retries on later days (orders.csv `attempt` > 0). So one halted stock
+    retried every day of a month is one suspended intent, not twenty.
+
+    - blocked_<reason>: share of intents of which at least one attempt was rejected or partially
+      filled for that reason (one key per SPEC reason code, 0.0 when none).
+    - n_intents, intents_unfilled (last attempt not filled), n_orders (= attempts, rows of
+      orders.csv), retries (attempts after the first), orders_filled / _partial / _rejected (rows).
+    - attempts_blocked_<reason>: share of rows rejected or partial with that reason.
+    Rows without a rebalance_date (orders not from a rebalance plan) are each their own intent.
+    """
+    out: dict[str, Any] = {"n_orders": 0, "n_intents": 0, "intents_unfilled": 0, "retries": 0,
+                           "orders_filled": 0, "orders_partial": 0, "orders_rejected": 0}
     reasons = list(ORDER_REASONS)
     if orders is None or len(orders) == 0 or "status" not in orders.columns:
         out.update({f"blocked_{r}": 0.0 for r in reasons})
+        out.update({f"attempts_blocked_{r}": 0.0 for r in reasons})
         return out
     status = orders["status"].astype(str).str.lower()
     reason = (orders["reason"] if "reason" in orders.columns else pd.Series("", index=orders.index))
@@ -279,11 +304,22 @@ def order_stats(orders: pd.DataFrame | None) -> dict:
     out["n_orders"] = n
     for s in ("filled", "partial", "rejected"):
         out[f"orders_{s}"] = int((status == s).sum())
+    attempt = (pd.to_numeric(orders["attempt"], errors="coerce").fillna(0) if "attempt" in orders.columns
+               else pd.Series(0, index=orders.index))
+    out["retries"] = int((attempt > 0).sum())
+    reb = orders["rebalance_date"] if "rebalance_date" in orders.columns else pd.Series(None, index=orders.index)
+    own = pd.Series(np.arange(n).astype(str), index=orders.index)
+    reb_key = reb.astype(str).where(reb.notna(), "row" + own)
+    intent = orders["symbol"].astype(str) + "|" + orders["side"].astype(str) + "|" + reb_key
+    out["n_intents"] = int(intent.nunique())
+    out["intents_unfilled"] = int((status.groupby(intent, sort=False).last() != "filled").sum())
     blocked = status.isin(BLOCKED_STATUSES)
     for r in sorted(set(reason[blocked & (reason != "")]) - set(reasons)):
         reasons.append(r)
     for r in reasons:
-        out[f"blocked_{r}"] = float((blocked & (reason == r)).sum() / n)
+        hit = blocked & (reason == r)
+        out[f"blocked_{r}"] = float(intent[hit].nunique() / out["n_intents"])
+        out[f"attempts_blocked_{r}"] = float(hit.sum() / n)
     return out
 
 
@@ -387,8 +423,9 @@ def compute_metrics(
       total_costs = the four together (slippage is already inside fill prices,
       counted here because it is a trading cost, not charged twice);
       charged_costs = without slippage; costs_annual_pct = total_costs / mean value / years.
-    - blocked_<reason> = share of order rows with status rejected or partial and
-      that reason (one key per SPEC reason code, 0.0 when none).
+    - participation_mean / _median / _p95 / _max: fills as a share of the day's volume.
+    - blocked_<reason> = share of intents (symbol, side, rebalance) blocked at least once for that
+      reason, retries counted separately (see `order_stats`).
     - by_year: one row per calendar year, the span's figures with the previous
       year-end value as base: portfolio_return, benchmark_return, excess_return
       (= difference), and as annual_return / benchmark_annual_return /
@@ -456,6 +493,7 @@ def compute_metrics(
         "charged_costs": charged,
         "costs_annual_pct": total_costs / avg_value / years if years > 0 and avg_value > 0 else None,
         **order_stats(orders),
+        **participation_stats(trades),
         **_holdings_stats(holdings),
         "periods_per_year": periods_per_year,
         "risk_free": risk_free,

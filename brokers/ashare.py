@@ -75,6 +75,8 @@ class OrderRow:
     price: float
     status: str                           # filled | partial | rejected
     reason: str
+    rebalance_date: dt.date | None = None  # the rebalance this attempt serves (None: not from a plan)
+    attempt: int = 0                      # 0 = first attempt, 1.. = retries on later days
     ref: int = 0
 
 
@@ -90,6 +92,7 @@ class TradeRow:
     transfer_fee: float
     slippage: float
     kind: str = "fill"                    # fill | delist
+    participation: float = float("nan")   # qty / the day's volume (NaN for settlements)
     ref: int = 0
 
 
@@ -106,7 +109,7 @@ class AShareBroker(bt.BrokerBase):
         self.market = m
         self.book = self.p.book
         self.clock = self.book.clock
-        self.deal = fill_price_model(cfg.deal_price)
+        self.deal = fill_price_model(cfg.deal_price, m.rules.tick)
         self.validators = build_validators(cfg, m.rules, self.deal)
         self.volume_cap = volume_cap_model(cfg.volume_cap)
         self.slippage = slippage_model(cfg.slippage, m.rules.tick, m)
@@ -379,8 +382,10 @@ class AShareBroker(bt.BrokerBase):
             del self.held[sid]
             self._forget(sid)
         self._changed()
+        participation = qty / ctx.volume if ctx.volume > 0 else math.nan
         self.trade_log.append(TradeRow(ctx.day, ctx.symbol, ctx.side, qty, price, costs.commission,
-                                       costs.stamp_duty, costs.transfer_fee, costs.slippage, ref=order.ref))
+                                       costs.stamp_duty, costs.transfer_fee, costs.slippage,
+                                       participation=participation, ref=order.ref))
         return costs
 
     def _finish(self, order, ctx: OrderContext, reason: str) -> None:
@@ -410,8 +415,9 @@ class AShareBroker(bt.BrokerBase):
 
     def _log(self, order, ctx: OrderContext, filled: int, status: str, reason: str) -> None:
         price = float(order.executed.price) if filled else math.nan
+        info = order.info
         self.order_log.append(OrderRow(ctx.day, ctx.symbol, ctx.side, ctx.qty, filled, price, status, reason,
-                                       order.ref))
+                                       info.get("rebalance"), int(info.get("attempt", 0) or 0), order.ref))
 
     # ----- snapshots for outputs ---------------------------------------------
     def snapshot_holdings(self) -> None:

@@ -25,7 +25,8 @@ class Costs:
     commission: float = 0.0
     stamp_duty: float = 0.0
     transfer_fee: float = 0.0
-    slippage: float = 0.0            # CNY gap between fill and deal price (shown, not charged again)
+    slippage: float = 0.0            # CNY the fill price cost against the deal price: > 0 a cost, < 0 a gain
+                                     # (inside the fill price: shown, not charged again)
 
     @property
     def charged(self) -> float:
@@ -114,7 +115,7 @@ class CostModel:
         return Costs(commission=self.commission.charge(order_key, notional),
                      stamp_duty=self.stamp_duty.fee(day, side, notional),
                      transfer_fee=self.transfer_fee.fee(day, exchange, qty, notional),
-                     slippage=abs(price - deal) * qty)
+                     slippage=(price - deal) * qty * (1.0 if side == BUY else -1.0))
 
     def affordable(self, order_key, day: dt.date, exchange: str, price: float, cash: float, lot) -> int:
         """Largest valid buy quantity (per `lot`) whose cost and fees fit in `cash`."""

@@ -25,11 +25,14 @@ import numpy as np
 
 from brokers.context import OrderContext
 from core.errors import ConfigError
+from rules.table import round_to_tick
 
 
 def clamp(ctx: OrderContext, price: float, tick: float) -> float:
     """Round to the tick and keep inside [low, high] and the day's limits."""
-    p = math.floor(price / tick + 0.5 + 1e-9) * tick
+    if math.isnan(price):
+        return price
+    p = round_to_tick(price, tick)
     lo, hi = ctx.low, ctx.high
     if not math.isnan(ctx.low_limit):
         lo = max(lo, ctx.low_limit)

@@ -11,7 +11,7 @@ the scoring pipeline (`factors.pipeline.build_targets`).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Optional
 
@@ -24,17 +24,21 @@ from analyzers.bt_analyzers import PerformanceAnalyzer
 from analyzers.performance import factor_metrics
 from brokers.ashare import AShareBroker
 from core.errors import UserError
-from core.spec import EQUITY_COLUMNS, HOLDING_COLUMNS, ORDER_COLUMNS
-from engine.outputs import ENGINE_TRADE_COLUMNS, targets_table, write_outputs
+from core.outdir import check_output_dir
+from core.typed import to_plain
+from engine.assumptions import FILE, GIVEN, PIPELINE, execution_assumptions
+from feeds.coverage import missing_pieces, warn_missing_pieces
+from rules.symbols import suggest
+from core.spec import EQUITY_COLUMNS, HOLDING_COLUMNS
+from engine.outputs import ENGINE_ORDER_COLUMNS, ENGINE_TRADE_COLUMNS, targets_table, write_outputs
 from feeds.clock import ClockFeed
 from factors.pipeline import build_targets, write_analytics
 from factors.universe import pool_benchmark
 from feeds.proxy import ProxyBook
 from report.html import write_report
-from strategies.rebalancer import Rebalancer
+from strategies.rebalancer import SKIP_CAUSES, Rebalancer
 from strategies.targets import finish_weights, read_targets_file
 
-# Trading days per year used by the fallback metrics (when analyzers.performance is absent).
 
 
 @dataclass
@@ -55,7 +59,11 @@ class BacktestResult:
 def run_backtest(market, cfg, out: Optional[Path], targets: pd.DataFrame | None = None) -> BacktestResult:
     started = time.perf_counter()
     timings: dict[str, float] = {}
-    targets, signal = resolve_targets(market, cfg, targets)
+    if out is not None:
+        check_output_dir(Path(out))             # before any work: a bad --out fails in a second, not after the run
+    warn_missing_pieces(market, cfg)
+    targets, signal, source = resolve_targets(market, cfg, targets)
+    cfg = resolve_window(market, cfg, targets if signal is None else None)
     i0, i1 = run_window(market, cfg)
     timings["targets"] = time.perf_counter() - started
     benchmark = benchmark_levels(market, cfg)
@@ -87,16 +95,23 @@ def run_backtest(market, cfg, out: Optional[Path], targets: pd.DataFrame | None 
     orders, trades, holdings = tables.orders(), tables.trades(), tables.holdings()
     analyzers = {"timereturn": dict(strat.analyzers.timereturn.get_analysis()),
                  "drawdown": strat.analyzers.drawdown.get_analysis()}
-    metrics = run_metrics(strat.analyzers.performance.get_analysis(), equity, cfg, signal)
+    skipped = strat.skipped
+    if source.get("empty"):
+        skipped.add("empty_file", str(source.get("path") or "targets"))
+    log_skipped(skipped, len(targets))
+    metrics = run_metrics(strat.analyzers.performance.get_analysis(), equity, cfg, signal, market, source, skipped)
     result = BacktestResult(equity, orders, trades, holdings, targets, metrics, analyzers,
                             initial_cash=broker.startingcash, signal=signal, timings=timings)
     if out is not None:
-        analytics = (lambda d: write_analytics(signal, d / "factors")) if signal is not None else None
+        def extra(stage: Path) -> None:
+            if signal is not None:
+                write_analytics(signal, stage / "factors")
+            if cfg.output.report:
+                write_report(stage, result.metrics, result.equity, result.trades, result.holdings, result.orders,
+                             signal=result.signal)
         write_outputs(Path(out), equity=equity, orders=orders, trades=trades, holdings=holdings,
-                      targets=targets_table(targets), metrics=metrics, extra=analytics)
-        if cfg.output.report:
-            write_report(Path(out), result.metrics, result.equity, result.trades, result.holdings, result.orders,
-                         signal=result.signal)
+                      targets=targets_table(targets), metrics=metrics, extra=extra,
+                      meta={"kind": "backtest", "data": str(market.source), "config": to_plain(cfg)})
     timings["tables_and_outputs"] = time.perf_counter() - mark
     result.seconds = time.perf_counter() - started
     logger.info(f"backtest {market.date_at(i0)}..{market.date_at(i1)}: {len(orders)} orders, {len(trades)} fills, "
@@ -117,8 +132,8 @@ def make_cerebro(market, cfg, i0: int, i1: int) -> tuple[bt.Cerebro, ProxyBook]:
 
 
 def run_window(market, cfg) -> tuple[int, int]:
-    i0 = market.index_of(cfg.backtest.start)
-    i1 = market.index_of(cfg.backtest.end, side="right") - 1
+    i0 = market.index_of(cfg.backtest.start) if cfg.backtest.start is not None else 0
+    i1 = market.index_of(cfg.backtest.end, side="right") - 1 if cfg.backtest.end is not None else market.n_days - 1
     if i1 < i0:
         raise UserError(f"backtest.start {cfg.backtest.start} .. backtest.end {cfg.backtest.end}: no trading day of "
                         f"the market ({market.date_at(0)} .. {market.date_at(market.n_days - 1)}) in that window; "
@@ -126,23 +141,49 @@ def run_window(market, cfg) -> tuple[int, int]:
     return i0, i1
 
 
-def resolve_targets(market, cfg, targets: pd.DataFrame | None) -> tuple[pd.DataFrame, object]:
-    """(targets, the pipeline result or None)."""
+def resolve_window(market, cfg, external_targets: pd.DataFrame | None):
+    """The run window with its open ends filled: start = backtest.start, else the first rebalance of an
+    external target list (no years of idle cash before it), else the market's first day; end =
+    backtest.end, else the market's last day."""
+    start, end = cfg.backtest.start, cfg.backtest.end
+    if start is None:
+        if external_targets is not None and len(external_targets):
+            start = pd.Timestamp(external_targets["rebalance_date"].min()).date()
+        else:
+            start = market.date_at(0)
+    if end is None:
+        end = market.date_at(market.n_days - 1)
+    return replace(cfg, backtest=replace(cfg.backtest, start=start, end=end))
+
+
+def resolve_targets(market, cfg, targets: pd.DataFrame | None) -> tuple[pd.DataFrame, object, dict]:
+    """(targets, the pipeline result or None, where they came from: metrics.json `targets_source`)."""
     if targets is not None:
         t = targets.copy()
         t["rebalance_date"] = pd.to_datetime(t["rebalance_date"])
         unknown = sorted(set(t["symbol"]) - set(market.symbol_index))
         if unknown:
-            raise UserError(f"targets: unknown symbol '{unknown[0]}' (not in the market's instruments)")
+            raise UserError(f"targets: unknown symbol '{unknown[0]}' (not in the market's instruments)"
+                            + suggest(unknown[0], market.symbols))
         extra = [c for c in ("rank", "score") if c in t.columns]
         base = finish_weights(t[["rebalance_date", "symbol"] + (["weight"] if "weight" in t.columns else [])])
         if extra:
             base = base.merge(t[["rebalance_date", "symbol"] + extra], on=["rebalance_date", "symbol"], how="left")
-        return base, None
+        return base, None, {"kind": GIVEN, "rows": int(len(base)), "empty": len(base) == 0}
     if cfg.strategy.targets_file:
-        return read_targets_file(cfg.strategy.targets_file, market), None
+        t = read_targets_file(cfg.strategy.targets_file, market)
+        return t, None, {"kind": FILE, "path": str(cfg.strategy.targets_file), "rows": int(len(t)),
+                         "empty": len(t) == 0}
     built = build_targets(market, cfg)
-    return built.targets, built
+    return built.targets, built, {"kind": PIPELINE, "rows": int(len(built.targets))}
+
+
+def log_skipped(skipped, n_targets: int) -> None:
+    """One line per cause of targets that gave no order (the counts go to metrics.json `skipped`)."""
+    for cause, n in sorted(skipped.counts.items(), key=lambda kv: -kv[1]):
+        level = "INFO" if cause == "at_target" else "WARNING"
+        logger.log(level, f"targets: {n:,} of {n_targets:,} gave no order: {SKIP_CAUSES.get(cause, cause)} "
+                          f"({cause}; e.g. {skipped.examples[cause]})")
 
 
 def benchmark_levels(market, cfg) -> pd.Series:
@@ -175,11 +216,19 @@ def equity_table(market, broker, benchmark: pd.Series, first: int = 0) -> pd.Dat
     })[EQUITY_COLUMNS]
 
 
-def run_metrics(performance: dict, equity: pd.DataFrame, cfg, signal) -> dict:
-    """metrics.json: the performance analyzer's figures, the benchmark's name and, for scored runs,
-    factor analytics."""
+def run_metrics(performance: dict, equity: pd.DataFrame, cfg, signal, market=None, source: dict | None = None,
+                skipped=None) -> dict:
+    """metrics.json: the performance analyzer's figures, the benchmark's name, the run's execution
+    assumptions, where the targets came from, what gave no order and, for scored runs, factor analytics."""
     metrics = dict(performance)
     metrics["benchmark_label"] = benchmark_label(cfg, equity)
+    source = source or {"kind": PIPELINE if signal is not None else GIVEN}
+    metrics["targets_source"] = source
+    if market is not None:
+        metrics["execution"] = [list(item) for item in execution_assumptions(cfg, market.rules, source)]
+        metrics["data"] = {"source": str(market.source), "missing": missing_pieces(market, cfg)}
+    counts = dict(skipped.counts) if skipped is not None else {}
+    metrics["skipped"] = {cause: int(counts.get(cause, 0)) for cause in SKIP_CAUSES}
     if signal is not None:
         metrics["factors"] = factor_metrics(signal.factor_ic, signal.quintile_returns)
         metrics["factors"]["dropped"] = list(signal.dropped_factors)
@@ -200,7 +249,7 @@ class BrokerTables:
 
     def orders(self) -> pd.DataFrame:
         return self._table("orders", lambda: pd.DataFrame([vars(r) for r in self.broker.order_log],
-                                                          columns=ORDER_COLUMNS + ["ref"])[ORDER_COLUMNS])
+                                                          columns=ENGINE_ORDER_COLUMNS + ["ref"])[ENGINE_ORDER_COLUMNS])
 
     def trades(self) -> pd.DataFrame:
         return self._table("trades", lambda: pd.DataFrame([vars(r) for r in self.broker.trade_log],

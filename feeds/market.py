@@ -51,6 +51,7 @@ class Market:
     benchmark: Optional[pd.Series] = None      # close aligned to dates (NaN before it starts)
     source: str = "<memory>"
     notes: list[str] = field(default_factory=list)   # derivations the user should know about
+    bar_columns: frozenset = frozenset()             # the columns the bars table gave (before derivations)
 
     # ----- shape and lookups ------------------------------------------------
     @property
@@ -270,7 +271,8 @@ def _build(bars: BarColumns, tables: dict[str, Optional[pd.DataFrame]], rules: R
                   has_bar=has_bar, is_listed=is_listed, is_suspended=is_suspended, is_st=is_st,
                   days_listed=day_listed, list_index=list_index, delist_index=delist_index,
                   board=np.asarray(board, dtype=object), exchange=exchange, st=st, fundamentals=fundamentals,
-                  dividends=dividends, benchmark=benchmark, source=source, notes=notes)
+                  dividends=dividends, benchmark=benchmark, source=source, notes=notes,
+                  bar_columns=frozenset(bars.names))
 
 
 def _with_sid(df: Optional[pd.DataFrame], sym_index: dict[str, int]) -> Optional[pd.DataFrame]:

@@ -23,23 +23,14 @@ from analyzers.performance import (
     prepare_equity,
 )
 from report import charts
+from analyzers import study
 from report.tables import NA, cny, frame_table, heatmap_table, num, pct, table, text
 
-# The study's published figures (small-cap composite top-50, 2010-2022), shown beside ours as
-# context only: different data, costs and period make them a reference, not a target.
-STUDY = {
-    "period": "2010–2022",
-    "annual_return": 0.392,
-    "benchmark_annual_return": 0.197,
-    "information_ratio": 2.41,
-    "tracking_error": 0.062,
-    "monthly_win_rate": 0.687,
-    "composite_ic_ir": 4.81,
-}
 TOP_HOLDINGS = 15
 
 SECTIONS = [
     ("summary", "Summary"),
+    ("assumptions", "Execution assumptions"),
     ("equity", "Equity vs benchmark"),
     ("drawdown", "Drawdown"),
     ("by-year", "By year"),
@@ -145,44 +136,70 @@ def _plain_pct(x: Any, decimals: int = 1) -> str:
         return "—"
 
 
-def _summary(m: dict, bench_label: str, composite_ir: float | None) -> str:
-    s = STUDY
+def is_study_run(m: dict) -> bool:
+    """The study's column belongs beside runs of the study's strategy (targets from the scoring pipeline)."""
+    return ((_g(m, "targets_source") or {}).get("kind") == "pipeline")
 
-    def study(v: str) -> str:
-        return f'<td class="study">{v}</td>'
+
+def _summary(m: dict, bench_label: str, composite_ir: float | None) -> str:
+    s = study.FIGURES
+    show_study = is_study_run(m)
+
+    def study_cell(v: str) -> str:
+        return f'<td class="study">{v}</td>' if show_study else ""
 
     rows = [
         ("Annualized return", pct(_g(m, "annual_return")), pct(_g(m, "benchmark_annual_return")),
          pct(_g(m, "excess_annual_return"), signed=True),
-         f"{s['annual_return']:.1%} (pool {s['benchmark_annual_return']:.1%})"),
+         f"{s['annual_return']:.2%} (pool {s['benchmark_annual_return']:.2%}, excess {s['excess_annual_return']:+.2%})"),
         ("Total return", pct(_g(m, "total_return")), pct(_g(m, "benchmark_total_return")),
          pct(_g(m, "excess_total_return"), signed=True)
          + ("<sup>a</sup>" if _g(m, "excess_total_return") is not None else ""), "—"),
         ("Volatility / tracking error (ann.)", pct(_g(m, "volatility")), pct(_g(m, "benchmark_volatility")),
-         pct(_g(m, "tracking_error")), f"TE {s['tracking_error']:.1%}"),
+         pct(_g(m, "tracking_error")), f"TE {s['tracking_error']:.2%}"),
         ("Sharpe / information ratio", num(_g(m, "sharpe")), num(_g(m, "benchmark_sharpe")),
          num(_g(m, "information_ratio")), f"IR {s['information_ratio']:.2f}"),
         ("Max drawdown", pct(_g(m, "max_drawdown")), pct(_g(m, "benchmark_max_drawdown")),
-         pct(_g(m, "excess_max_drawdown")), "—"),
+         pct(_g(m, "excess_max_drawdown")), f"excess {s['excess_max_drawdown']:.2%}"),
         ("Max drawdown dates", _dd_dates(m, ""), NA, _dd_dates(m, "excess_"), "—"),
-        ("Monthly win rate vs benchmark", NA, NA, pct(_g(m, "monthly_win_rate")), f"{s['monthly_win_rate']:.1%}"),
+        ("Monthly win rate vs benchmark", NA, NA, pct(_g(m, "monthly_win_rate")), f"{s['monthly_win_rate']:.2%}"),
         ("Composite RankIC IR (ann.)", num(composite_ir), NA, NA, f"{s['composite_ic_ir']:.2f}"),
         ("Annual turnover", f"{num(_g(m, 'annual_turnover'), 2)}×", NA, NA, "—"),
         ("Trading costs (all kinds)", f"{cny(_g(m, 'total_costs'))} · {pct(_g(m, 'costs_annual_pct'), 2)}/yr",
          NA, NA, "—"),
         ("Final value", cny(_g(m, "final_value")), NA, NA, "—"),
     ]
-    head = ("<tr><th>Figure</th><th>Portfolio</th><th>" + html.escape(bench_label) +
-            "</th><th>Excess</th><th class=\"study\">Study figure, " + s["period"] + " (context, not a target)</th></tr>")
-    body = "".join(f'<tr><td class="t">{r[0]}</td><td>{r[1]}</td><td>{r[2]}</td><td>{r[3]}</td>{study(r[4])}</tr>'
+    head = ("<tr><th>Figure</th><th>Portfolio</th><th>" + html.escape(bench_label) + "</th><th>Excess</th>"
+            + (f'<th class="study">{html.escape(study.SOURCE)} (context, not a target)</th>' if show_study else "")
+            + "</tr>")
+    body = "".join(f'<tr><td class="t">{r[0]}</td><td>{r[1]}</td><td>{r[2]}</td><td>{r[3]}</td>{study_cell(r[4])}</tr>'
                    for r in rows)
     note = ('<p class="note">Run from ' + _date_span(m) + f" ({num(_g(m, 'years'), 1)} years, {text(_g(m, 'days'))} "
             "trading days), starting with " + cny(_g(m, "initial_cash")) + ". Excess = daily portfolio return − daily "
             "benchmark return; annualized excess = difference of the compound annual rates; TE and IR come from "
-            "daily excess returns × 252 / √252. <sup>a</sup> total of the excess curve ∏(1 + daily excess). "
-            "Study figures are the published small-cap composite top-50 results on real data, shown for "
-            "orientation only.</p>")
-    return f'<table class="wide"><thead>{head}</thead><tbody>{body}</tbody></table>{note}'
+            "daily excess returns × 252 / √252. <sup>a</sup> total of the excess curve ∏(1 + daily excess).")
+    if show_study:
+        note += (f" The study column is the published result of the same strategy ({html.escape(study.SOURCE)}, "
+                 "real A-share data, ~0.3% round trip, no market impact), shown for orientation only.")
+    return f'<table class="wide"><thead>{head}</thead><tbody>{body}</tbody></table>{note}</p>'
+
+
+def _assumptions(m: dict) -> str:
+    items = _g(m, "execution") or []
+    if not items:
+        return _missing("Execution assumptions")
+    rows = [[html.escape(str(label)), html.escape(str(value))] for label, value in items]
+    tab = table(["Assumption", "This run"], rows).replace("<td>", '<td class="t">')
+    missing = (_g(m, "data") or {}).get("missing") or []
+    skipped = {k: v for k, v in (_g(m, "skipped") or {}).items() if v}
+    parts = [tab]
+    if missing:
+        parts.append('<p class="note"><b>Missing from the data</b> (rules and factors that are off): '
+                     + "; ".join(html.escape(x) for x in missing) + ".</p>")
+    if skipped:
+        parts.append('<p class="note"><b>Targets that gave no order</b>: '
+                     + ", ".join(f"{html.escape(k)} {v:,}" for k, v in skipped.items()) + ".</p>")
+    return "".join(parts)
 
 
 def _dd_dates(m: dict, prefix: str) -> str:
@@ -263,7 +280,7 @@ def _ic_section(signal: Any) -> tuple[str, float | None]:
         parts.append("<h3>RankIC by factor</h3>" + tab +
                      '<p class="note">RankIC: Spearman correlation of each month\'s signal with the next '
                      "month's returns across the universe. IC-IR = mean / std × √12; win rate = share of months "
-                     f"with IC &gt; 0. Study composite IC-IR {STUDY['composite_ic_ir']:.2f} (context).</p>")
+                     f"with IC &gt; 0. Study composite IC-IR {study.FIGURES['composite_ic_ir']:.2f} (context).</p>")
     else:
         parts.append(_missing("Per-factor IC summary"))
     weights = _attr(signal, "factor_weights")
@@ -309,7 +326,7 @@ def _holdings(holdings: pd.DataFrame | None, eq: pd.DataFrame, m: dict, signal: 
         rows.append([text(r["symbol"]), num(r.get("qty"), 0), num(r.get("sellable_qty"), 0), num(r.get("close"), 2),
                      cny(r["value"]), pct(r["value"] / total if total else None, 2)])
     invested = lh["value"].sum() / total if total else None
-    parts.append(f"<h3>Top holdings on {last.date()} (last rebalance)</h3>")
+    parts.append(f"<h3>Top holdings on {last.date()} (the run's last day)</h3>")
     parts.append(table(["Symbol", "Shares", "Sellable", "Close", "Value", "Weight"], rows))
     parts.append(f'<p class="note">{len(lh)} names on {last.date()}, {pct(invested)} of the portfolio value invested; '
                  f"{num(_g(m, 'holdings_avg_names'), 1)} names on average over {len(counts)} holdings dates. "
@@ -334,15 +351,20 @@ def _costs(m: dict, trades: pd.DataFrame | None, orders: pd.DataFrame | None) ->
     ])
     blocked_keys = [k for k in m if k.startswith("blocked_")] if isinstance(m, dict) else []
     n_orders = _g(m, "n_orders") or 0
+    n_intents = _g(m, "n_intents") or n_orders
     hit = [k for k in sorted(blocked_keys, key=lambda k: -(m[k] or 0.0)) if m[k]]
     clear = [k[len("blocked_"):] for k in blocked_keys if not m[k]]
-    brows = [[html.escape(k[len("blocked_"):]), pct(m[k], 2), num((m[k] or 0.0) * n_orders, 0)] for k in hit]
+    brows = [[html.escape(k[len("blocked_"):]), pct(m[k], 2), num((m[k] or 0.0) * n_intents, 0),
+              pct(_g(m, "attempts_" + k), 2)] for k in hit]
     if n_orders:
-        order_tab = (table(["Blocked by reason", "Share of orders", "Orders"], brows) if brows
-                     else '<p class="missing">No order was blocked.</p>')
-        order_note = (f'<p class="note">{num(n_orders, 0)} orders: {num(_g(m, "orders_filled"), 0)} filled, '
-                      f'{num(_g(m, "orders_partial"), 0)} partial, {num(_g(m, "orders_rejected"), 0)} rejected. '
-                      "Share = orders rejected or partially filled for that reason / all orders."
+        order_tab = (table(["Blocked by reason", "Share of intents", "Intents", "Share of attempts"], brows)
+                     if brows else '<p class="missing">No order was blocked.</p>')
+        order_note = (f'<p class="note">{num(n_intents, 0)} intents (a symbol and side to trade at one rebalance), '
+                      f'{num(n_orders, 0)} attempts of which {num(_g(m, "retries"), 0)} retries on later days: '
+                      f'{num(_g(m, "orders_filled"), 0)} filled, {num(_g(m, "orders_partial"), 0)} partial, '
+                      f'{num(_g(m, "orders_rejected"), 0)} rejected; {num(_g(m, "intents_unfilled"), 0)} intents '
+                      "not completely filled by the next rebalance. Share of intents = intents blocked at least "
+                      "once for that reason / all intents."
                       + (f" Never blocked by: {html.escape(', '.join(clear))}." if clear and brows else "")
                       + "</p>")
     else:
@@ -365,12 +387,22 @@ def _definitions() -> str:
         ("Max drawdown", "lowest value / running peak − 1; dates are peak → trough → recovery."),
         ("Monthly win rate", "share of calendar months whose portfolio return beats the benchmark's."),
         ("Annual turnover", "(bought + sold value) / 2 / mean portfolio value / years."),
-        ("Blocked share", "orders rejected or partially filled for a reason / all orders."),
+        ("Blocked share", "intents (symbol, side, rebalance) blocked at least once for a reason / all intents; "
+                          "retries are counted separately."),
     ]
     return '<dl class="defs">' + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in items) + "</dl>"
 
 
 # --------------------------------------------------------------------------- page
+
+
+def report_title(m: dict) -> str:
+    source = _g(m, "targets_source") or {}
+    if source.get("kind") == "file":
+        return f"Backtest report — targets file {Path(str(source.get('path'))).name}"
+    if source.get("kind") == "given":
+        return "Backtest report — given target lists"
+    return "Backtest report — A-share small-cap composite"
 
 
 def write_report(
@@ -411,6 +443,7 @@ def write_report(
     eq_chart = charts.equity_chart(nav, bench_nav, excess_curve, bench_label)
     body = {
         "summary": _cards(m) + _summary(m, bench_label, composite_ir),
+        "assumptions": _assumptions(m),
         "equity": _img(eq_chart, "Equity vs benchmark") + ("" if b is not None else
                                                            '<p class="note">No benchmark in this run.</p>'),
         "drawdown": _img(charts.drawdown_chart(dd, excess_dd, m.get("max_drawdown_trough")), "Drawdown"),
@@ -422,7 +455,7 @@ def write_report(
         "holdings": _holdings(holdings, eq, m, signal),
         "costs": _costs(m, trades, orders),
     }
-    title = str(m.get("title") or "Backtest report — A-share small-cap composite")
+    title = str(m.get("title") or report_title(m))
     nav_links = "".join(f'<a href="#{sid}">{html.escape(name)}</a>' for sid, name in SECTIONS)
     sections = "".join(f'<section id="{sid}"><h2>{html.escape(name)}</h2>{body[sid] or _missing(name)}</section>'
                        for sid, name in SECTIONS)
@@ -439,5 +472,5 @@ def write_report(
 """
     path = out_dir / "report.html"
     path.write_text(page, encoding="utf-8")
-    logger.info("report written to {} ({:.0f} KB)", path, path.stat().st_size / 1024)
+    logger.debug("report written to {} ({:.0f} KB)", path, path.stat().st_size / 1024)
     return path

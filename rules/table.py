@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Optional
@@ -72,6 +73,8 @@ _MATCH_KEYS = {
     "stamp_duty": ("side",),
     "transfer_fee": ("exchange",),
     "dividend_tax": (),
+    "st_regime": ("board",),
+    "face_value_delisting": (),
 }
 
 
@@ -97,6 +100,10 @@ class RulesTable:
     def load(cls, path: str | Path | None = None) -> "RulesTable":
         """The shipped table, or the user's file when `path` is given."""
         return _load_cached(str(Path(path).resolve()) if path else str(SHIPPED_TABLE))
+
+    def schedule_rows(self, name: str) -> list[Row]:
+        """The dated rows of one schedule (price_limits, stamp_duty, transfer_fee, dividend_tax, ...)."""
+        return list(self._rows[name])
 
     def unverified_rows(self) -> list[tuple[str, Row]]:
         return [(name, r) for name, rows in self._rows.items() for r in rows if r.verify]
@@ -163,6 +170,16 @@ class RulesTable:
                 return float(r.values["rate"])
         return 0.0
 
+    def st_regime_start(self, board: str) -> Optional[dt.date]:
+        """First day the board labels troubled firms ST / *ST (None: never in the table)."""
+        starts = [r.start for r in self._rows["st_regime"] if r.matches(board=board)]
+        return min(starts) if starts else None
+
+    def face_value_rule(self, day: dt.date) -> Optional[tuple[float, int]]:
+        """(price, consecutive days) of the price delisting test in force on `day`, or None."""
+        row = self._find("face_value_delisting", day)
+        return None if row is None else (float(row.values["price"]), int(row.values["days"]))
+
     def report_deadline(self, period_end: dt.date) -> dt.date:
         """Statutory last announcement day of a report for `period_end`."""
         key = period_end.strftime("%m-%d")
@@ -175,9 +192,7 @@ class RulesTable:
     # ----- prices -----------------------------------------------------------
     def round_price(self, price: np.ndarray | float) -> np.ndarray | float:
         """Round half up to the tick (the exchange's rounding of limit prices)."""
-        ticks = np.floor(np.asarray(price, dtype=np.float64) / self.tick + 0.5 + 1e-7)
-        out = ticks * self.tick
-        return float(out) if np.ndim(out) == 0 else np.round(out, 6)
+        return round_to_tick(price, self.tick)
 
     def limit_prices(self, pre_close: float, ratio: float) -> tuple[float, float]:
         """(high_limit, low_limit) for one pre_close and ratio."""
@@ -240,6 +255,15 @@ class RulesTable:
                 if best is None or len(row.match) > len(best.match):
                     best = row
         return best
+
+
+def round_to_tick(price: np.ndarray | float, tick: float) -> np.ndarray | float:
+    """Half up to the tick: the exchange's rounding of limit prices, and ours of every computed price
+    (deal prices such as VWAP, slipped fill prices). The 1e-7 absorbs float noise in x / tick."""
+    if np.ndim(price) == 0:
+        return round(math.floor(float(price) / tick + 0.5 + 1e-7) * tick, 6)
+    ticks = np.floor(np.asarray(price, dtype=np.float64) / tick + 0.5 + 1e-7)
+    return np.round(ticks * tick, 6)
 
 
 @functools.lru_cache(maxsize=8)

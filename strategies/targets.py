@@ -1,8 +1,11 @@
 """Target lists: read and validate a targets file (SPEC §3 `strategy.targets_file`).
 
 CSV columns `rebalance_date,symbol[,weight]`. `rebalance_date` is the trading
-day the orders execute. Weights default to equal within a date (1 / names);
-what is not allocated stays cash. Errors name the file, the row and the fix.
+day the orders execute (YYYY-MM-DD or 20190301). Symbols may be written in any
+common spelling (000001, sz000001, SZ000001, 000001.XSHE: all 000001.SZ).
+Weights default to equal within a date (1 / names); what is not allocated
+stays cash. Errors name the file, the row and the fix. An empty or
+header-only file gives no targets (the engine counts it as skipped).
 
     targets = read_targets_file("targets.csv", market)   # DataFrame rebalance_date, symbol, weight
 """
@@ -14,6 +17,8 @@ import numpy as np
 import pandas as pd
 
 from core.errors import UserError
+from core.typed import parse_date_text
+from rules.symbols import parse_symbol, suggest
 
 TARGET_COLUMNS = ["rebalance_date", "symbol", "weight"]
 # Tolerance when checking that the weights of a date sum to at most 1.
@@ -26,7 +31,9 @@ def read_targets_file(path: str | Path, market) -> pd.DataFrame:
         raw = pd.read_csv(p, dtype=str, keep_default_na=False)
     except FileNotFoundError:
         raise UserError(f"{p}: targets file not found (config key strategy.targets_file)") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+    except pd.errors.EmptyDataError:
+        raw = pd.DataFrame(columns=["rebalance_date", "symbol"])
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise UserError(f"{p}: not a readable CSV ({exc.__class__.__name__}); expected columns "
                         "rebalance_date,symbol[,weight]") from None
     raw.columns = [str(c).strip() for c in raw.columns]
@@ -39,6 +46,7 @@ def validate_targets(raw: pd.DataFrame, market, source: str = "<targets>") -> pd
         if col not in raw.columns:
             raise UserError(f"{source}: missing column '{col}'; expected rebalance_date,symbol[,weight]")
     known = market.symbol_index
+    rules = market.rules
     trading = set(market.dates.astype("datetime64[D]").astype(str))
     dates, symbols, weights = [], [], []
     has_weight = "weight" in raw.columns
@@ -46,13 +54,17 @@ def validate_targets(raw: pd.DataFrame, market, source: str = "<targets>") -> pd
         line = i + 2                                  # 1-based, after the header
         d = str(getattr(row, "rebalance_date")).strip()
         s = str(getattr(row, "symbol")).strip()
-        try:
-            day = str(np.datetime64(d, "D"))
-        except ValueError:
-            raise UserError(f"{source} row {line}: rebalance_date '{d}' is not a date YYYY-MM-DD") from None
-        if s not in known:
-            raise UserError(f"{source} row {line}: unknown symbol '{s}' (not in the market's instruments); "
+        parsed = parse_date_text(d)
+        if parsed is None:
+            raise UserError(f"{source} row {line}: rebalance_date '{d}' is not a date; write YYYY-MM-DD "
+                            "(or 20190301)")
+        day = parsed.isoformat()
+        code = parse_symbol(s, rules)
+        if code is None or code not in known:
+            what = "is not a stock code" if code is None else f"({code}) is not in the market's instruments"
+            raise UserError(f"{source} row {line}: unknown symbol '{s}' {what}{suggest(code or s, known)}; "
                             "fix the code or drop the row")
+        s = code
         if day not in trading:
             raise UserError(f"{source} row {line}: rebalance_date {day} is not a trading day of the market; "
                             "use the trading day the orders should execute")

@@ -12,12 +12,13 @@ import pandas as pd
 
 from core.config import load_config
 from engine.run import make_cerebro
+from tests.presets import IDEAL_EXECUTION
 
 # Rules on, costs as configured by default; tests switch pieces off with --set style strings.
 def config(*sets: str):
     base = ["backtest.start=2000-01-01", "backtest.end=2100-01-01", "backtest.benchmark=none",
             "output.report=false"]
-    return load_config(None, base + list(sets))
+    return load_config(None, base + IDEAL_EXECUTION + list(sets))
 
 
 class Script(bt.Strategy):

@@ -88,13 +88,21 @@ def test_stamp_duty_config_number_is_a_sell_side_rate():
 def test_costs_are_separate_fields_and_charged_excludes_slippage():
     model = CostModel(Commission(0.0003, 5.0), StampDuty("schedule", RulesTable.load()),
                       TransferFee("schedule", RulesTable.load()))
-    c = model.fill_costs("o", d("2021-06-01"), "sell", "SH", 1000, 10.01, 10.0)
+    c = model.fill_costs("o", d("2021-06-01"), "sell", "SH", 1000, 9.99, 10.0)
     assert isinstance(c, Costs)
     assert c.commission == pytest.approx(5.0)
-    assert c.stamp_duty == pytest.approx(10.01)
-    assert c.transfer_fee == pytest.approx(0.2002)
-    assert c.slippage == pytest.approx(10.0)
-    assert c.charged == pytest.approx(5.0 + 10.01 + 0.2002)
+    assert c.stamp_duty == pytest.approx(9.99)
+    assert c.transfer_fee == pytest.approx(0.1998)
+    assert c.slippage == pytest.approx(10.0)                 # sold 0.01 below the deal price: a cost
+    assert c.charged == pytest.approx(5.0 + 9.99 + 0.1998)
+
+
+def test_slippage_is_signed_a_better_price_is_a_gain_not_a_cost():
+    model = CostModel(Commission(0.0003, 5.0), StampDuty("schedule", RulesTable.load()),
+                      TransferFee("schedule", RulesTable.load()))
+    assert model.fill_costs("s", d("2021-06-01"), "sell", "SH", 1000, 10.01, 10.0).slippage == pytest.approx(-10.0)
+    assert model.fill_costs("b", d("2021-06-01"), "buy", "SH", 1000, 10.02, 10.0).slippage == pytest.approx(20.0)
+    assert model.fill_costs("c", d("2021-06-01"), "buy", "SH", 1000, 9.99, 10.0).slippage == pytest.approx(-10.0)
 
 
 def test_trades_carry_each_cost_and_cash_moves_by_notional_plus_fees():

@@ -58,6 +58,8 @@ def _check_self_contained(page: str) -> None:
 def test_full_report_has_every_section_and_inline_charts(tmp_path):
     eq, trades, holdings, orders = _inputs()
     m = compute_metrics(eq, trades, orders, holdings, CASH)
+    m["targets_source"] = {"kind": "pipeline"}
+    m["execution"] = [["Deal price", "the day's VWAP"], ["Volume cap", "10% of the day's volume per stock"]]
     path = write_report(tmp_path, m, eq, trades, holdings, orders, _signal())
     assert path == tmp_path / "report.html"
     page = path.read_text(encoding="utf-8")
@@ -66,7 +68,8 @@ def test_full_report_has_every_section_and_inline_charts(tmp_path):
         assert f">{title}</h2>" in page, title
     assert page.count('src="data:image/png;base64,') == 7  # equity, drawdown, years, IC, weights, quintiles, names
     assert "not available" not in page
-    assert "Study figure" in page and "39.2%" in page and "4.81" in page
+    assert "Guosen small-cap study, 2010-2022Q1" in page and "39.16%" in page and "4.81" in page
+    assert "the day&#x27;s VWAP" in page and "10% of the day&#x27;s volume per stock" in page
     assert "limit_up" in page and "Top holdings" in page
 
 

@@ -5,12 +5,13 @@ import pytest
 from core.config import load_config
 from engine.run import run_backtest
 from tests.market_builder import MarketBuilder
+from tests.presets import IDEAL_EXECUTION
 
 A, B, C = "600000.SH", "000001.SZ", "600004.SH"
 
 
 def cfg(*sets):
-    return load_config(None, ["backtest.start=2021-03-01", "backtest.end=2021-12-31", "backtest.benchmark=none",
+    return load_config(None, [*IDEAL_EXECUTION, "backtest.start=2021-03-01", "backtest.end=2021-12-31", "backtest.benchmark=none",
                               "output.report=false", "broker.cash=1000000", *sets])
 
 

@@ -34,9 +34,13 @@ def test_no_weight_column(tmp_path, market):
 
 
 @pytest.mark.parametrize("body,needle", [
-    ("2021-03-02,999999.SH\n", "row 2: unknown symbol '999999.SH'"),
+    ("2021-03-02,999999.SH\n", "row 2: unknown symbol '999999.SH' (999999.SH) is not in the market's instruments"),
+    ("2021-03-02,600001.SH\n", "unknown symbol '600001.SH' (600001.SH) is not in the market's instruments "
+                               "(did you mean '600000.SH'?)"),
+    ("2021-03-02,ABC\n", "row 2: unknown symbol 'ABC' is not a stock code"),
     ("2021-03-02,600000.SH\n2021-03-06,600000.SH\n", "row 3: rebalance_date 2021-03-06 is not a trading day"),
     ("2021-13-02,600000.SH\n", "row 2: rebalance_date '2021-13-02' is not a date"),
+    ("20211302,600000.SH\n", "row 2: rebalance_date '20211302' is not a date; write YYYY-MM-DD (or 20190301)"),
 ])
 def test_bad_rows_are_named(tmp_path, market, body, needle):
     p = write(tmp_path, "rebalance_date,symbol\n" + body)
@@ -56,3 +60,22 @@ def test_missing_file_and_missing_column(tmp_path, market):
         read_targets_file(tmp_path / "nope.csv", market)
     with pytest.raises(UserError, match="missing column 'symbol'"):
         read_targets_file(write(tmp_path, "rebalance_date,code\n2021-03-02,600000.SH\n"), market)
+
+
+def test_symbols_in_any_spelling_and_compact_dates(tmp_path, market):
+    p = write(tmp_path, "rebalance_date,symbol\n20210302,000001\n20210302,sh600000\n2021-03-03,SZ300001\n"
+                        "2021-03-03,000001.XSHE\n2021-03-04,sz000001\n2021-03-04,600000.sh\n")
+    t = read_targets_file(p, market)
+    assert t["symbol"].tolist() == ["000001.SZ", "600000.SH", "300001.SZ", "000001.SZ", "000001.SZ", "600000.SH"]
+    assert [str(d.date()) for d in t["rebalance_date"]] == ["2021-03-02"] * 2 + ["2021-03-03"] * 2 + ["2021-03-04"] * 2
+
+
+def test_the_same_stock_in_two_spellings_on_one_date_is_a_duplicate(tmp_path, market):
+    with pytest.raises(UserError, match="000001.SZ appears twice on 2021-03-02"):
+        read_targets_file(write(tmp_path, "rebalance_date,symbol\n2021-03-02,000001\n2021-03-02,SZ000001\n"),
+                          market)
+
+
+@pytest.mark.parametrize("text", ["", "rebalance_date,symbol,weight\n"])
+def test_empty_or_header_only_file_gives_no_targets(tmp_path, market, text):
+    assert len(read_targets_file(write(tmp_path, text), market)) == 0

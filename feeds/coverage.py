@@ -1,0 +1,51 @@
+"""What a market directory lacks and what that changes in a run, said in plain words.
+
+Optional tables and bar columns change results when absent (no `st`: no ST exclusion and no ST
+price limit). `data validate` lists these as warnings and every backtest logs them once, so a
+result is never read without knowing which rules and factors were off.
+
+    missing_pieces(market)                      # ["no st table: ...", ...]
+    missing_pieces_of(tables={"bars", ...}, bar_columns={...})   # the same from names (data validate)
+"""
+from __future__ import annotations
+
+from loguru import logger
+
+# (kind, name, consequence) for every optional piece whose absence changes a run.
+PIECES: tuple[tuple[str, str, str], ...] = (
+    ("table", "st", "no st table: the universe's ST/*ST exclusion and the ST price limit (5% on the main "
+                    "board) are off"),
+    ("table", "fundamentals", "no fundamentals table: book_to_price, roe, sue, profit_growth and "
+                              "announcement_gap cannot be computed and drop out of the composite"),
+    ("table", "dividends", "no dividends table: cash dividends and bonus shares are inferred from adj_factor "
+                           "(total return, no dividend tax) and dividend_yield drops out"),
+    ("column", "total_shares", "bars has no total_shares: no market caps, so no small-cap cut, no size and no "
+                               "book_to_price"),
+    ("column", "amount", "bars has no amount: VWAP deal prices, Amihud and turnover use volume x "
+                         "(high + low + close) / 3"),
+    ("column", "adj_factor", "bars has no adj_factor: returns ignore dividends and splits (factor 1)"),
+)
+
+
+def missing_pieces_of(tables: set[str], bar_columns: set[str]) -> list[str]:
+    out = []
+    for kind, name, text in PIECES:
+        present = name in tables if kind == "table" else name in bar_columns
+        if not present:
+            out.append(text)
+    return out
+
+
+def missing_pieces(market, cfg=None) -> list[str]:
+    """The consequences for this market (tables read and bar columns given)."""
+    tables = {name for name in ("st", "fundamentals", "dividends", "benchmark")
+              if getattr(market, name) is not None}
+    out = missing_pieces_of(tables, set(market.bar_columns))
+    if cfg is not None and cfg.backtest.benchmark == "table" and market.benchmark is None:
+        out.append("no benchmark table: backtest.benchmark=table leaves the benchmark column empty")
+    return out
+
+
+def warn_missing_pieces(market, cfg=None) -> None:
+    for text in missing_pieces(market, cfg):
+        logger.warning(f"{market.source}: {text}")
