@@ -8,6 +8,7 @@ from pathlib import Path
 from loguru import logger
 
 from core.config import DEFAULT_DATA_PATH, Config, load_config
+from core.outdir import check_output_dir
 from core.logs import setup_logging
 from feeds.market import Market, load_market
 from rules import RulesTable
@@ -20,12 +21,17 @@ def load_cli_config(args: argparse.Namespace) -> Config:
     return cfg
 
 
+def is_embedded_market_path(path: Path) -> bool:
+    """The embedded market lives at `data/synthetic` (relative to the config file or the working directory)."""
+    return path.parts[-2:] == Path(DEFAULT_DATA_PATH).parts
+
+
 def ensure_market(cfg: Config) -> Path:
-    """The configured data directory. The default one is the embedded market: generated when missing,
-    and generated again when its stamp shows another generator version or other `data.generate` arguments
-    (a directory without our stamp is never touched)."""
+    """The configured data directory. The default one (a path ending in data/synthetic) is the embedded
+    market: generated when missing, and generated again when its stamp shows another generator version or
+    other `data.generate` arguments (a directory without our stamp is never touched)."""
     path = Path(cfg.data.path)
-    if cfg.data.path != DEFAULT_DATA_PATH:
+    if not is_embedded_market_path(path):
         return path
     from synthetic.generator import generate_market
     from synthetic.stamp import read_stamp, stamp
@@ -53,8 +59,9 @@ def load_configured_market(cfg: Config) -> Market:
 
 def run_backtest_command(args: argparse.Namespace) -> int:
     cfg = load_cli_config(args)
-    market = load_configured_market(cfg)
     out = Path(args.out or cfg.output.dir)
+    check_output_dir(out)                   # before loading anything: a bad --out costs a second, not a run
+    market = load_configured_market(cfg)
     logger.info(f"market {market.source}: {market.n_symbols} symbols x {market.n_days} days "
                 f"({market.nbytes() / 1e6:.0f} MB of panels); output to {out}")
     from engine.run import run_backtest
@@ -65,7 +72,7 @@ def run_backtest_command(args: argparse.Namespace) -> int:
 
 
 def summary_text(m: dict, out: Path) -> str:
-    """The headline figures for the terminal; the files hold the rest."""
+    """The headline figures and the run's execution assumptions for the terminal; the files hold the rest."""
     def pct(key: str, sign: str = "+") -> str:
         v = m.get(key)
         return "n/a" if v is None else format(v, f"{sign}.1%")
@@ -81,9 +88,15 @@ def summary_text(m: dict, out: Path) -> str:
         f"  excess (annual)   {pct('excess_annual_return'):>8}   IR {num('information_ratio')}, "
         f"TE {pct('tracking_error', '')}, monthly win rate {num('monthly_win_rate', '{:.1%}')}",
         f"  max drawdown      {pct('max_drawdown'):>8}   Sharpe {num('sharpe')}, turnover {num('annual_turnover')}x/yr, "
-        f"costs {num('total_costs', '{:,.0f}')} CNY",
-        f"  files in {out}/: metrics.json equity.csv orders.csv trades.csv holdings.csv targets.csv"
-        + (" report.html" if (out / "report.html").exists() else "")
-        + (" factors/" if (out / "factors").is_dir() else ""),
+        f"costs {num('total_costs', '{:,.0f}')} CNY ({num('costs_annual_pct', '{:.2%}')} a year)",
     ]
+    if m.get("execution"):
+        lines.append("execution assumptions:")
+        width = max(len(label) for label, _ in m["execution"])
+        lines += [f"  {label:<{width}}  {text}" for label, text in m["execution"]]
+    skipped = {k: v for k, v in (m.get("skipped") or {}).items() if v and k != "at_target"}
+    if skipped:
+        lines.append("targets without an order: " + ", ".join(f"{k} {v:,}" for k, v in skipped.items()))
+    names = sorted(p.name + ("/" if p.is_dir() else "") for p in out.iterdir()) if out.is_dir() else []
+    lines.append(f"files in {out}/: " + " ".join(names))
     return "\n".join(lines)

@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from core.errors import UserError
+from feeds.coverage import missing_pieces_of
 from feeds.schema import PRICE_FIELDS, SCHEMAS, TableSchema
 from feeds.tables import coerce_column, table_path
 from rules import RulesTable
@@ -37,7 +38,8 @@ class Problem:
         where = self.file + (f" row {self.row}" if self.row is not None else "")
         col = f" column '{self.column}'" if self.column else ""
         val = f" value {self.value}" if self.value != "" else ""
-        return f"[{self.check}] {where}{col}{val}: {self.message}"
+        head = f"{where}{col}{val}"
+        return f"[{self.check}] {head}: {self.message}" if head else f"[{self.check}] {self.message}"
 
 
 @dataclass
@@ -101,7 +103,8 @@ class Report:
                 lines.append(f"  ... and {rest} more: " +
                              ", ".join(f"{k} {v}" for k, v in sorted(self.error_counts.items())))
         if self.warning_counts:
-            lines.append("warnings (the data may be right where the rules are not):")
+            lines.append("warnings (missing pieces switch rules or factors off; outside_limits and "
+                         "price_delisting: the data may be right where the rules table is not):")
             lines += ["  " + p.render() for p in self.warnings[:SHOW_FIRST]]
             lines.append("  counts: " + ", ".join(f"{k} {v}" for k, v in sorted(self.warning_counts.items())))
         return "\n".join(lines)
@@ -151,11 +154,15 @@ def validate_directory(directory: Path, rules: RulesTable | None = None) -> Repo
     if "benchmark" in tables:
         _check_benchmark(tables["benchmark"], files["benchmark"], report)
     if bars is not None:
+        for text in missing_pieces_of(set(tables), set(bars.columns)):
+            report.warn("missing", "", text)
         _summarize(tables, report)
         # The limit check loads the columnar market; free the row-wise copy first (peak memory).
         del tables["bars"], bars
         if report.ok:
-            _check_limits(directory, rules, files["bars"], report)
+            market = _check_limits(directory, rules, files["bars"], report)
+            if market is not None:
+                _check_price_delisting(market, files["bars"], report)
     return report
 
 
@@ -300,15 +307,15 @@ def _check_benchmark(b: pd.DataFrame, file: str, report: Report) -> None:
     report.flag("non_positive", file, "close must be > 0", b["close"] <= 0, "close", b["close"])
 
 
-def _check_limits(directory: Path, rules: RulesTable, file: str, report: Report) -> None:
-    """Warn (counts per board, examples) about traded bars outside the computed limits."""
+def _check_limits(directory: Path, rules: RulesTable, file: str, report: Report):
+    """Warn (counts per board, examples) about traded bars outside the computed limits; the loaded market."""
     from feeds.market import load_market
 
     try:
         m = load_market(directory, rules)
     except UserError as exc:
         report.error("load", file, str(exc))
-        return
+        return None
     traded = m.has_bar & ~m.is_suspended
     hi, lo = m.high_limit, m.low_limit
     with np.errstate(invalid="ignore"):
@@ -325,6 +332,33 @@ def _check_limits(directory: Path, rules: RulesTable, file: str, report: Report)
         report.warn("outside_limits", file,
                     f"{int(mask.sum())} traded bar(s) {word} (by board: "
                     f"{', '.join(f'{b} {c}' for b, c in per_board.items())}); e.g. {'; '.join(examples)}")
+    return m
+
+
+def _check_price_delisting(m, file: str, report: Report) -> None:
+    """Warn about stocks that kept trading after the price delisting rule (rules table
+    `face_value_delisting`: 20 straight closes under 1 CNY) should have ended their listing."""
+    rule_days = [m.rules.face_value_rule(m.date_at(t)) for t in range(m.n_days)]
+    active = np.array([r is not None for r in rule_days])
+    if not active.any():
+        return
+    price = np.array([r[0] if r else np.nan for r in rule_days])
+    need = np.array([r[1] if r else 0 for r in rule_days])
+    traded = m.has_bar & ~m.is_suspended & active[:, None]
+    below = traded & (m.close < price[:, None] - _HALF_TICK)
+    run = np.zeros(m.n_symbols, dtype=np.int64)
+    tripped = np.full(m.n_symbols, -1, dtype=np.int64)
+    for t in np.flatnonzero(active):             # one pass over the rule's days, vectorized over stocks
+        run = np.where(traded[t], np.where(below[t], run + 1, 0), run)
+        tripped = np.where((tripped < 0) & (run >= need[t]), t, tripped)
+    hits = np.flatnonzero(tripped >= 0)
+    later = [j for j in hits if m.has_bar[tripped[j] + 1:, j].any()]
+    if later:
+        examples = [f"{m.symbols[j]} (20th close under {price[tripped[j]]:g} CNY on {m.dates[tripped[j]]}, "
+                    f"{int(m.has_bar[tripped[j] + 1:, j].sum())} bars after)" for j in later[:3]]
+        report.warn("price_delisting", file,
+                    f"{len(later)} stock(s) kept trading after the price delisting rule ended their listing "
+                    f"(rules table face_value_delisting); e.g. {'; '.join(examples)}")
 
 
 def _summarize(tables: dict[str, pd.DataFrame], report: Report) -> None:

@@ -134,3 +134,31 @@ def spell_mask_of(df: pd.DataFrame, n_days: int, n: int) -> np.ndarray:
     ends = df["end"].to_numpy()
     return derive.spell_mask(n_days, n, df["sid"].to_numpy(), df["start"].to_numpy(),
                              np.where(ends < 0, n_days - 1, ends))
+
+
+def clip_to_st_regime(df: pd.DataFrame, dates: np.ndarray, lst: Listings, rules) -> pd.DataFrame:
+    """ST spells only where the board had a risk-warning regime: ChiNext none before 2020-08-24
+    (rules table `st_regime`). A spell running across the regime's start begins on that day."""
+    if not len(df):
+        return df
+    starts = {b: rules.st_regime_start(b) for b in set(lst.board)}
+    first = np.array([np.searchsorted(dates, np.datetime64(starts[b], "D")) if starts[b] else len(dates)
+                      for b in lst.board], dtype=np.int64)
+    begin = first[df["sid"].to_numpy()]
+    out = df.assign(start=np.maximum(df["start"].to_numpy(), begin))
+    ends = out["end"].to_numpy()
+    keep = (out["start"].to_numpy() < len(dates)) & ((ends < 0) | (out["start"].to_numpy() <= ends))
+    return out[keep].reset_index(drop=True)
+
+
+def clip_to_listing(df: pd.DataFrame, lst: Listings, n_days: int) -> pd.DataFrame:
+    """Spells ended on (or dropped after) a last trading day that moved after they were drawn
+    (the price delisting rule acts inside the price path)."""
+    if not len(df):
+        return df
+    last = lst.delist_idx[df["sid"].to_numpy()]
+    ends = df["end"].to_numpy()
+    moved = last < n_days - 1
+    new_end = np.where(moved & ((ends < 0) | (ends > last)), last, ends)
+    out = df.assign(end=new_end)
+    return out[out["start"].to_numpy() <= np.where(out["end"] < 0, n_days - 1, out["end"])].reset_index(drop=True)

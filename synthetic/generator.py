@@ -57,7 +57,7 @@ def build_market(stocks: int, start: dt.date, end: dt.date, seed: int, params: G
     suspended = events.suspensions(dates, lst, listed, params, rng[3])
     traded = listed & ~suspended
     del suspended
-    st = events.st_spells(dates, lst, fund, listed, params, rng[4])
+    st = events.clip_to_st_regime(events.st_spells(dates, lst, fund, listed, params, rng[4]), dates, lst, rules)
     is_st = events.spell_mask_of(st, n_days, lst.n)
     shares = corporate.share_structure(lst, traits.cap_ref, traits.price_ref, params, rng[5])
     divs = corporate.dividend_events(dates, lst, fund, traded, shares, params, rng[6])
@@ -70,6 +70,7 @@ def build_market(stocks: int, start: dt.date, end: dt.date, seed: int, params: G
                                row_at=ann.row_at, jumps=jumps, dividends=divs)
     path = prices.simulate(inputs, rng[7])
     del inputs, alpha, is_st
+    st = events.clip_to_listing(st, lst, n_days)            # the price delisting rule moved some last days
 
     inst = pd.DataFrame({
         "symbol": lst.symbols, "name": lst.names,
@@ -85,10 +86,15 @@ def build_market(stocks: int, start: dt.date, end: dt.date, seed: int, params: G
                              np.datetime64("NaT")).astype("datetime64[D]"),
         "kind": st["kind"].to_numpy(dtype=object),
     }).sort_values(["symbol", "start_date"], kind="stable").reset_index(drop=True)
+    last_day = inst.set_index("symbol")["delist_date"]
+    funds = fundamentals.fundamentals_table(fund, lst)
+    funds = funds[~(funds["ann_date"].to_numpy() > funds["symbol"].map(last_day).to_numpy())]
+    dividends = corporate.dividends_table(divs, path.cash_used, path.bonus_used, dates, lst)
+    dividends = dividends[~(dividends["ex_date"].to_numpy() > dividends["symbol"].map(last_day).to_numpy())]
     return {
         "dates": dates, "symbols": lst.symbols, "traded": traded, "path": path, "instruments": inst,
-        "st": st_table, "fundamentals": fundamentals.fundamentals_table(fund, lst),
-        "dividends": corporate.dividends_table(divs, path.cash_used, path.bonus_used, dates, lst),
+        "st": st_table, "fundamentals": funds.reset_index(drop=True),
+        "dividends": dividends.reset_index(drop=True), "price_delisted": len(path.price_delisted),
         "benchmark": pd.DataFrame({"date": dates, "close": np.round(path.benchmark, 4)}),
     }
 
@@ -110,5 +116,6 @@ def generate_market(out: Path, *, stocks: int, start: dt.date, end: dt.date, see
     listed_end = int(market["traded"][-1].sum())
     logger.info(f"synthetic market -> {out}: {stocks} stocks, {len(market['dates'])} trading days "
                 f"({market['dates'][0]}..{market['dates'][-1]}), {rows:,} bars, {len(market['st'])} ST spells, "
-                f"{len(market['dividends'])} dividends, {listed_end} trading on the last day, seed {seed}, "
+                f"{len(market['dividends'])} dividends, {market['price_delisted']} delisted by the price rule, "
+                f"{listed_end} trading on the last day, seed {seed}, "
                 f"{time.perf_counter() - began:.1f}s")

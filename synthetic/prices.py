@@ -10,7 +10,7 @@ trading days is the only loop over time; every step is a vector op over stocks.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -61,6 +61,7 @@ class PathOutput:
     cash_used: np.ndarray       # (E,) cash per share paid on each dividend event
     bonus_used: np.ndarray      # (E,) bonus shares per share on each dividend event
     market: np.ndarray          # (T,) the market factor's daily log return (diagnostics)
+    price_delisted: list = field(default_factory=list)   # (sid, calendar index) delisted by the price rule
 
 
 def _cents(x: np.ndarray) -> np.ndarray:
@@ -179,6 +180,11 @@ def simulate(inp: PathInputs, rng: np.random.Generator) -> PathOutput:
     if abs(rules.tick - 0.01) > 1e-12:
         raise UserError(f"{rules.source}: tick {rules.tick}: the generator works in cents (tick 0.01)")
     ratio_block = None
+    # The price delisting rule by day: (price in cents, consecutive days); days 0 = not in force.
+    rules_by_day = [rules.face_value_rule(d.astype("datetime64[D]").item()) for d in dates]
+    fv_cents = np.array([r[0] * 100.0 if r else 0.0 for r in rules_by_day])
+    fv_days = np.array([r[1] if r else 0 for r in rules_by_day], dtype=np.int64)
+    below = np.zeros(n, dtype=np.int64)                     # consecutive closes under the rule's price
 
     for t in progress(range(n_days), desc="price path", total=n_days):
         if t % _BLOCK == 0:
@@ -301,4 +307,13 @@ def simulate(inp: PathInputs, rng: np.random.Generator) -> PathOutput:
         out.total_shares[t] = np.where(tr, total, 0)
         out.float_shares[t] = np.where(tr, flt, 0)
         last_close = np.where(tr, close / 100.0, last_close)
+        if fv_days[t]:
+            # Price delisting: the 20th straight close under 1 CNY is the stock's last trading day.
+            below = np.where(tr, np.where(close < fv_cents[t], below + 1, 0), below)
+            hit = np.flatnonzero(tr & (below >= fv_days[t]))
+            if hit.size:
+                lst.delist_idx[hit] = t
+                tr_all[t + 1:, hit] = False
+                below[hit] = 0
+                out.price_delisted.extend((int(sid), t) for sid in hit)
     return out

@@ -115,3 +115,28 @@ def test_many_problems_are_cut_with_a_count(tmp_path):
 def test_missing_directory_is_a_user_error(tmp_path, capsys):
     assert main(["data", "validate", str(tmp_path / "nope")]) == 2
     assert "no such data directory" in capsys.readouterr().err
+
+
+def test_missing_optional_tables_are_warnings_naming_what_is_off(tmp_path):
+    from tests.market_builder import MarketBuilder
+
+    b = MarketBuilder(start="2021-03-01", days=3)
+    b.stock("600000.SH", close=[10.0, 10.1, 10.2])
+    report = validate_directory(b.write(tmp_path / "m"))
+    assert report.ok
+    text = report.render()
+    assert "ST/*ST exclusion and the ST price limit" in text and "no fundamentals table" in text
+    assert "no dividends table" in text
+
+
+def test_trading_on_after_the_price_delisting_rule_is_a_warning(tmp_path):
+    from tests.market_builder import MarketBuilder
+
+    b = MarketBuilder(start="2021-03-01", days=25)
+    b.stock("600000.SH", close=[0.95] * 25, pre_close=[0.95] * 25)
+    b.stock("600004.SH", close=[0.95] * 19 + [1.05] + [0.95] * 5, pre_close=[0.95] * 25)
+    report = validate_directory(b.write(tmp_path / "m"))
+    assert report.ok
+    assert report.warning_counts.get("price_delisting") == 1
+    assert "1 stock(s) kept trading after the price delisting rule" in report.render()
+    assert "600000.SH (20th close under 1 CNY on 2021-03-26, 5 bars after)" in report.render()

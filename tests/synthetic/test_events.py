@@ -60,3 +60,45 @@ def test_july_2015_mass_suspension(tmp_path):
     share = m.is_suspended.sum(axis=1) / m.is_listed.sum(axis=1)
     before, during = share[m.index_of("2015-06-15")], share[m.index_of("2015-07-10")]
     assert during > 0.15 and during > 3 * before
+
+
+def test_chinext_has_no_st_spell_before_its_risk_warning_regime(market_dir, market):
+    st = pd.read_parquet(market_dir / "st.parquet")
+    start = market.rules.st_regime_start("chinext")
+    chinext = st[st["symbol"].str.startswith(("300", "301"))]
+    assert (pd.to_datetime(chinext["start_date"]).dt.date >= start).all()
+    cols = market.board == "chinext"
+    before = market.dates < np.datetime64(start)
+    assert not market.is_st[before][:, cols].any()
+
+
+def test_price_delisting_rule_ends_listings_after_20_closes_under_1_cny(tmp_path):
+    import dataclasses
+    import datetime as dt
+
+    from synthetic.generator import build_market
+    from synthetic.params import GeneratorParams
+
+    base = GeneratorParams()
+    cheap = dataclasses.replace(base, size=dataclasses.replace(base.size, price_median=1.3, price_log_sd=0.3))
+    m = build_market(60, dt.date(2020, 6, 1), dt.date(2021, 12, 31), 3, cheap)
+    close, traded, dates = m["path"].close, m["traded"], m["dates"]
+    rule_from = np.searchsorted(dates, np.datetime64("2020-12-31"))
+    assert m["price_delisted"] >= 1
+    inst = m["instruments"].set_index("symbol")
+    for sid, t in m["path"].price_delisted:
+        days = np.flatnonzero(traded[:, sid] & (np.arange(len(dates)) >= rule_from))
+        last20 = days[days <= t][-20:]
+        assert len(last20) == 20 and (close[last20, sid] < 100).all()       # 20 straight closes under 1 CNY
+        assert not traded[t + 1:, sid].any()                                  # no bar after the 20th
+        assert inst.loc[m["symbols"][sid], "delist_date"] == dates[t]
+    # Before the rule's date a run of sub-1 closes delists nobody.
+    early = [t for _, t in m["path"].price_delisted if t < rule_from]
+    assert not early
+    # Nobody left trading with 20 straight sub-1 closes under the rule.
+    for sid in range(len(m["symbols"])):
+        days = np.flatnonzero(traded[:, sid] & (np.arange(len(dates)) >= rule_from))
+        run = 0
+        for d in days:
+            run = run + 1 if close[d, sid] < 100 else 0
+            assert run < 20 or d == days[-1]
