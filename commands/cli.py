@@ -145,8 +145,10 @@ def main(argv: Optional[list[str]] = None) -> int:
         return int(args.func(args) or 0)
     except BrokenPipeError:
         # `run.py ... | head`: the reader left; stop quietly (and keep Python from complaining at exit).
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
         return 0
     except UserError as exc:
         if args.debug:
