@@ -144,3 +144,26 @@ def test_a_rebalance_on_the_first_day_of_the_window_is_sized_at_the_close_before
     # On the market's very first day there is no close before it: it trades the next day.
     r = run_backtest(b.build(), cfg(), None, targets=targets((b.day(0), A, 0.5)))
     assert str(r.orders.iloc[0]["date"]) == b.day(1)
+
+
+def test_holdings_are_snapshot_on_the_last_day_too():
+    b = MarketBuilder(start="2021-03-01", days=6)
+    b.stock(A, close=[10.0, 10.0, 10.5, 11.0, 11.5, 12.0])
+    r = run_backtest(b.build(), cfg(), None, targets=targets((b.day(1), A, 0.5)))
+    assert r.holdings["date"].astype(str).tolist() == [b.day(1), b.day(5)]
+    last = r.holdings.iloc[-1]
+    assert last["close"] == pytest.approx(12.0) and last["value"] == pytest.approx(last["qty"] * 12.0)
+
+
+def test_a_halted_stock_retried_all_month_is_one_blocked_intent():
+    b = MarketBuilder(start="2021-03-01", days=12)
+    b.stock(A, close=[10.0] * 12)
+    b.stock(B, close=[20.0] * 12)
+    b.suspend(B, *range(1, 12))                                   # halted from the first rebalance on
+    r = run_backtest(b.build(), cfg(), None, targets=targets((b.day(1), A, 0.4), (b.day(1), B, 0.4)))
+    o = r.orders
+    assert (o["symbol"] == B).sum() == 11 and o.loc[o["symbol"] == B, "attempt"].tolist() == list(range(11))
+    m = r.metrics
+    assert m["n_intents"] == 2 and m["retries"] == 10 and m["intents_unfilled"] == 1
+    assert m["blocked_suspended"] == pytest.approx(0.5)           # one of two intents, not 11 of 12 rows
+    assert m["attempts_blocked_suspended"] == pytest.approx(11 / 12)
