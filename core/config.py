@@ -83,6 +83,8 @@ class StrategyConfig:
     rebalance: Literal["monthly"] = field(default="monthly", metadata=doc("first trading day of each month"))
     universe: UniverseConfig = field(default_factory=UniverseConfig, metadata=doc("the small-cap pool"))
     factors: FactorsConfig = field(default_factory=FactorsConfig, metadata=doc("scoring"))
+    neutralize: Literal["none", "industry"] = field(
+        default="none", metadata=doc("industry: demean each z-scored factor by industry before the composite"))
 
 
 @dataclass
