@@ -1,21 +1,19 @@
 """The output files of SPEC §4, written atomically.
 
 All files are written into a temporary directory next to `out` and moved into
-`out` only when every one of them was written, so an error never leaves a
-half-written set. Dates are YYYY-MM-DD.
+`out` only when every one of them was written (core.files.publish), so an error
+never leaves a half-written set. Dates are YYYY-MM-DD.
 """
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Callable, Optional
 
 import pandas as pd
 
 from analyzers.performance import json_safe
+from core.files import publish
 from core.spec import EQUITY_COLUMNS, HOLDING_COLUMNS, ORDER_COLUMNS, TARGET_COLUMNS, TRADE_COLUMNS
 
 # The A-share engine adds `kind` (fill | delist) to SPEC's trade columns.
@@ -26,7 +24,8 @@ ENGINE_TRADE_COLUMNS = TRADE_COLUMNS + ["kind"]
 FLOAT_DECIMALS = 6
 
 
-def _dates(df: pd.DataFrame, cols: tuple[str, ...]) -> pd.DataFrame:
+def csv_frame(df: pd.DataFrame, cols: tuple[str, ...]) -> pd.DataFrame:
+    """A copy ready for a CSV: floats rounded to FLOAT_DECIMALS, the `cols` dates as YYYY-MM-DD."""
     df = df.copy()
     floats = df.select_dtypes(include="float").columns
     df[floats] = df[floats].round(FLOAT_DECIMALS)
@@ -49,26 +48,15 @@ def write_outputs(out: Path, *, equity: pd.DataFrame, orders: pd.DataFrame, trad
                   holdings: pd.DataFrame, targets: pd.DataFrame, metrics: dict,
                   extra: Optional[Callable[[Path], object]] = None) -> None:
     """The SPEC §4 files; `extra(tmp_dir)` adds more (e.g. factor analytics) to the same atomic set."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
-        _dates(equity[EQUITY_COLUMNS], ("date",)).to_csv(tmp / "equity.csv", index=False)
-        _dates(orders[ORDER_COLUMNS], ("date",)).to_csv(tmp / "orders.csv", index=False)
-        _dates(trades[ENGINE_TRADE_COLUMNS], ("date",)).to_csv(tmp / "trades.csv", index=False)
-        _dates(holdings[HOLDING_COLUMNS], ("date",)).to_csv(tmp / "holdings.csv", index=False)
-        _dates(targets_table(targets), ("rebalance_date",)).to_csv(tmp / "targets.csv", index=False)
+    def fill(tmp: Path) -> None:
+        csv_frame(equity[EQUITY_COLUMNS], ("date",)).to_csv(tmp / "equity.csv", index=False)
+        csv_frame(orders[ORDER_COLUMNS], ("date",)).to_csv(tmp / "orders.csv", index=False)
+        csv_frame(trades[ENGINE_TRADE_COLUMNS], ("date",)).to_csv(tmp / "trades.csv", index=False)
+        csv_frame(holdings[HOLDING_COLUMNS], ("date",)).to_csv(tmp / "holdings.csv", index=False)
+        csv_frame(targets_table(targets), ("rebalance_date",)).to_csv(tmp / "targets.csv", index=False)
         (tmp / "metrics.json").write_text(json.dumps(json_safe(metrics), indent=2, allow_nan=False) + "\n",
                                           encoding="utf-8")
         if extra is not None:
             extra(tmp)
-        if not out.exists():
-            os.rename(tmp, out)                 # the whole set appears at once
-            return
-        for f in sorted(tmp.iterdir()):
-            target = out / f.name
-            if f.is_dir() and target.is_dir():
-                shutil.rmtree(target)           # a folder is replaced whole, never merged with an old run's
-            os.replace(f, target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+
+    publish(Path(out), fill)
