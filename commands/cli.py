@@ -114,6 +114,11 @@ def main(argv: Optional[list[str]] = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
+    # A subcommand's own defaults overwrite what the top-level parser read: apply the leading flags again.
+    leading = argv[:lead]
+    args.debug = args.debug or "--debug" in leading
+    args.quiet = args.quiet or any(f in ("-q", "--quiet") for f in leading)
+    args.verbose += sum(2 if f == "-vv" else 1 for f in leading if f in ("-v", "-vv", "--verbose"))
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2
