@@ -47,19 +47,26 @@ def standardize(x: np.ndarray, mask: np.ndarray, q: float) -> np.ndarray:
     return zscore(winsorize(x, mask, q), mask)
 
 
-def industry_codes(market) -> np.ndarray:
-    """(N,) int industry code per symbol from instruments.industry; an empty label is its own group."""
-    cached = market.__dict__.get("_factors_industry_codes")
-    if cached is not None:
-        return cached
+def industries(market) -> tuple[np.ndarray, np.ndarray] | None:
+    """(labels, (N,) int code per symbol) from instruments.industry, an empty label its own group
+    "(none)"; None when the data has no industries."""
     inst = market.instruments
     if "industry" not in inst.columns or inst["industry"].isna().all():
+        return None
+    cached = market.__dict__.get("_factors_industries")
+    if cached is None:
+        labels, codes = np.unique(inst["industry"].fillna("(none)").astype(str).to_numpy(), return_inverse=True)
+        cached = market.__dict__["_factors_industries"] = (labels, codes.astype(np.int64))
+    return cached
+
+
+def industry_codes(market) -> np.ndarray:
+    """(N,) industry codes for strategy.neutralize: industry (an error naming the fix without them)."""
+    found = industries(market)
+    if found is None:
         raise UserError(f"{market.source}: strategy.neutralize is 'industry' but instruments has no 'industry' "
                         "column; add one (SPEC §2) or set strategy.neutralize: none")
-    labels = inst["industry"].fillna("(none)").astype(str).to_numpy()
-    codes = np.unique(labels, return_inverse=True)[1].astype(np.int64)
-    market.__dict__["_factors_industry_codes"] = codes
-    return codes
+    return found[1]
 
 
 def neutralize(z: np.ndarray, mask: np.ndarray, groups: np.ndarray) -> np.ndarray:
