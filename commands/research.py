@@ -8,6 +8,7 @@ from pathlib import Path
 from loguru import logger
 
 from commands.backtest import load_cli_config, load_configured_market
+from research.smallest import annual_rates
 
 
 def run_research_command(args: argparse.Namespace) -> int:
@@ -44,6 +45,8 @@ def summary_text(r, out: Path, files: list[str], seconds: float) -> str:
         lines.append("  by year          " + "  ".join(f"{c:>11}" for c in cols))
         for _, row in by.iterrows():
             lines.append(f"  {int(row['year']):<16} " + "  ".join(f"{p(row[c]):>11}" for c in cols))
+        rates = annual_rates(r.smallest_levels, r.smallest_base)
+        lines.append("  whole (annual)   " + "  ".join(f"{p(rates.get(c)):>11}" for c in cols))
     v = r.valuation
     if len(v):
         x = v.iloc[-1]

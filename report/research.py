@@ -14,6 +14,7 @@ from report import research_charts as charts
 from report.html import CSS, _img, _missing
 from report.tables import NA, num, pct, table, text
 from research.crowding import INDICATORS, WORDS
+from research.smallest import annual_rates
 
 # The study's valuation of the real small-cap market in 2022-03: context for real data only.
 STUDY_VALUATION = {"month": "2022-03", "pb": 2.20, "pb_percentile": 32, "pe_ttm": 40.5, "pe_ttm_percentile": 17}
@@ -51,15 +52,6 @@ def _pctile(v) -> str:
     return f"{n}{suffix}"
 
 
-def _annual(levels: pd.Series, base: float) -> float | None:
-    """Compound annual rate of a level series from `base` the day before its first date."""
-    s = levels.dropna()
-    if len(s) == 0 or not np.isfinite(base) or base <= 0:
-        return None
-    days = (s.index[-1] - s.index[0]).days + 1
-    return float((s.iloc[-1] / base) ** (365.25 / days) - 1.0) if days > 0 else None
-
-
 # --------------------------------------------------------------------------- sections
 
 
@@ -88,8 +80,8 @@ def _smallest(r) -> str:
         return _missing("Smallest-N portfolio")
     cols = [c for c in by.columns if c != "year"]
     rows = [[str(int(y["year"]))] + [pct(y[c]) for c in cols] for _, y in by.iterrows()]
-    base = r.smallest_base
-    rows.append(["Whole window (annual)"] + [pct(_annual(r.smallest_levels[c], base.get(c, np.nan))) for c in cols])
+    rates = annual_rates(r.smallest_levels, r.smallest_base)
+    rows.append(["Whole window (annual)"] + [pct(rates.get(c)) for c in cols])
     tab = table(["Year"] + cols, rows).replace('<tr><td class="t">Whole window',
                                                '<tr class="total"><td class="t">Whole window')
     label = cols[0]
@@ -241,9 +233,8 @@ def _summary(r) -> str:
             items.append(f"Size, {html.escape(str(era))}: D1 {pct(part.get(1), 1, signed=True)} a year vs the "
                          f"equal-weight market, D{g_max} {pct(part.get(g_max), 1, signed=True)}.")
     if r.smallest_levels is not None and len(r.smallest_levels):
-        cols = list(r.smallest_levels.columns)
-        rates = ", ".join(f"{html.escape(c)} {pct(_annual(r.smallest_levels[c], r.smallest_base.get(c, np.nan)))}"
-                          for c in cols)
+        rates = ", ".join(f"{html.escape(c)} {pct(v)}"
+                          for c, v in annual_rates(r.smallest_levels, r.smallest_base).items())
         items.append(f"Compound annual return over the window: {rates}.")
     v = r.valuation
     if v is not None and len(v):

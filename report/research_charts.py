@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from matplotlib.ticker import PercentFormatter
+from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from report.charts import (C_BENCH, C_EXCESS, C_GREY, C_NEG, C_PORT, LOG_SCALE_RATIO, _fig, _legend_top,
                            _log_axis, _pct_axis, _png, side_by_side)
@@ -152,6 +152,9 @@ def crowding(c: pd.DataFrame, extreme: float, labels: dict[str, str]) -> str | N
             _legend_top(ax)
         if n in ("smallcap_turnover_share", "participation"):
             _pct_axis(ax, 1 if n == "participation" else 0)
+        if n == "limit_down_names" and np.nanmax(v, initial=0) > 100:
+            ax.set_yscale("symlog", linthresh=10)       # crash days dwarf the rest otherwise
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}"))
         ax.set_title(labels[n], fontsize=10, loc="left")
     return _png(fig)
 

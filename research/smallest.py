@@ -71,3 +71,16 @@ def by_year(levels_: pd.DataFrame, base: pd.Series) -> pd.DataFrame:
     table = pd.DataFrame(out)
     table.index.name = "year"
     return table.reset_index()
+
+
+def annual_rates(levels_: pd.DataFrame, base: pd.Series) -> pd.Series:
+    """Each column's compound annual rate over the window, from its base the day before it
+    (calendar years of 365.25 days, as metrics.json's annual_return)."""
+    out = {}
+    for col in levels_.columns:
+        s = levels_[col].dropna()
+        b = float(base.get(col, np.nan))
+        days = (s.index[-1] - levels_.index[0]).days + 1 if len(s) else 0
+        out[col] = (float(s.iloc[-1]) / b) ** (365.25 / days) - 1.0 if days > 0 and np.isfinite(b) and b > 0 \
+            else np.nan
+    return pd.Series(out)

@@ -37,3 +37,13 @@ def test_smallest_two_by_year_against_the_pool_and_the_index():
     # the data starts with the window: the index's first close is its base
     assert table.loc[2020, "benchmark"] == pytest.approx(bench[last_2020] / bench[0] - 1)
     assert table.loc[2021, "benchmark"] == pytest.approx(bench[-1] / bench[last_2020] - 1)
+
+
+def test_annual_rates_from_the_base_over_calendar_years():
+    from research.smallest import annual_rates
+
+    idx = pd.date_range("2020-01-01", periods=731, freq="D")            # 2020-01-01 .. 2021-12-31
+    lv = pd.DataFrame({"a": np.linspace(1.0, 1.21, 731), "b": np.nan}, index=idx)
+    rates = annual_rates(lv, pd.Series({"a": 1.0, "b": 1.0}))
+    assert rates["a"] == pytest.approx(1.21 ** (365.25 / 731) - 1)
+    assert np.isnan(rates["b"])
