@@ -52,6 +52,7 @@ def compare(market, cfg, base: SignalResult) -> Comparison | None:
 
         figures = {}
         for name, c, signal in ((mine, cfg, base), (other, other_cfg, alt)):
+            logger.info(f"research: backtest with strategy.neutralize: {name}")
             metrics = run_backtest(market, c, None, targets=signal.targets).metrics
             figures[name] = [metrics.get(k) for k in HEADLINE]
         result.backtest = pd.DataFrame(figures, index=list(HEADLINE))
