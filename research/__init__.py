@@ -14,4 +14,5 @@ factors.pipeline, factors.fundamentals, factors.returns):
   crowding      valuation, turnover share, participation, days to exit, limit-downs
   neutral       industry-neutral vs configured scoring: RankIC and backtests
   history       percentiles within a series' own history (shared by the above)
+  book          the book a targets table holds, by rebalance day (exposure, crowding)
 """

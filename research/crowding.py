@@ -40,6 +40,7 @@ from factors.calendar import schedule, window_indices
 from factors.universe import universe_mask
 from factors.returns import traded
 from feeds.derive import limit_closes
+from research.book import books
 from research.history import expanding_percentile
 
 INDICATORS = ("pool_pe_percentile", "smallcap_turnover_share", "participation", "days_to_exit",
@@ -47,16 +48,6 @@ INDICATORS = ("pool_pe_percentile", "smallcap_turnover_share", "participation", 
 WORDS = {"pool_pe_percentile": "pool valuation (median PE-TTM percentile)", "smallcap_turnover_share":
          "small caps' share of market turnover", "participation": "the book's share of daily volume",
          "days_to_exit": "days to exit the book", "limit_down_names": "names at limit-down"}
-
-
-def _book(market, targets: pd.DataFrame) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-    """rebalance day index -> (symbol ids, weights)."""
-    out = {}
-    for day, block in targets.groupby("rebalance_date"):
-        r = market.index_of(pd.Timestamp(day).date())
-        out[r] = (np.array([market.symbol_index[s] for s in block["symbol"]], dtype=np.int64),
-                  block["weight"].to_numpy(dtype=np.float64))
-    return out
 
 
 def average_amount(market, rows: np.ndarray, sids: np.ndarray, days: int) -> np.ndarray:
@@ -85,7 +76,7 @@ def crowding(market, cfg, targets: pd.DataFrame, valuation: pd.DataFrame) -> pd.
                            m.rules.tick)
     cols["limit_down_names"] = down.sum(axis=1).astype(np.float64)
     sch = schedule(market.dates, cfg.backtest.start, cfg.backtest.end)
-    book = _book(market, targets)
+    book = books(market, targets)
     pe = (valuation.set_index("date")["pe_ttm_percentile"] if len(valuation) else pd.Series(dtype=float))
     cash = float(cfg.broker.cash)
     held = None                     # the book is kept until a later rebalance replaces it

@@ -31,6 +31,7 @@ from factors.pipeline import FACTOR_INPUTS, FactorInputs, missing_inputs
 from factors.returns import total_return_price
 from factors.transform import industries, standardize
 from factors.universe import universe_mask
+from research.book import books
 
 STYLES = ("size", "value", "roe", "growth", "momentum", "volatility", "liquidity")
 # style -> the pipeline factor it is read from, and the sign that turns its orientation into the style's
@@ -42,12 +43,7 @@ VOLATILITY_DAYS, LIQUIDITY_DAYS = 60, 20
 
 def _weights_by_signal(market, targets: pd.DataFrame) -> dict[int, tuple[np.ndarray, np.ndarray]]:
     """signal day index -> (symbol ids, weights) of the book bought on the next day."""
-    out = {}
-    for day, block in targets.groupby("rebalance_date"):
-        t = market.index_of(pd.Timestamp(day).date()) - 1
-        sids = np.array([market.symbol_index[s] for s in block["symbol"]], dtype=np.int64)
-        out[t] = (sids, block["weight"].to_numpy(dtype=np.float64))
-    return out
+    return {r - 1: book for r, book in books(market, targets).items()}
 
 
 def _available_styles(market) -> tuple[list[str], list[str]]:
