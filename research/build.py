@@ -39,6 +39,9 @@ class ResearchResult:
 
 
 def run_research(market, cfg) -> ResearchResult:
+    from engine.run import run_window
+
+    i0, i1 = run_window(market, cfg)          # a window without a trading day is the user's error, said once
     timings: dict[str, float] = {}
     parts: dict[str, object] = {}
     # (key, label, step): each step reads what the earlier ones left in `parts`.
@@ -59,8 +62,6 @@ def run_research(market, cfg) -> ResearchResult:
         logger.debug(f"research: {label} in {timings[label]:.1f} s")
     levels, base = parts["levels"]
     crowd = parts["crowding"]
-    i0 = market.index_of(cfg.backtest.start)
-    i1 = market.index_of(cfg.backtest.end, side="right") - 1
     return ResearchResult(
         size_monthly=parts["size_monthly"],
         size_groups=size_groups.era_excess(parts["size_monthly"], cfg.research.eras),
@@ -76,6 +77,6 @@ def run_research(market, cfg) -> ResearchResult:
         signal=parts["signal"],
         neutral=parts["neutral"],
         source=str(market.source),
-        window=(str(market.date_at(i0)), str(market.date_at(i1))) if i1 >= i0 else ("", ""),
+        window=(str(market.date_at(i0)), str(market.date_at(i1))),
         timings=timings,
     )

@@ -71,9 +71,9 @@ def crowding(market, cfg, targets: pd.DataFrame, valuation: pd.DataFrame) -> pd.
     rows_all = np.arange(w0, w1 + 1)
     amount = np.nan_to_num(market.amount[w0: w1 + 1].astype(np.float64))
     total = amount.sum(axis=1)
-    m, sl_all = market, slice(w0, w1 + 1)
-    _, down = limit_closes(m.close[sl_all], m.high_limit[sl_all], m.low_limit[sl_all], traded(m, rows_all),
-                           m.rules.tick)
+    days = slice(w0, w1 + 1)
+    _, down = limit_closes(market.close[days], market.high_limit[days], market.low_limit[days],
+                           traded(market, rows_all), market.rules.tick)
     cols["limit_down_names"] = down.sum(axis=1).astype(np.float64)
     sch = schedule(market.dates, cfg.backtest.start, cfg.backtest.end)
     book = books(market, targets)

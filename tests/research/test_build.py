@@ -1,5 +1,6 @@
 """run_research on small random markets: every table, the page, and the comparison's variants."""
 import numpy as np
+import pytest
 from loguru import logger
 
 from core.config import load_config
@@ -69,3 +70,10 @@ def test_the_comparison_runs_the_other_variant_and_both_backtests():
     # the configured variant's ICs are the base run's; the other's come from its own scoring
     assert np.allclose(cmp_.ic[("mean", "industry")].to_numpy(), base.ic_summary["mean"].to_numpy(), equal_nan=True)
     assert not np.allclose(cmp_.ic[("mean", "none")].to_numpy(), base.ic_summary["mean"].to_numpy(), equal_nan=True)
+
+
+def test_a_window_without_trading_days_is_one_clear_error():
+    from core.errors import UserError
+
+    with pytest.raises(UserError, match="no trading day of the market"):
+        run_research(_market(), _cfg("backtest.start=2030-01-01", "backtest.end=2030-12-31"))
