@@ -45,6 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument("--out", help="output directory (default: output.dir)")
     bt.set_defaults(func=_backtest)
 
+    rs = sub.add_parser("research", parents=[common, cfg], help="research analytics and the crowding monitor")
+    rs.add_argument("--out", help="output directory (default: output.dir); writes research/ and research.html")
+    rs.set_defaults(func=_research)
+
     st = sub.add_parser("stress", parents=[common, cfg], help="run a grid of scenarios")
     st.add_argument("--grid", required=True, help="grid YAML (SPEC §5)")
     st.add_argument("--out")
@@ -88,6 +92,12 @@ def _backtest(args: argparse.Namespace) -> int:
     from commands.backtest import run_backtest_command
 
     return run_backtest_command(args)
+
+
+def _research(args: argparse.Namespace) -> int:
+    from commands.research import run_research_command
+
+    return run_research_command(args)
 
 
 def _data_generate(args: argparse.Namespace) -> int:

@@ -83,6 +83,8 @@ class StrategyConfig:
     rebalance: Literal["monthly"] = field(default="monthly", metadata=doc("first trading day of each month"))
     universe: UniverseConfig = field(default_factory=UniverseConfig, metadata=doc("the small-cap pool"))
     factors: FactorsConfig = field(default_factory=FactorsConfig, metadata=doc("scoring"))
+    neutralize: Literal["none", "industry"] = field(
+        default="none", metadata=doc("industry: demean each z-scored factor by industry before the composite"))
 
 
 @dataclass
@@ -131,6 +133,49 @@ class BacktestConfig:
 
 
 @dataclass
+class EraConfig:
+    name: str = field(default="", metadata=doc("label of the era in research outputs"))
+    start: dt.date = field(default=dt.date(2010, 1, 1), metadata=doc("first day of the era"))
+    end: Optional[dt.date] = field(default=None, metadata=doc("last day of the era; null = to the end of the data"))
+
+    def check(self, path: str) -> None:
+        if not self.name:
+            raise ConfigError(f"{path}.name", "is empty; give the era a label, e.g. name: 2010-2016")
+        if self.end is not None and self.end < self.start:
+            raise ConfigError(f"{path}.end", f"{self.end} is before start {self.start}; swap them")
+
+
+def _study_eras() -> list[EraConfig]:
+    # The study's three regimes of the size effect.
+    return [EraConfig("2010-2016", dt.date(2010, 1, 1), dt.date(2016, 12, 31)),
+            EraConfig("2017-2021-01", dt.date(2017, 1, 1), dt.date(2021, 1, 31)),
+            EraConfig("2021-02-on", dt.date(2021, 2, 1), None)]
+
+
+@dataclass
+class ResearchConfig:
+    size_groups: int = field(default=20, metadata=doc("size groups the market is cut into each month", ge=2))
+    size_exclude_st: bool = field(default=False, metadata=doc("leave ST / *ST names out of the size groups"))
+    eras: list[EraConfig] = field(default_factory=_study_eras, metadata=doc("periods of the size-group excess"))
+    smallest_n: int = field(default=100, metadata=doc("names in the smallest-N portfolio", ge=1))
+    min_history_months: int = field(default=12, metadata=doc("history before a percentile is given", ge=1))
+    adv_days: int = field(default=20, metadata=doc("trading days of average daily amount", ge=1))
+    exit_volume_share: float = field(default=0.1, metadata=doc("share of daily amount sold a day", gt=0, le=1))
+    extreme_percentile: float = field(default=90.0, metadata=doc("percentile of own history that is extreme",
+                                                                 gt=0, lt=100))
+    flag_min_extremes: int = field(default=3, metadata=doc("indicators at extremes that raise the flag", ge=1))
+    worst_days: int = field(default=10, metadata=doc("days listed as the worst (most limit-down names)", ge=1))
+    compare_neutral: Literal["none", "ic", "backtest"] = field(
+        default="backtest", metadata=doc("industry-neutral vs configured scoring: none | ic | ic and backtest"))
+
+    def check(self, path: str) -> None:
+        names = [e.name for e in self.eras]
+        dup = next((n for n in names if names.count(n) > 1), None)
+        if dup is not None:
+            raise ConfigError(f"{path}.eras", f"era name '{dup}' appears twice; give each era its own name")
+
+
+@dataclass
 class OutputConfig:
     dir: str = field(default="out", metadata=doc("output directory", path=True))
     report: bool = field(default=True, metadata=doc("write report.html"))
@@ -144,6 +189,7 @@ class Config:
     backtest: BacktestConfig = field(default_factory=BacktestConfig, metadata=doc("run window"))
     strategy: StrategyConfig = field(default_factory=StrategyConfig, metadata=doc("strategy"))
     broker: BrokerConfig = field(default_factory=BrokerConfig, metadata=doc("execution"))
+    research: ResearchConfig = field(default_factory=ResearchConfig, metadata=doc("research analytics"))
     output: OutputConfig = field(default_factory=OutputConfig, metadata=doc("outputs"))
 
 

@@ -28,7 +28,8 @@ RUN_MANIFEST = "run.json"
 FLOAT_DECIMALS = 6
 
 
-def _dates(df: pd.DataFrame, cols: tuple[str, ...]) -> pd.DataFrame:
+def csv_frame(df: pd.DataFrame, cols: tuple[str, ...]) -> pd.DataFrame:
+    """A copy ready for a CSV: floats rounded to FLOAT_DECIMALS, the `cols` dates as YYYY-MM-DD."""
     df = df.copy()
     floats = df.select_dtypes(include="float").columns
     df[floats] = df[floats].round(FLOAT_DECIMALS)
@@ -53,11 +54,11 @@ def write_outputs(out: Path, *, equity: pd.DataFrame, orders: pd.DataFrame, trad
     """The SPEC §4 files as one set (core.outdir): `extra(stage)` adds more (factor analytics, the report,
     the next list) to the same set, so an error or Ctrl-C anywhere leaves the directory as it was."""
     with output_set(Path(out), RUN_MANIFEST, meta) as tmp:
-        _dates(equity[EQUITY_COLUMNS], ("date",)).to_csv(tmp / "equity.csv", index=False)
-        _dates(orders[ENGINE_ORDER_COLUMNS], ("date", "rebalance_date")).to_csv(tmp / "orders.csv", index=False)
-        _dates(trades[ENGINE_TRADE_COLUMNS], ("date",)).to_csv(tmp / "trades.csv", index=False)
-        _dates(holdings[HOLDING_COLUMNS], ("date",)).to_csv(tmp / "holdings.csv", index=False)
-        _dates(targets_table(targets), ("rebalance_date",)).to_csv(tmp / "targets.csv", index=False)
+        csv_frame(equity[EQUITY_COLUMNS], ("date",)).to_csv(tmp / "equity.csv", index=False)
+        csv_frame(orders[ENGINE_ORDER_COLUMNS], ("date", "rebalance_date")).to_csv(tmp / "orders.csv", index=False)
+        csv_frame(trades[ENGINE_TRADE_COLUMNS], ("date",)).to_csv(tmp / "trades.csv", index=False)
+        csv_frame(holdings[HOLDING_COLUMNS], ("date",)).to_csv(tmp / "holdings.csv", index=False)
+        csv_frame(targets_table(targets), ("rebalance_date",)).to_csv(tmp / "targets.csv", index=False)
         (tmp / "metrics.json").write_text(json.dumps(json_safe(metrics), indent=2, allow_nan=False) + "\n",
                                           encoding="utf-8")
         if extra is not None:

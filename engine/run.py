@@ -35,7 +35,7 @@ from feeds.clock import ClockFeed
 from factors.pipeline import build_targets, write_analytics
 from factors.universe import pool_benchmark
 from feeds.proxy import ProxyBook
-from report.html import write_report
+from report.html import link_pages, write_report
 from strategies.rebalancer import SKIP_CAUSES, Rebalancer
 from strategies.targets import finish_weights, read_targets_file
 
@@ -112,6 +112,7 @@ def run_backtest(market, cfg, out: Optional[Path], targets: pd.DataFrame | None 
         write_outputs(Path(out), equity=equity, orders=orders, trades=trades, holdings=holdings,
                       targets=targets_table(targets), metrics=metrics, extra=extra,
                       meta={"kind": "backtest", "data": str(market.source), "config": to_plain(cfg)})
+        link_pages(Path(out))                # report.html <-> research.html when both are there
     timings["tables_and_outputs"] = time.perf_counter() - mark
     result.seconds = time.perf_counter() - started
     logger.info(f"backtest {market.date_at(i0)}..{market.date_at(i1)}: {len(orders)} orders, {len(trades)} fills, "

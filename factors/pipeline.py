@@ -13,6 +13,7 @@ that every step sees data up to the signal close only:
   universe.universe_mask     the small-cap pool at s_k
   FactorInputs.raw           the nine raw factors at s_k, oriented so higher is better
   transform.standardize      winsorize + z-score inside the pool
+  transform.neutralize       (strategy.neutralize: industry) less the industry mean
   ic.trailing_weights        weights from ICs known before s_k
   composite.composite        weighted z-sum; composite.pick_top: top_n, equal weight
   analytics                  RankIC of each factor and of the composite at s_k against
@@ -41,7 +42,7 @@ from factors.calendar import Schedule, month_ends, schedule
 from factors.composite import composite, pick_top, quintile_means
 from factors.fundamentals import PointInTime, fill_ann_dates
 from factors.returns import TotalReturnPrice, total_return_price
-from factors.transform import standardize
+from factors.transform import industry_codes, neutralize, standardize
 from factors.universe import universe_mask
 
 # Inputs each factor needs beyond bars: a table of the data directory or a bar column.
@@ -188,6 +189,7 @@ def build_targets(market, cfg) -> SignalResult:
                        "eligible stock (no small-cap cut)")
     trp = total_return_price(market)
     inputs = FactorInputs(market, cfg, sch, use, trp)
+    industries = industry_codes(market) if cfg.strategy.neutralize == "industry" else None
 
     K, F = len(sch), len(use)
     ic = np.full((K, F + 1), np.nan)
@@ -203,6 +205,8 @@ def build_targets(market, cfg) -> SignalResult:
         usize[k] = int(mask.sum())
         raw = inputs.raw(t, mask)
         z = {n: standardize(raw[n], mask, float(fcfg.winsorize)) for n in use}
+        if industries is not None:
+            z = {n: neutralize(v, mask, industries) for n, v in z.items()}
         present = [n for n in use if np.isfinite(z[n]).any()]
         w = icmod.trailing_weights_array(ic[:k, :F], use, known_at[:k], t, present, fcfg)
         wts[k] = [float(w.get(n, 0.0)) for n in use]

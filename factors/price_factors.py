@@ -170,3 +170,34 @@ def residual_vol(market, t: int, days: int, factors: np.ndarray, cols: Optional[
         vol = np.sqrt(np.maximum(ssr, 0.0) / (cnt - k))
     out[cols] = np.where(good, vol, np.nan)
     return out
+
+
+# ----- style descriptors (research.exposure: what the portfolio leans on, not scored) -----
+def momentum(trp, t: int, lookback: int, skip: int) -> np.ndarray:
+    """(N,) total return from the close `lookback` days before t to the close `skip` days before t
+    (the last month left out: it reverses in A-shares); NaN without both prices."""
+    if t - lookback < 0:
+        return np.full(trp.last.shape[1], np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return trp.close_tr(t - skip) / trp.close_tr(t - lookback) - 1.0
+
+
+def volatility(market, t: int, days: int) -> np.ndarray:
+    """(N,) std (ddof 1) of daily total returns over the last `days` days traded (at least half)."""
+    r = daily_returns(market, np.arange(max(t - days + 1, 0), t + 1))
+    cnt = np.isfinite(r).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sd = np.nanstd(np.where(cnt[None, :] > 1, r, 0.0), axis=0, ddof=1)
+    return np.where(cnt >= max(np.ceil(days * MIN_WINDOW_SHARE), 2), sd, np.nan)
+
+
+def turnover(market, t: int, days: int) -> np.ndarray:
+    """(N,) log of the mean daily turnover (volume / float shares) over the last `days` days,
+    suspended days counting as 0; NaN without float shares or any trade in the window."""
+    rows = np.arange(max(t - days + 1, 0), t + 1)
+    vol = np.nan_to_num(market.volume[rows].astype(np.float64)).sum(axis=0) / len(rows)
+    shares = market.float_shares[rows].astype(np.float64)
+    known = np.isfinite(shares).sum(axis=0)
+    mean_shares = np.nansum(shares, axis=0) / np.maximum(known, 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where((known > 0) & (mean_shares > 0) & (vol > 0), np.log(vol / mean_shares), np.nan)

@@ -10,8 +10,13 @@ Step: universe_mask
             ties broken by symbol order). When the data has no total_shares at all
             the cap cut cannot be made and is skipped.
 
+Step: smallest_mask
+  requires: as universe_mask, and a count n
+  sets:     (N,) bool: the n smallest eligible names by total market cap (the study's
+            "smallest 100": same eligibility as the pool, a fixed count instead of a fraction).
+
 Step: pool_benchmark
-  requires: the schedule and universe above, total-return prices
+  requires: the schedule and universe above (or any monthly member rule), total-return prices
   sets:     a daily index level over the backtest window. On each rebalance day the
             pool formed at the signal close is bought in equal value at the open
             (the price the strategy deals at) and held: buy and hold within the
@@ -22,6 +27,8 @@ Step: pool_benchmark
             cash (level 1.0); a rebalance day's value includes its open-to-close move.
 """
 from __future__ import annotations
+
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -54,8 +61,13 @@ def eligible_mask(market, t: int, ucfg) -> np.ndarray:
 
 def bottom_fraction(values: np.ndarray, mask: np.ndarray, fraction: float) -> np.ndarray:
     """(N,) the ceil(fraction x count) smallest finite `values` among `mask` (stable by position)."""
+    count = int((mask & np.isfinite(values)).sum())
+    return bottom_count(values, mask, int(np.ceil(fraction * count - 1e-9)))
+
+
+def bottom_count(values: np.ndarray, mask: np.ndarray, keep: int) -> np.ndarray:
+    """(N,) the `keep` smallest finite `values` among `mask` (stable by position)."""
     idx = np.flatnonzero(mask & np.isfinite(values))
-    keep = int(np.ceil(fraction * len(idx) - 1e-9))
     out = np.zeros(mask.shape, dtype=bool)
     if keep <= 0:
         return out
@@ -74,12 +86,24 @@ def universe_mask(market, t: int, ucfg) -> np.ndarray:
     return bottom_fraction(cap.astype(np.float64), ok, float(ucfg.cap_fraction))
 
 
-def pool_benchmark(market, cfg, trp: TotalReturnPrice | None = None) -> pd.Series:
-    """Daily level of the equal-weight small-cap pool over [backtest.start, backtest.end]."""
+def smallest_mask(market, t: int, ucfg, n: int) -> np.ndarray:
+    """(N,) bool: the `n` smallest eligible names by total market cap at the close of day `t`."""
+    cap = market.market_cap[t].astype(np.float64)
+    ok = eligible_mask(market, t, ucfg) & np.isfinite(cap) & (cap > 0)
+    return bottom_count(cap, ok, int(n))
+
+
+def pool_benchmark(market, cfg, trp: TotalReturnPrice | None = None,
+                   members: Callable[[int], np.ndarray] | None = None, name: str = "pool") -> pd.Series:
+    """Daily level of the equal-weight small-cap pool over [backtest.start, backtest.end].
+
+    `members(t)` -> (N,) bool replaces the pool rule (universe_mask) with another monthly
+    selection held the same way (the research's smallest-N portfolio)."""
+    members = members or (lambda t: universe_mask(market, t, cfg.strategy.universe))
     window = window_indices(market.dates, cfg.backtest.start, cfg.backtest.end)
     index = pd.DatetimeIndex(market.dates[window].astype("datetime64[ns]"), name="date")
     if len(window) == 0:
-        return pd.Series([], index=index, dtype=float, name="pool")
+        return pd.Series([], index=index, dtype=float, name=name)
     sch = schedule(market.dates, cfg.backtest.start, cfg.backtest.end)
     trp = trp or total_return_price(market)
     w0, w1 = int(window[0]), int(window[-1])
@@ -89,16 +113,16 @@ def pool_benchmark(market, cfg, trp: TotalReturnPrice | None = None) -> pd.Serie
         r = int(sch.rebalance[k])
         end = int(sch.rebalance[k + 1]) if k + 1 < len(sch) else w1 + 1    # this block = days [r, end)
         base = _value_at_open(held, trp, r) if held is not None else 1.0
-        members = np.flatnonzero(universe_mask(market, int(sch.signal[k]), cfg.strategy.universe))
-        if len(members) == 0:
+        held_now = np.flatnonzero(members(int(sch.signal[k])))
+        if len(held_now) == 0:
             level[r - w0: end - w0] = base
-            held = (members, np.zeros(0), base)     # an empty pool holds cash
+            held = (held_now, np.zeros(0), base)    # an empty pool holds cash
             continue
-        entry = trp.open_tr(r)[members]
-        growth = trp.close_tr(np.arange(r, end))[:, members] / entry[None, :]
+        entry = trp.open_tr(r)[held_now]
+        growth = trp.close_tr(np.arange(r, end))[:, held_now] / entry[None, :]
         level[r - w0: end - w0] = base * np.where(np.isfinite(growth), growth, 1.0).mean(axis=1)
-        held = (members, entry, base)
-    return pd.Series(level, index=index, name="pool")
+        held = (held_now, entry, base)
+    return pd.Series(level, index=index, name=name)
 
 
 def _value_at_open(held, trp: TotalReturnPrice, r: int) -> float:

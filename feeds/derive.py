@@ -146,3 +146,14 @@ def limit_panels(rules: RulesTable, dates: np.ndarray, boards: np.ndarray, is_st
         high[a:b], low[a:b] = block_limits(rules, ratio, pre_close[a:b], day_listed[a:b], no_limit, band_up,
                                            band_down)
     return high, low
+
+
+def limit_closes(close: np.ndarray, high_limit: np.ndarray, low_limit: np.ndarray, traded: np.ndarray,
+                 tick: float) -> tuple[np.ndarray, np.ndarray]:
+    """(closed at limit-up, closed at limit-down) boolean panels: a traded bar whose close is within
+    half a tick of its limit (float32 prices hold cents only to that tolerance); no limit, no hit."""
+    half = np.float32(tick / 2)
+    with np.errstate(invalid="ignore"):
+        up = traded & (close >= high_limit - half)
+        down = traded & (close <= low_limit + half)
+    return up, down

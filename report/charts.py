@@ -29,12 +29,30 @@ def _fig(height: float, rows: int = 1, ratios: list[float] | None = None) -> tup
     gs = {"height_ratios": ratios} if ratios else None
     axes = fig.subplots(rows, 1, sharex=True, gridspec_kw=gs) if rows > 1 else [fig.subplots()]
     for ax in axes:
-        ax.grid(True, color="#e6e8eb", linewidth=0.8)
-        ax.set_axisbelow(True)
-        for side in ("top", "right"):
-            ax.spines[side].set_visible(False)
-        ax.tick_params(labelsize=9)
+        style_axis(ax)
     return fig, list(axes)
+
+
+def side_by_side(height: float, cols: int, ratios: list[float] | None = None,
+                 sharey: bool = False) -> tuple[Figure, list]:
+    """A figure of `cols` panels in one row, styled like `_fig`."""
+    fig = Figure(figsize=(WIDTH, height), dpi=DPI)
+    FigureCanvasAgg(fig)
+    gs = {"width_ratios": ratios} if ratios else None
+    axes = fig.subplots(1, cols, gridspec_kw=gs, sharey=sharey)
+    axes = list(np.atleast_1d(axes))
+    for ax in axes:
+        style_axis(ax)
+    return fig, axes
+
+
+def style_axis(ax) -> None:
+    """Light grid behind the data, no top / right spines, small tick labels."""
+    ax.grid(True, color="#e6e8eb", linewidth=0.8)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.tick_params(labelsize=9)
 
 
 def _png(fig: Figure) -> str:
@@ -167,15 +185,7 @@ def quintile_chart(q: pd.DataFrame) -> str | None:
     if q is None or len(q) == 0 or q.shape[1] == 0:
         return None
     q = q.apply(pd.to_numeric, errors="coerce")
-    fig = Figure(figsize=(WIDTH, 3.6), dpi=DPI)
-    FigureCanvasAgg(fig)
-    ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.6]})
-    for ax in (ax1, ax2):
-        ax.grid(True, color="#e6e8eb", linewidth=0.8)
-        ax.set_axisbelow(True)
-        for side in ("top", "right"):
-            ax.spines[side].set_visible(False)
-        ax.tick_params(labelsize=9)
+    fig, (ax1, ax2) = side_by_side(3.6, 2, [1, 1.6])
     means = q.mean()
     # Light to dark blue from the lowest to the highest quintile.
     bar_colors = [(0.85 - 0.75 * v, 0.88 - 0.58 * v, 0.95 - 0.4 * v) for v in np.linspace(0.25, 1.0, len(means))]

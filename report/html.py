@@ -8,6 +8,8 @@ shows is defined in `analyzers.performance`. Optional keys it understands in
 from __future__ import annotations
 
 import html
+import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,9 @@ from analyzers import study
 from report.tables import NA, cny, frame_table, heatmap_table, num, pct, table, text
 
 TOP_HOLDINGS = 15
+# Pages of one output directory that link to each other when both exist (link_pages).
+PAGES = {"report.html": "Backtest report", "research.html": "Research analytics"}
+LINKS = re.compile(r"<!--links-->.*?<!--/links-->", re.S)
 
 SECTIONS = [
     ("summary", "Summary"),
@@ -465,7 +470,7 @@ def write_report(
 <body><main>
 <header><h1>{html.escape(title)}</h1>
 <p class="sub">{_date_span(m)} · benchmark: {html.escape(bench_label) if b is not None else "none"}</p></header>
-<nav>{nav_links}</nav>
+<nav>{nav_links}<!--links--><!--/links--></nav>
 {sections}
 <section id="definitions"><h2>Definitions</h2>{_definitions()}</section>
 </main></body></html>
@@ -474,3 +479,23 @@ def write_report(
     path.write_text(page, encoding="utf-8")
     logger.debug("report written to {} ({:.0f} KB)", path, path.stat().st_size / 1024)
     return path
+
+
+def link_pages(out_dir: Path) -> None:
+    """Give each page of PAGES in `out_dir` a link to the others there (and none to a missing one).
+
+    Called by each writer after its page is in place, so whichever runs second adds the link
+    to the first page too. A page without the <!--links--> marker is left alone."""
+    out_dir = Path(out_dir)
+    for page in PAGES:
+        path = out_dir / page
+        if not path.exists():
+            continue
+        text = path.read_text(encoding="utf-8")
+        others = "".join(f'<a href="{other}">{label} &rarr;</a>' for other, label in PAGES.items()
+                         if other != page and (out_dir / other).exists())
+        new = LINKS.sub(lambda _: f"<!--links-->{others}<!--/links-->", text)
+        if new != text:
+            tmp = path.with_name(f".{page}.tmp")
+            tmp.write_text(new, encoding="utf-8")
+            os.replace(tmp, path)

@@ -25,9 +25,7 @@ def _returns(m: Market) -> np.ndarray:
 
 def limit_stats(m: Market) -> dict[str, float]:
     hb = m.has_bar & (np.nan_to_num(m.volume) > 0)
-    lim = hb & ~np.isnan(m.high_limit)
-    up = lim & (m.close >= m.high_limit - _HALF_TICK)
-    down = lim & (m.close <= m.low_limit + _HALF_TICK)
+    up, down = derive.limit_closes(m.close, m.high_limit, m.low_limit, hb, 2 * _HALF_TICK)
     one = (m.open == m.high) & (m.low == m.high) & (m.close == m.high)
     bars = max(int(hb.sum()), 1)
     return {"limit_up_share": up.sum() / bars, "limit_up_locked_share": (up & one).sum() / bars,

@@ -67,3 +67,17 @@ def test_global_flags_may_stand_before_a_command(tmp_path, capsys):
     assert "no such data directory" in capsys.readouterr().err
     assert main(["-q", "--set", "brokr.cash=1"]) == 2            # still a backtest without a command
     assert "did you mean 'broker'" in capsys.readouterr().err
+
+
+def test_a_leading_quiet_flag_is_not_lost_to_the_subcommand(tmp_path, capsys):
+    from tests.market_builder import MarketBuilder
+
+    b = MarketBuilder(start="2021-01-04", days=5)
+    b.stock("600001.SH", close=[10.0] * 5)
+    directory = b.write(tmp_path / "m")
+    # loading logs INFO lines before the window is found empty; -q before the command silences them
+    assert main(["-q", "backtest", "--set", f"data.path={directory}", "--set", "backtest.start=2030-01-01",
+                 "--set", "backtest.end=2030-12-31", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert " INFO " not in err
+    assert err.strip().splitlines()[-1].startswith("error: backtest.start 2030-01-01")

@@ -200,3 +200,20 @@ def test_no_usable_factor_is_a_user_error(frames):
     f["fundamentals"] = None
     with pytest.raises(UserError, match="strategy.factors.use"):
         build_targets(_market(f), _cfg(**{"strategy.factors.use": "[roe, sue]"}))
+
+
+def test_industry_neutral_scoring_needs_industries_and_changes_the_picks(frames):
+    from core.errors import UserError
+    f = dict(frames)
+    inst = f["instruments"].copy()
+    inst["industry"] = np.where(np.arange(len(inst)) % 3 == 0, "banks", np.where(np.arange(len(inst)) % 3 == 1,
+                                                                                  "media", "steel"))
+    m = Market.from_frames(inst, f["bars"], st=f["st"], fundamentals=f["fundamentals"], dividends=f["dividends"],
+                           calendar=f["calendar"])
+    plain = build_targets(m, _cfg())
+    neutral = build_targets(m, _cfg(**{"strategy.neutralize": "industry"}))
+    assert not plain.targets.equals(neutral.targets)
+    assert list(neutral.ic_summary.index) == list(plain.ic_summary.index)
+    bare = Market.from_frames(inst.drop(columns="industry"), f["bars"], calendar=f["calendar"])
+    with pytest.raises(UserError, match="strategy.neutralize is 'industry' but instruments has no 'industry'"):
+        build_targets(bare, _cfg(**{"strategy.neutralize": "industry", "strategy.factors.use": "[amihud, size]"}))

@@ -109,3 +109,27 @@ def test_rank_ic_equals_spearman(xs, rnd):
         assert np.isnan(got)
     else:
         assert got == pytest.approx(expect, abs=1e-12)
+
+
+def test_neutralize_leaves_every_industry_with_mean_zero_and_so_the_composite():
+    from factors.transform import neutralize
+    rng = np.random.default_rng(3)
+    groups = np.repeat([0, 1, 2], 8)
+    mask = np.ones(24, dtype=bool)
+    mask[[0, 9]] = False                                     # outside the universe: NaN, left out of the means
+    a = standardize(rng.normal(size=24) + groups * 2.0, mask, 0.0)   # strong industry effect
+    b = standardize(rng.normal(size=24) - groups, mask, 0.0)
+    b[5] = np.nan                                            # a missing value counts as 0 in the composite
+    na, nb = neutralize(a, mask, groups), neutralize(b, mask, groups)
+    assert np.isnan(na[0]) and np.isnan(nb[5])
+    for g in range(3):
+        sel = mask & (groups == g)
+        assert np.nanmean(na[sel]) == pytest.approx(0.0, abs=1e-12)
+        assert np.nanmean(nb[sel]) == pytest.approx(0.0, abs=1e-12)
+    assert np.nanstd(na[mask]) == pytest.approx(1.0)           # z-scored again
+    score = composite({"a": na, "b": nb}, {"a": 0.7, "b": 0.3}, mask)
+    for g in range(3):
+        assert score[mask & (groups == g)].mean() == pytest.approx(0.0, abs=1e-12)
+    # within an industry the order is unchanged: demeaning is a shift
+    sel = mask & (groups == 1)
+    assert (np.argsort(na[sel]) == np.argsort(a[sel])).all()

@@ -93,3 +93,28 @@ def test_bottom_fraction_keeps_the_smallest_ceil_share(caps, fraction, seed):
     assert not (keep & ~mask).any()
     if keep.any() and (mask & ~keep).any():
         assert v[keep].max() <= v[mask & ~keep].min()
+
+
+def test_smallest_mask_is_the_pool_rule_with_a_count():
+    m = _market()
+    u = UniverseConfig(min_listed_days=365, exclude_st=True, cap_fraction=0.5)
+    from factors.universe import smallest_mask
+    assert _names(m, smallest_mask(m, 6, u, 2)) == ["600001.SH", "600002.SH"]
+    # more than the eligible names: all of them (no ST, new listing or suspended name slips in)
+    assert _names(m, smallest_mask(m, 6, u, 100)) == [f"60000{i}.SH" for i in range(1, 6)]
+
+
+def test_pool_benchmark_with_another_member_rule_is_held_the_same_way():
+    b = MarketBuilder(start="2021-02-24", days=8)          # 2021-03-01 is day 3: one rebalance
+    for i, (price, growth) in enumerate([(10, 0.01), (11, -0.02), (12, 0.03), (50, 0.0)]):
+        b.stock(f"60000{i + 1}.SH", close=[round(price * (1 + growth) ** d, 2) for d in range(8)])
+    m = b.build()
+    cfg = load_config(None, ["backtest.start=2021-02-24", "backtest.end=2021-03-05",
+                             "strategy.universe.cap_fraction=0.5"])     # ceil(0.5 x 4) = 2 smallest
+    from factors.universe import smallest_mask
+    two = pool_benchmark(m, cfg, members=lambda t: smallest_mask(m, t, cfg.strategy.universe, 2), name="two")
+    assert two.name == "two"
+    assert two.to_numpy() == pytest.approx(pool_benchmark(m, cfg).to_numpy())
+    close = lambda sym, d: m.close[d, m.symbol_index[sym]]
+    assert two.iloc[-1] == pytest.approx((close("600001.SH", 7) / close("600001.SH", 3)
+                                          + close("600002.SH", 7) / close("600002.SH", 3)) / 2, rel=1e-6)

@@ -94,3 +94,17 @@ def test_report_with_partial_signal_and_no_holdings(tmp_path):
     page = write_report(tmp_path / "sub", m, eq, trades, None, orders, signal).read_text(encoding="utf-8")
     assert "RankIC by factor" in page  # summary computed from factor_ic
     assert "Holdings: not available" in page and "Quintile returns: not available" in page
+
+
+def test_report_and_research_pages_link_each_other_only_when_both_exist(tmp_path):
+    from report.html import link_pages
+
+    eq, trades, holdings, orders = _inputs()
+    (tmp_path / "research.html").write_text("<nav><!--links--><!--/links--></nav>")
+    write_report(tmp_path, compute_metrics(eq, trades, orders, holdings, CASH), eq, trades, holdings, orders)
+    link_pages(tmp_path)                 # the engine calls it once the run's set is in place
+    assert 'href="research.html"' in (tmp_path / "report.html").read_text()
+    assert 'href="report.html"' in (tmp_path / "research.html").read_text()
+    (tmp_path / "research.html").unlink()
+    link_pages(tmp_path)
+    assert 'href="research.html"' not in (tmp_path / "report.html").read_text()
