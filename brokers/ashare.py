@@ -111,8 +111,8 @@ class AShareBroker(bt.BrokerBase):
         self.clock = self.book.clock
         self.deal = fill_price_model(cfg.deal_price, m.rules.tick)
         self.validators = build_validators(cfg, m.rules, self.deal)
-        self.volume_cap = volume_cap_model(cfg.volume_cap)
-        self.slippage = slippage_model(cfg.slippage, m.rules.tick, m)
+        self.volume_cap = volume_cap_model(cfg.volume_cap, cfg.crowd)
+        self.slippage = slippage_model(cfg.slippage, m.rules.tick, m, cfg.crowd)
         self.costs = CostModel.from_config(cfg, m.rules)
         self.actions = corporate_action_models(m, cfg)
         self.delisting = DelistingSettlement(m, cfg.delist_haircut)

@@ -11,7 +11,9 @@
   "Direct Estimation of Equity Market Impact", Risk 18(7); Toth et al. (2011),
   "Anomalous price impact and the critical nature of liquidity in financial
   markets", Phys. Rev. X 1, 021006 (impact ~ Y sigma sqrt(Q / V), Y of order 1
-  for the full metaorder; k = 0.1 default is a conservative daily-bar choice).
+  for the full metaorder; the default k = 0.3 is argued at broker.slippage.impact in
+  config.yaml). With `broker.crowd` = N similar funds trading the same lists, the
+  impact is that of their combined size: sqrt(N x qty / day_volume).
 
 Every model's price is rounded to the tick and clamped so that no fill is ever
 outside [low, high] of the day or outside its price limits: `clamp(ctx, p)`.
@@ -72,8 +74,9 @@ class Ticks:
 class SqrtImpact:
     name = "sqrt_impact"
 
-    def __init__(self, impact: float, vol_days: int, tick: float, market):
+    def __init__(self, impact: float, vol_days: int, tick: float, market, crowd: int = 1):
         self.k = float(impact)
+        self.crowd = max(int(crowd), 1)       # funds trading alongside: impact is on their combined size
         self.vol_days = int(vol_days)
         self.tick = tick
         self.market = market
@@ -92,17 +95,17 @@ class SqrtImpact:
     def price(self, ctx: OrderContext, deal: float, qty: int) -> float:
         if ctx.volume <= 0 or qty <= 0:
             return clamp(ctx, deal, self.tick)
-        move = self.k * self.sigma(ctx.t, ctx.sid) * math.sqrt(qty / ctx.volume)
+        move = self.k * self.sigma(ctx.t, ctx.sid) * math.sqrt(qty * self.crowd / ctx.volume)
         sign = 1.0 if ctx.is_buy else -1.0
         return clamp(ctx, deal * (1.0 + sign * move), self.tick)
 
 
-def slippage_model(cfg_slippage, tick: float, market):
+def slippage_model(cfg_slippage, tick: float, market, crowd: int = 1):
     name = cfg_slippage.model
     if name == "fixed_bps":
         return FixedBps(cfg_slippage.bps, tick)
     if name == "ticks":
         return Ticks(cfg_slippage.ticks, tick)
     if name == "sqrt_impact":
-        return SqrtImpact(cfg_slippage.impact, cfg_slippage.vol_days, tick, market)
+        return SqrtImpact(cfg_slippage.impact, cfg_slippage.vol_days, tick, market, crowd)
     raise ConfigError("broker.slippage.model", f"'{name}' is not fixed_bps, ticks or sqrt_impact")

@@ -11,15 +11,17 @@ from brokers.context import OrderContext
 
 
 class VolumeCap:
+    """At most `share` of the day's volume, split evenly among `crowd` funds trading the same names."""
     reason = "volume_cap"
 
-    def __init__(self, share: float):
+    def __init__(self, share: float, crowd: int = 1):
         self.share = float(share)
+        self.crowd = max(int(crowd), 1)
 
     def allowed(self, ctx: OrderContext) -> int:
         if math.isnan(ctx.volume):
             return 0
-        return int(math.floor(ctx.volume * self.share + 1e-9))
+        return int(math.floor(ctx.volume * self.share / self.crowd + 1e-9))
 
 
 class NoVolumeCap:
@@ -29,5 +31,5 @@ class NoVolumeCap:
         return ctx.qty
 
 
-def volume_cap_model(share):
-    return NoVolumeCap() if share is None else VolumeCap(share)
+def volume_cap_model(share, crowd: int = 1):
+    return NoVolumeCap() if share is None else VolumeCap(share, crowd)

@@ -110,6 +110,7 @@ class BrokerConfig:
     volume_cap: Optional[float] = field(default=0.10, metadata=doc("max share of day volume per stock per day",
                                                                      gt=0, le=1))
     retry: bool = field(default=True, metadata=doc("retry blocked quantities until the next rebalance"))
+    crowd: int = field(default=1, metadata=doc("similar funds trading the same lists on the same days", ge=1))
     slippage: SlippageConfig = field(default_factory=SlippageConfig, metadata=doc("slippage model"))
     commission: CommissionConfig = field(default_factory=CommissionConfig, metadata=doc("commission"))
     stamp_duty: Union[Literal["schedule"], float] = field(default="schedule", metadata=doc("schedule or a rate", ge=0, lt=0.01))

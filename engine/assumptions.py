@@ -102,6 +102,9 @@ def execution_assumptions(cfg, rules: RulesTable, targets_source: dict) -> list[
         ("Slippage", _slippage(b.slippage)),
         ("Volume cap", "none" if b.volume_cap is None else f"{_pct(b.volume_cap, 2)} of the day's volume per stock"),
         ("Price limits", limits),
+        ("Crowding", "this fund alone" if b.crowd == 1 else
+         f"{b.crowd} similar funds trade the same lists the same days: each gets 1/{b.crowd} of the volume cap, "
+         "impact on their combined size"),
         ("Retry", "unfilled quantities re-sent daily until the next rebalance" if b.retry else "off (day orders only)"),
         ("Commission", f"{_pct(b.commission.rate, 4)} a side, minimum {b.commission.min:g} CNY per order"),
         ("Stamp duty", _stamp_duty(b.stamp_duty, rules)),

@@ -88,3 +88,22 @@ def test_vwap_deal_price_end_to_end():
     b.stock("600000.SH", close=[10.0, 10.4, 10.4], open=[10.0, 10.0, 10.4], high=[10.0, 10.5, 10.4])
     row = only(run_orders(b.build(), [(1, "600000.SH", "buy", 100)], "broker.deal_price=vwap"))
     assert row.price == pytest.approx(10.2)       # builder amount = volume x (open + close) / 2
+
+
+def test_a_crowd_of_funds_shares_the_volume_cap_and_moves_the_price_together():
+    from brokers.context import OrderContext
+    from brokers.slippage import SqrtImpact
+    from brokers.volume_cap import VolumeCap
+
+    ctx = OrderContext(day=None, t=5, sid=0, symbol="X", board="main", exchange="SH", side="buy", qty=50_000,
+                       open=10.0, high=11.0, low=9.0, close=10.0, volume=1_000_000, amount=1e7,
+                       high_limit=11.0, low_limit=9.0, has_bar=True, listed=True, delisted=False)
+    assert VolumeCap(0.10).allowed(ctx) == 100_000 and VolumeCap(0.10, crowd=4).allowed(ctx) == 25_000
+
+    class Flat(SqrtImpact):
+        def sigma(self, t, sid):
+            return 0.02
+
+    alone, crowd = Flat(0.3, 20, 0.01, None), Flat(0.3, 20, 0.01, None, crowd=4)
+    assert alone.price(ctx, 10.0, 25_000) == pytest.approx(10.0 * (1 + 0.3 * 0.02 * (0.025 ** 0.5)), abs=0.005)
+    assert crowd.price(ctx, 10.0, 25_000) == pytest.approx(alone.price(ctx, 10.0, 100_000))   # impact of 4 x 25k
