@@ -61,6 +61,14 @@ def derive_pre_close(close: np.ndarray, adj_factor: np.ndarray, has_bar: np.ndar
     return out
 
 
+AMOUNT_ESTIMATE = "volume x (high+low+close)/3"
+
+
+def estimate_amount(volume: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.ndarray) -> np.ndarray:
+    """Traded amount where the data has none: volume x the typical price (in the inputs' dtype)."""
+    return volume * ((high + low + close) / 3)
+
+
 def listing_spells(dates: np.ndarray, list_dates: np.ndarray, delist_dates: np.ndarray,
                    first_bar: np.ndarray, last_bar: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(list_index, delist_index) per symbol on the calendar.

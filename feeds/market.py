@@ -49,6 +49,7 @@ class Market:
     fundamentals: Optional[pd.DataFrame] = None
     dividends: Optional[pd.DataFrame] = None
     benchmark: Optional[pd.Series] = None      # close aligned to dates (NaN before it starts)
+    benchmarks: Optional[pd.DataFrame] = None  # every index of the table (dates x index); benchmark = first
     source: str = "<memory>"
     notes: list[str] = field(default_factory=list)   # derivations the user should know about
 
@@ -179,9 +180,8 @@ def _build(bars: BarColumns, tables: dict[str, Optional[pd.DataFrame]], rules: R
         panels["adj_factor"] = np.where(has_bar, np.float32(1.0), np.float32(np.nan)).astype(np.float32)
         notes.append("bars has no adj_factor: assumed 1 (no corporate actions in returns)")
     if "amount" not in panels:
-        typical = (panels["high"] + panels["low"] + panels["close"]) / np.float32(3)
-        panels["amount"] = (panels["volume"] * typical).astype(np.float32)
-        notes.append("bars has no amount: estimated as volume x (high+low+close)/3")
+        panels["amount"] = derive.estimate_amount(panels["volume"], panels["high"], panels["low"], panels["close"])
+        notes.append(f"bars has no amount: estimated as {derive.AMOUNT_ESTIMATE}")
     for name in ("total_shares", "float_shares"):
         if name not in panels:
             panels[name] = nan_panel()
@@ -222,8 +222,9 @@ def _build(bars: BarColumns, tables: dict[str, Optional[pd.DataFrame]], rules: R
     is_listed = derive.listed_mask(n_days, list_index, delist_index)
     day_listed = derive.days_listed(n_days, list_index)
 
-    # ST spells.
+    # ST spells. A delisting period is not investable (is_st) but keeps the ordinary limit ratio.
     st = tables["st"]
+    limit_st = None
     if st is not None and len(st):
         st = st.copy()
         st["sid"] = st["symbol"].map(sym_index).fillna(-1).astype(np.int32)
@@ -231,7 +232,11 @@ def _build(bars: BarColumns, tables: dict[str, Optional[pd.DataFrame]], rules: R
         ends = st["end_date"].to_numpy().astype("datetime64[D]") if "end_date" in st.columns else \
             np.full(len(st), np.datetime64("NaT"), "datetime64[D]")
         end_idx = np.where(np.isnat(ends), n_days - 1, np.searchsorted(dates, ends, side="right") - 1).astype(np.int32)
-        is_st = derive.spell_mask(n_days, n_syms, st["sid"].to_numpy(), start_idx, end_idx)
+        sid = st["sid"].to_numpy()
+        is_st = derive.spell_mask(n_days, n_syms, sid, start_idx, end_idx)
+        delisting = (st["kind"] == "delisting").to_numpy(dtype=bool) if "kind" in st.columns else None
+        if delisting is not None and delisting.any():
+            limit_st = derive.spell_mask(n_days, n_syms, np.where(delisting, -1, sid), start_idx, end_idx)
     else:
         is_st = np.zeros((n_days, n_syms), dtype=bool)
 
@@ -239,7 +244,9 @@ def _build(bars: BarColumns, tables: dict[str, Optional[pd.DataFrame]], rules: R
     is_suspended = is_listed & (~has_bar | (np.nan_to_num(volume) <= 0))
 
     # Limits: computed from the rules where the data does not give them.
-    high, low = derive.limit_panels(rules, dates, board, is_st, panels["pre_close"], day_listed, list_dates)
+    high, low = derive.limit_panels(rules, dates, board, is_st if limit_st is None else limit_st,
+                                    panels["pre_close"], day_listed, list_dates)
+    del limit_st
     for name, computed in (("high_limit", high), ("low_limit", low)):
         if name in panels:
             given = panels[name]
@@ -257,12 +264,8 @@ def _build(bars: BarColumns, tables: dict[str, Optional[pd.DataFrame]], rules: R
             if col not in dividends.columns:
                 dividends[col] = 0.0
             dividends[col] = dividends[col].fillna(0.0)
-    benchmark = None
-    if tables["benchmark"] is not None:
-        b = tables["benchmark"].drop_duplicates("date").set_index("date")["close"].sort_index()
-        b.index = b.index.to_numpy().astype("datetime64[D]")
-        benchmark = b.reindex(dates).ffill()
-        benchmark.index = pd.DatetimeIndex(dates.astype("datetime64[ns]"))
+    benchmarks = _benchmarks(tables["benchmark"], dates)
+    benchmark = benchmarks.iloc[:, 0].rename("close") if benchmarks is not None else None
 
     for note in notes:
         logger.info(f"{source}: {note}")
@@ -270,7 +273,24 @@ def _build(bars: BarColumns, tables: dict[str, Optional[pd.DataFrame]], rules: R
                   has_bar=has_bar, is_listed=is_listed, is_suspended=is_suspended, is_st=is_st,
                   days_listed=day_listed, list_index=list_index, delist_index=delist_index,
                   board=np.asarray(board, dtype=object), exchange=exchange, st=st, fundamentals=fundamentals,
-                  dividends=dividends, benchmark=benchmark, source=source, notes=notes)
+                  dividends=dividends, benchmark=benchmark, benchmarks=benchmarks, source=source, notes=notes)
+
+
+def _benchmarks(table: Optional[pd.DataFrame], dates: np.ndarray) -> Optional[pd.DataFrame]:
+    """(dates x index) closes, forward-filled; one column per `index` value in file order."""
+    if table is None or not len(table):
+        return None
+    if "index" not in table.columns or table["index"].isna().all():
+        table = table.assign(index="benchmark")
+    table = table.assign(index=table["index"].fillna("benchmark"))
+    order = list(dict.fromkeys(table["index"]))
+    wide = (table.drop_duplicates(["index", "date"]).pivot(index="date", columns="index", values="close")
+            .sort_index()[order])
+    wide.index = wide.index.to_numpy().astype("datetime64[D]")
+    out = wide.reindex(dates).ffill()
+    out.index = pd.DatetimeIndex(dates.astype("datetime64[ns]"))
+    out.columns.name = None
+    return out
 
 
 def _with_sid(df: Optional[pd.DataFrame], sym_index: dict[str, int]) -> Optional[pd.DataFrame]:

@@ -9,15 +9,24 @@ class TableSchema:
     name: str
     required: dict[str, str]                    # column -> kind: str | date | float
     optional: dict[str, str] = field(default_factory=dict)
-    key: tuple[str, ...] = ()                   # columns unique together
+    key: tuple[str, ...] = ()                   # columns unique together (optional ones only when present)
     required_table: bool = False
 
     @property
     def columns(self) -> dict[str, str]:
         return {**self.required, **self.optional}
 
+    def key_in(self, columns) -> tuple[str, ...]:
+        """The key columns present in `columns` (an optional key column counts only when given)."""
+        have = set(columns)
+        return tuple(c for c in self.key if c in self.required or c in have)
+
 
 PRICE_FIELDS = ("open", "high", "low", "close")
+
+# `st.kind` values. `delisting` is the delisting consolidation period (退市整理期): not investable like
+# ST, but it trades under the board's ordinary price limit, not the ST one.
+ST_KINDS = ("ST", "*ST", "delisting")
 
 SCHEMAS: dict[str, TableSchema] = {
     s.name: s
@@ -47,7 +56,13 @@ SCHEMAS: dict[str, TableSchema] = {
                     required={"symbol": "str", "ex_date": "date"},
                     optional={"cash_per_share": "float", "bonus_per_share": "float"},
                     key=("symbol", "ex_date")),
-        TableSchema("benchmark", required={"date": "date", "close": "float"}, key=("date",)),
+        # Several indices in one table: an optional `index` column names each one (the first in the
+        # file is the run's `benchmark: table`); without it the table is one series.
+        TableSchema("benchmark", required={"date": "date", "close": "float"}, optional={"index": "str"},
+                    key=("index", "date")),
+        # Dated industry classification (the instruments `industry` column is the latest label).
+        TableSchema("industry_history", required={"symbol": "str", "start_date": "date"},
+                    optional={"industry_code": "str", "industry": "str"}, key=("symbol", "start_date")),
     )
 }
 

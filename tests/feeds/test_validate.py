@@ -115,3 +115,31 @@ def test_many_problems_are_cut_with_a_count(tmp_path):
 def test_missing_directory_is_a_user_error(tmp_path, capsys):
     assert main(["data", "validate", str(tmp_path / "nope")]) == 2
     assert "no such data directory" in capsys.readouterr().err
+
+
+def test_share_count_and_pre_close_gaps_are_warnings_with_their_consequence(tmp_path):
+    def gaps(df):
+        df = df.copy()
+        df.loc[0, "total_shares"] = None
+        df["pre_close"] = [None] + [10.0] * (len(df) - 1)
+        return df
+    d = write(tmp_path, clean_builder(), "parquet", ("bars", gaps))
+    report = validate_directory(d)
+    assert report.ok, report.render()
+    text = report.render()
+    assert "1 traded bar(s) without total_shares: no market cap there" in text
+    assert "without pre_close: derived by the loader" in text
+
+
+def test_delisting_spells_and_several_benchmark_indices_are_valid(tmp_path):
+    b = clean_builder()
+    b.st("300750.SZ", "2021-03-02", "2021-03-03", kind="delisting")
+    d = write(tmp_path, b)
+    bench = pd.read_parquet(d / "benchmark.parquet")
+    two = pd.concat([bench.assign(index="000300.SH"), bench.assign(index="000905.SH")], ignore_index=True)
+    two.to_parquet(d / "benchmark.parquet", index=False)
+    report = validate_directory(d)
+    assert report.ok, report.render()
+    assert "12 rows (000300.SH, 000905.SH)" in report.render()
+    pd.concat([two, two.iloc[[0]]]).to_parquet(d / "benchmark.parquet", index=False)
+    assert "duplicate (index, date)" in validate_directory(d).render()
