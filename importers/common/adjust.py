@@ -20,7 +20,13 @@ import numpy as np
 def raw_from_adjusted(adjusted: np.ndarray, factor: np.ndarray, tick: float) -> np.ndarray:
     """Raw exchange price = adjusted / factor, snapped to the tick (float32 sources are off by ~1e-6)."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.round(adjusted.astype(np.float64) / factor.astype(np.float64) / tick) * tick
+        return on_tick(adjusted.astype(np.float64) / factor.astype(np.float64), tick)
+
+
+def on_tick(price: np.ndarray, tick: float) -> np.ndarray:
+    """Rounded to the tick as the nearest float to the decimal price (9.2, not 920 x 0.01 = 9.200000000000001)."""
+    per_unit = round(1 / tick)
+    return np.round(price * per_unit) / per_unit
 
 
 def backward_from_divisor(factor: np.ndarray) -> np.ndarray:
@@ -50,4 +56,4 @@ def factor_from_pre_close(sid: np.ndarray, close: np.ndarray, pre_close: np.ndar
 
 def pre_close_from_change(close: np.ndarray, change: np.ndarray, tick: float) -> np.ndarray:
     """pre_close = close - change (akshare 涨跌额), on the tick."""
-    return np.round((close.astype(np.float64) - change.astype(np.float64)) / tick) * tick
+    return on_tick(close.astype(np.float64) - change.astype(np.float64), tick)
