@@ -41,7 +41,6 @@ def test_missing_config_file(tmp_path):
 
 @pytest.mark.parametrize("argv", [
     ["paper", "status", "--account", "a.db"],
-    ["data", "import", "--source", "qlib", "src", "--out", "o"],
 ])
 def test_commands_not_built_yet_say_so(argv, capsys):
     assert main(argv) == 2
@@ -67,3 +66,9 @@ def test_global_flags_may_stand_before_a_command(tmp_path, capsys):
     assert "no such data directory" in capsys.readouterr().err
     assert main(["-q", "--set", "brokr.cash=1"]) == 2            # still a backtest without a command
     assert "did you mean 'broker'" in capsys.readouterr().err
+
+
+def test_data_import_refuses_a_missing_source_path(tmp_path, capsys):
+    assert main(["data", "import", "--source", "qlib", str(tmp_path / "src"), "--out", str(tmp_path / "o")]) == 2
+    assert "src: no such file or directory" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
