@@ -136,6 +136,12 @@ def main(argv: Optional[list[str]] = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
+    # A subcommand's own defaults would hide global flags given before it (`run.py -q data ...`).
+    lead_flags = argv[:lead]
+    args.quiet = args.quiet or any(f in ("-q", "--quiet") for f in lead_flags)
+    args.debug = args.debug or "--debug" in lead_flags
+    lead_verbose = sum(2 if f == "-vv" else 1 for f in lead_flags if f in ("-v", "-vv", "--verbose"))
+    args.verbose = max(args.verbose, lead_verbose)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2

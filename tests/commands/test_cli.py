@@ -72,3 +72,13 @@ def test_data_import_refuses_a_missing_source_path(tmp_path, capsys):
     assert main(["data", "import", "--source", "qlib", str(tmp_path / "src"), "--out", str(tmp_path / "o")]) == 2
     assert "src: no such file or directory" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_a_global_quiet_flag_before_the_command_silences_info_logs(tmp_path):
+    from tests.market_builder import MarketBuilder
+
+    b = MarketBuilder(start="2021-03-01", days=3)
+    b.stock("600000.SH", close=[10.0, 10.1, 10.2])
+    d = b.write(tmp_path / "m")
+    proc = run_cli("-q", "data", "validate", str(d))
+    assert proc.returncode == 0 and "INFO" not in proc.stderr
