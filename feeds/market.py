@@ -156,10 +156,13 @@ def _build(bars: BarColumns, tables: dict[str, Optional[pd.DataFrame]], rules: R
     row_t = np.searchsorted(dates, row_dates).astype(np.int32)
     del row_dates
     n_days, n_syms = len(dates), len(symbols)
+    # One flat cell index for every scatter below (2-D fancy indexing would recompute it per field).
+    cell = row_t.astype(np.int64) * n_syms + row_n
+    del row_t, row_n
     has_bar = np.zeros((n_days, n_syms), dtype=bool)
-    has_bar[row_t, row_n] = True
-    if int(has_bar.sum()) != len(row_t):
-        raise DataError(f"{bars.label}: {len(row_t) - int(has_bar.sum())} duplicate (date, symbol) row(s); "
+    has_bar.ravel()[cell] = True
+    if int(has_bar.sum()) != len(cell):
+        raise DataError(f"{bars.label}: {len(cell) - int(has_bar.sum())} duplicate (date, symbol) row(s); "
                         "run `python run.py data validate` for the list")
 
     panels: dict[str, np.ndarray] = {}
@@ -168,12 +171,12 @@ def _build(bars: BarColumns, tables: dict[str, Optional[pd.DataFrame]], rules: R
         if values is None:
             continue
         panel = np.full((n_days, n_syms), np.nan, dtype=np.float32)
-        panel[row_t, row_n] = values
+        panel.ravel()[cell] = values
         panels[name] = panel
         del values
-    del row_t, row_n
-    # Arrow keeps freed buffers in its pool; hand them back before deriving.
-    pa.default_memory_pool().release_unused()
+        # Arrow keeps freed buffers in its pool; hand each column's back before the next.
+        pa.default_memory_pool().release_unused()
+    del cell
 
     nan_panel = lambda: np.full((n_days, n_syms), np.nan, dtype=np.float32)  # noqa: E731
     if "adj_factor" not in panels:
@@ -192,11 +195,8 @@ def _build(bars: BarColumns, tables: dict[str, Optional[pd.DataFrame]], rules: R
         panels["pre_close"] = derived
         notes.append("bars has no pre_close: derived from the previous close and the adj_factor ratio")
     else:
-        gap = has_bar & np.isnan(panels["pre_close"])
-        if gap.any():
-            derived = derive.derive_pre_close(panels["close"], panels["adj_factor"], has_bar, rules.tick)
-            panels["pre_close"][gap] = derived[gap]
-            del derived
+        derive.derive_pre_close(panels["close"], panels["adj_factor"], has_bar, rules.tick,
+                                gaps_of=panels["pre_close"])
 
     # Instruments: board, exchange, listing spells.
     board_code, exch_code = rules.boards_of(symbols)
