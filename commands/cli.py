@@ -78,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("src", nargs="?", help="the main source's file or folder")
     imp.add_argument("--out", help="market data directory to write (atomically)")
     imp.add_argument("--manifest", help="import manifest (YAML) instead of / besides the flags")
+    imp.add_argument("--base", help="folder the manifest's relative paths are relative to (default: its base:)")
     imp.add_argument("--start", help="first date to import (YYYY-MM-DD)")
     imp.add_argument("--end", help="last date to import (YYYY-MM-DD)")
     from importers.plan import KINDS

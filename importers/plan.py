@@ -3,8 +3,10 @@
 A market = one main source (bars and what comes with them) + companion tables, each from a source
 and a path. Flags:  --KIND SOURCE:PATH  (SOURCE may be left out for a file in our own column names,
 the `table` source) and  --option KIND.KEY=VALUE  (KIND `source` = the main source). A manifest
-(YAML) says the same; its relative paths are relative to the manifest's folder:
+(YAML) says the same; its relative paths are relative to `base:` (itself relative to the manifest's
+folder; default the manifest's folder):
 
+    base: ../../shared/real
     source: qlib
     path: ashare_daily_raw_2010_2026.parquet
     start: 2010-01-01
@@ -17,6 +19,7 @@ Flags given beside --manifest replace the manifest's entries of the same kind.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
@@ -55,7 +58,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("dividends", ("dividends",), False, "cash and bonus shares per share on ex-dates"),
     Kind("benchmark", ("benchmark",), False, "index closes", settings=("index",)),
 )}
-MANIFEST_KEYS = (MAIN, "path", "options", "start", "end", "out", *KINDS)
+MANIFEST_KEYS = ("base", MAIN, "path", "options", "start", "end", "out", *KINDS)
 
 
 @dataclass
@@ -100,10 +103,15 @@ class Plan:
 
 def build_plan(source: Optional[str], src: Optional[str], out: Optional[str], *, manifest: Optional[str] = None,
                start: Optional[str] = None, end: Optional[str] = None, companions: dict[str, list[str]] | None = None,
-               options: list[str] | None = None, replace: bool = False) -> Plan:
-    """The checked plan, or a UserError naming the flag / manifest key and the fix."""
+               options: list[str] | None = None, replace: bool = False, base: Optional[Path] = None) -> Plan:
+    """The checked plan, or a UserError naming the flag / manifest key and the fix. `base` (--base)
+    replaces the manifest's `base:` folder."""
     data: dict = _read_manifest(Path(manifest)) if manifest else {}
-    base = Path(manifest).resolve().parent if manifest else Path.cwd()
+    folder = Path(manifest).resolve().parent if manifest else Path.cwd()
+    base_flag = base is not None
+    base = Path(base).resolve() if base_flag else _resolve(data.get("base", "."), folder)
+    if manifest and not base.is_dir():
+        raise UserError(f"{'--base' if base_flag else manifest + ': key base'}: {base}: no such folder")
     where = f"{manifest}: key" if manifest else "--"
     # Main source.
     src_label = "SRC" if src else f"{where} 'path'"
@@ -258,7 +266,7 @@ def _kind_for(source: str) -> str:
 
 def _resolve(path: Any, base: Path) -> Path:
     p = Path(str(path)).expanduser()
-    return p if p.is_absolute() else (base / p)
+    return Path(os.path.normpath(p if p.is_absolute() else base / p))
 
 
 def _date(flag: Optional[str], name: str, fallback: Any) -> Optional[dt.date]:
