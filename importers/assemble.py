@@ -28,7 +28,7 @@ from feeds.schema import ST_KINDS, factors_needing
 from importers.base import BAR_FIELDS, Bars, ImportLog
 from importers.common.dates import day_numbers
 from importers.common.industry import latest
-from importers.common.keys import SymbolIndex, frame_keys, lookup_exact, make_keys
+from importers.common.keys import SymbolIndex, frame_keys, lookup_exact, make_keys, repeats, symbol_code
 from importers.common.shares import carry_forward, chain
 from importers.plan import KINDS, Entry, Plan
 from importers.registry import importer_class
@@ -195,18 +195,15 @@ def _length(sel, n: int) -> int:
 
 def _first_of_each_key(keys, part, row, parts, index, day, log) -> Optional[np.ndarray]:
     """Rows to keep: the first of each (symbol, day); the same key twice within one source is an error."""
-    order = np.argsort(keys, kind="stable")
-    s = keys[order]
-    rep = np.flatnonzero(s[1:] == s[:-1])
-    if not len(rep):
+    first, later = repeats(keys)
+    if not len(first):
         return None
-    first, later = order[rep], order[rep + 1]
     same = part[first] == part[later]
     if same.any():
         a, b = int(first[same][0]), int(later[same][0])
         src = parts[int(part[a])].source
         rows = f" rows {row[a]} and {row[b]}" if row[a] else ""
-        sym = index.symbols[int(keys[a] >> 32)]
+        sym = index.symbols[symbol_code(keys[a])]
         raise DataError(f"{src}{rows} column 'date': ({day[a]}, {sym}) appears twice; keep one row per stock and day")
     drop = np.zeros(len(keys), dtype=bool)
     drop[later] = True

@@ -42,11 +42,14 @@ def frame_keys(index: SymbolIndex, symbols, dates) -> tuple[np.ndarray, np.ndarr
 _BLOCK = 1 << 21          # keys looked up per block: bounds the temporaries on tens of millions of bars
 
 
+def _sorted(table_keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    order = np.argsort(table_keys, kind="stable")
+    return table_keys[order], values[order]
+
+
 def lookup_exact(keys: np.ndarray, table_keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(values at the matching table key or NaN, matched mask) per key; table keys are unique."""
-    order = np.argsort(table_keys, kind="stable")
-    sorted_keys, sorted_values = table_keys[order], values[order]
-    del order
+    sorted_keys, sorted_values = _sorted(table_keys, values)
     out = np.full(len(keys), np.nan)
     hit = np.zeros(len(keys), dtype=bool)
     if not len(sorted_keys):
@@ -62,9 +65,7 @@ def lookup_exact(keys: np.ndarray, table_keys: np.ndarray, values: np.ndarray) -
 
 def lookup_asof(keys: np.ndarray, table_keys: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Per key, the value of the last table key at or before it *for the same symbol* (NaN if none)."""
-    order = np.argsort(table_keys, kind="stable")
-    sorted_keys, sorted_values = table_keys[order], values[order]
-    del order
+    sorted_keys, sorted_values = _sorted(table_keys, values)
     out = np.full(len(keys), np.nan)
     for a in range(0, len(keys), _BLOCK):
         k = keys[a:a + _BLOCK]
@@ -75,15 +76,14 @@ def lookup_asof(keys: np.ndarray, table_keys: np.ndarray, values: np.ndarray) ->
     return out
 
 
-def first_repeat(keys: np.ndarray) -> tuple[int, int] | None:
-    """(first row, repeated row) positions of the first key seen twice, or None."""
-    if len(keys) < 2:
-        return None
+def repeats(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(earlier, later) row positions of each pair of rows with the same key, consecutive in row order."""
     order = np.argsort(keys, kind="stable")
     s = keys[order]
     rep = np.flatnonzero(s[1:] == s[:-1])
-    if not len(rep):
-        return None
-    pairs = np.stack([order[rep], order[rep + 1]], axis=1)
-    i = int(np.argmin(pairs[:, 1]))
-    return int(pairs[i, 0]), int(pairs[i, 1])
+    return order[rep], order[rep + 1]
+
+
+def symbol_code(key: int) -> int:
+    """The symbol code inside a key."""
+    return int(key >> 32)

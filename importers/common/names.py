@@ -49,25 +49,23 @@ def spells_from_daily_names(symbol: pd.Series, date: pd.Series, name: pd.Series)
 def spells_from_daily_kinds(symbol: pd.Series, date: pd.Series, kind: pd.Series,
                             name: pd.Series | None = None) -> pd.DataFrame:
     """As `spells_from_daily_names`, from a per-row status ('ST', '*ST', 'delisting' or None), e.g. BaoStock isST."""
-    df = pd.DataFrame({"symbol": symbol.to_numpy(), "date": date.to_numpy(), "kind": kind.to_numpy(),
-                       "name": name.to_numpy() if name is not None else None})
-    df = df.sort_values(["symbol", "date"], kind="stable").reset_index(drop=True)
-    sym = df["symbol"].to_numpy()
-    k = df["kind"].fillna("").to_numpy()
-    df["run"] = np.cumsum(np.r_[True, (sym[1:] != sym[:-1]) | (k[1:] != k[:-1])])
-    spells = df[df["kind"].notna()].groupby("run", sort=True).agg(
-        symbol=("symbol", "first"), start_date=("date", "first"), end_date=("date", "last"),
-        kind=("kind", "first"), name=("name", "first"))
-    return spells.reset_index(drop=True)
+    df = pd.DataFrame({"symbol": symbol.to_numpy(), "start_date": date.to_numpy(), "end_date": date.to_numpy(),
+                       "kind": kind.to_numpy(), "name": name.to_numpy() if name is not None else None})
+    return _runs(df)
 
 
 def spells_from_name_spells(symbol: pd.Series, start: pd.Series, end: pd.Series, name: pd.Series) -> pd.DataFrame:
     """The `st` table from dated name spells (tushare namechange: a name and the dates it held);
     adjacent spells of the same status are joined."""
     df = pd.DataFrame({"symbol": symbol.to_numpy(), "start_date": start.to_numpy(), "end_date": end.to_numpy(),
-                       "name": name.to_numpy()}).sort_values(["symbol", "start_date"], kind="stable")
+                       "name": name.to_numpy()})
     df["kind"] = st_kinds(df["name"])
-    df = df.reset_index(drop=True)
+    return _runs(df)
+
+
+def _runs(df: pd.DataFrame) -> pd.DataFrame:
+    """One spell per run of consecutive rows of a stock with the same status: its first start, last end."""
+    df = df.sort_values(["symbol", "start_date"], kind="stable").reset_index(drop=True)
     sym, kind = df["symbol"].to_numpy(), df["kind"].fillna("").to_numpy()
     df["run"] = np.cumsum(np.r_[True, (sym[1:] != sym[:-1]) | (kind[1:] != kind[:-1])])
     st = df[df["kind"].notna()].groupby("run", sort=True).agg(

@@ -2,7 +2,7 @@
 import numpy as np
 import pandas as pd
 
-from importers.common.keys import SymbolIndex, first_repeat, frame_keys, lookup_asof, lookup_exact, make_keys
+from importers.common.keys import SymbolIndex, frame_keys, lookup_asof, lookup_exact, make_keys, repeats
 from importers.common.shares import carry_forward, chain, shares_from_caps
 
 
@@ -19,7 +19,8 @@ def test_exact_and_asof_lookups_stay_within_a_symbol():
     assert lookup_asof(keys, table, vals)[1] == 1.0
     v, hit = lookup_exact(make_keys(np.array([1]), np.array([6])), table, vals)
     assert hit.tolist() == [True] and v.tolist() == [2.0]
-    assert first_repeat(np.array([3, 1, 3])) == (0, 2) and first_repeat(np.array([1, 2])) is None
+    first, later = repeats(np.array([3, 1, 3, 3]))
+    assert first.tolist() == [0, 2] and later.tolist() == [2, 3] and len(repeats(np.array([1, 2]))[0]) == 0
 
 
 def test_a_later_source_continues_where_the_earlier_ends():
