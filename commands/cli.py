@@ -74,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
                           description="Build a market data directory from a main bar source and companion tables. "
                                       "Companions: --KIND SOURCE:PATH (SOURCE may be left out for a file in our own "
                                       "column names). See the README, 'Importing real data'.")
-    imp.add_argument("--source", help="main (bar) source: qlib, akshare, baostock, tushare, eastmoney, xbx, ...")
+    imp.add_argument("--source", help="the main (bar) source: qlib, tushare, baostock, akshare or xbx")
     imp.add_argument("src", nargs="?", help="the main source's file or folder")
     imp.add_argument("--out", help="market data directory to write (atomically)")
     imp.add_argument("--manifest", help="import manifest (YAML) instead of / besides the flags")

@@ -91,6 +91,9 @@ class Reader:
 def assemble(plan: Plan, log: ImportLog) -> Assembled:
     reader = Reader(log)
     main = reader.read(plan.main)
+    if "bars" not in main:
+        raise DataError(f"--source {plan.main.source} {plan.main.path}: gave no bars (it gave "
+                        f"{', '.join(main) or 'nothing'}); the main source must hold the daily bars")
     start = np.datetime64(plan.start, "D") if plan.start else None
     end = np.datetime64(plan.end, "D") if plan.end else None
     calendar = _window_days(main.get("calendar"), start, end)

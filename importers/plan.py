@@ -114,7 +114,7 @@ def build_plan(source: Optional[str], src: Optional[str], out: Optional[str], *,
         raise UserError(f"{'--base' if base_flag else manifest + ': key base'}: {base}: no such folder")
     where = f"{manifest}: key" if manifest else "--"
     # Main source.
-    src_label = "SRC" if src else f"{where} 'path'"
+    src_label = f"--source {source}" if source else f"{where} 'source'"
     source = source or data.get(MAIN)
     path = src or data.get("path")
     if not source:

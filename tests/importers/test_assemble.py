@@ -108,3 +108,12 @@ def test_output_through_head_is_not_an_error(market):
     proc = subprocess.run(cmd, shell=True, capture_output=True, text=True, timeout=120)
     assert proc.stdout.count("\n") == 2 and "Traceback" not in proc.stderr and "Error" not in proc.stderr
     assert (tmp / "m" / "import.json").exists()
+
+
+def test_a_main_source_file_without_bars_is_named(tmp_path, capsys):
+    p = write_csv(tmp_path / "dividend.csv", pd.DataFrame({"ts_code": ["600001.SH"], "div_proc": ["实施"],
+                                                           "ex_date": ["20190305"], "cash_div_tax": [0.1]}))
+    code, _, err = run("data", "import", "--source", "tushare", str(p), "--out", str(tmp_path / "m"), capsys=capsys)
+    assert code == 2
+    assert "gave no bars (it gave dividends); the main source must hold the daily bars" in one_error(err)
+    assert not (tmp_path / "m").exists()
