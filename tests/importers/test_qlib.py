@@ -79,3 +79,13 @@ def test_a_missing_field_names_the_file(tmp_path):
     (src / "features" / "sh600000" / "factor.day.bin").unlink()
     with pytest.raises(DataError, match=r"sh600000/factor.day.bin: missing; a qlib stock directory needs"):
         QlibImporter().read(src, ImportLog())
+
+
+def test_a_long_table_row_with_no_stock_code_is_named(tmp_path, capsys):
+    p = tmp_path / "long.csv"
+    pd.DataFrame({"date": ["2021-03-01", "2021-03-01"], "symbol": ["SH600000", "XX60000"],
+                  "open": [10.0, 1.0], "high": [10.0, 1.0], "low": [10.0, 1.0], "close": [10.0, 1.0],
+                  "volume": [100, 100], "factor": [1.0, 1.0]}).to_csv(p, index=False)
+    code, _, err = run("data", "import", "--source", "qlib", str(p), "--out", str(tmp_path / "m"), capsys=capsys)
+    assert code == 2
+    assert "long.csv row 2 column 'symbol': 'XX60000' is not a stock or index code" in one_error(err)
