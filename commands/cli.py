@@ -80,11 +80,27 @@ def build_parser() -> argparse.ArgumentParser:
     val = dsub.add_parser("validate", parents=[common], help="check a market data directory")
     val.add_argument("dir")
     val.set_defaults(func=_data_validate)
-    imp = dsub.add_parser("import", parents=[common], help="convert another source to a data directory")
-    imp.add_argument("--source", required=True, choices=["qlib", "akshare", "baostock", "tushare"])
-    imp.add_argument("src")
-    imp.add_argument("--out", required=True)
-    imp.set_defaults(func=_not_built("data import"))
+    imp = dsub.add_parser("import", parents=[common], help="build a data directory from other sources' files",
+                          description="Build a market data directory from a main bar source and companion tables. "
+                                      "Companions: --KIND SOURCE:PATH (SOURCE may be left out for a file in our own "
+                                      "column names). See the README, 'Importing real data'.")
+    imp.add_argument("--source", help="the main (bar) source: qlib, tushare, baostock, akshare or xbx")
+    imp.add_argument("src", nargs="?", help="the main source's file or folder")
+    imp.add_argument("--out", help="market data directory to write (atomically)")
+    imp.add_argument("--manifest", help="import manifest (YAML) instead of / besides the flags")
+    imp.add_argument("--base", help="folder the manifest's relative paths are relative to (default: its base:)")
+    imp.add_argument("--start", help="first date to import (YYYY-MM-DD)")
+    imp.add_argument("--end", help="last date to import (YYYY-MM-DD)")
+    from importers.plan import KINDS
+
+    for kind in KINDS.values():
+        imp.add_argument(f"--{kind.name}", action="append", default=[], metavar="SOURCE:PATH",
+                         help=kind.help + (" (repeatable)" if kind.many else ""))
+    imp.add_argument("--option", action="append", default=[], metavar="KIND.KEY=VALUE",
+                     help="an option of one source, e.g. industry.codes=FILE, benchmark.index=SH000300,SH000905, "
+                          "source.volume=lots")
+    imp.add_argument("--replace", action="store_true", help="replace --out when it holds a previous import")
+    imp.set_defaults(func=_data_import)
     return p
 
 
@@ -110,6 +126,12 @@ def _data_validate(args: argparse.Namespace) -> int:
     from commands.data import validate_command
 
     return validate_command(args)
+
+
+def _data_import(args: argparse.Namespace) -> int:
+    from commands.data import import_command
+
+    return import_command(args)
 
 
 def _not_built(name: str) -> Callable[[argparse.Namespace], int]:
@@ -142,6 +164,12 @@ def main(argv: Optional[list[str]] = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
+    # A subcommand's own defaults would hide global flags given before it (`run.py -q data ...`).
+    lead_flags = argv[:lead]
+    args.quiet = args.quiet or any(f in ("-q", "--quiet") for f in lead_flags)
+    args.debug = args.debug or "--debug" in lead_flags
+    lead_verbose = sum(2 if f == "-vv" else 1 for f in lead_flags if f in ("-v", "-vv", "--verbose"))
+    args.verbose = max(args.verbose, lead_verbose)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2
@@ -165,6 +193,10 @@ def main(argv: Optional[list[str]] = None) -> int:
             raise
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader went away (`| head`): not an error of ours; silence the flush at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -34,3 +34,15 @@ def validate_command(args: argparse.Namespace) -> int:
     report = validate_directory(Path(args.dir))
     print(report.render())
     return 0 if report.ok else 2
+
+
+def import_command(args: argparse.Namespace) -> int:
+    from importers.plan import KINDS, build_plan
+    from importers.run import run_import
+
+    plan = build_plan(args.source, args.src, args.out, manifest=args.manifest, start=args.start, end=args.end,
+                      companions={k: getattr(args, k) for k in KINDS}, options=args.option, replace=args.replace,
+                      base=args.base)
+    text, _ = run_import(plan)
+    print(text)
+    return 0

@@ -44,20 +44,7 @@ from factors.fundamentals import PointInTime, fill_ann_dates
 from factors.returns import TotalReturnPrice, total_return_price
 from factors.transform import industry_codes, neutralize, standardize
 from factors.universe import universe_mask
-
-# Inputs each factor needs beyond bars: a table of the data directory or a bar column.
-FACTOR_INPUTS: dict[str, tuple[str, ...]] = {
-    "book_to_price": ("fundamentals", "total_shares"),
-    "dividend_yield": ("dividends",),
-    "roe": ("fundamentals",),
-    "sue": ("fundamentals",),
-    "profit_growth": ("fundamentals",),
-    "announcement_gap": ("fundamentals",),
-    "amihud": (),
-    "residual_vol": (),
-    "size": ("total_shares",),
-}
-
+from feeds.schema import FACTOR_INPUTS
 
 
 @dataclass

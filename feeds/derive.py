@@ -44,12 +44,13 @@ def previous_valid(panel: np.ndarray, valid: np.ndarray) -> np.ndarray:
 
 
 def derive_pre_close(close: np.ndarray, adj_factor: np.ndarray, has_bar: np.ndarray,
-                     tick: float = 0.01, block: int = 1024) -> np.ndarray:
+                     tick: float = 0.01, block: int = 1024, gaps_of: np.ndarray | None = None) -> np.ndarray:
     """pre_close = previous traded close x adj[prev] / adj[t], rounded to the tick (float32).
 
-    Worked in blocks of symbols so the float64 temporaries stay small.
+    Worked in blocks of symbols so the float64 temporaries stay small. With `gaps_of` (a given
+    pre_close panel) only its empty cells on bar days are filled, in place, and it is returned.
     """
-    out = np.full(close.shape, np.nan, dtype=np.float32)
+    out = np.full(close.shape, np.nan, dtype=np.float32) if gaps_of is None else gaps_of
     for a in range(0, close.shape[1], block):
         b = min(a + block, close.shape[1])
         valid = has_bar[:, a:b]
@@ -57,8 +58,21 @@ def derive_pre_close(close: np.ndarray, adj_factor: np.ndarray, has_bar: np.ndar
         prev_adj = previous_valid(adj_factor[:, a:b], valid).astype(np.float64)
         with np.errstate(invalid="ignore", divide="ignore"):
             raw = prev_close * prev_adj / adj_factor[:, a:b].astype(np.float64)
-        out[:, a:b] = np.floor(raw / tick + 0.5 + 1e-7) * tick
+        derived = np.floor(raw / tick + 0.5 + 1e-7) * tick
+        if gaps_of is None:
+            out[:, a:b] = derived
+        else:
+            gap = valid & np.isnan(out[:, a:b])
+            out[:, a:b][gap] = derived[gap]
     return out
+
+
+AMOUNT_ESTIMATE = "volume x (high+low+close)/3"
+
+
+def estimate_amount(volume: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.ndarray) -> np.ndarray:
+    """Traded amount where the data has none: volume x the typical price (in the inputs' dtype)."""
+    return volume * ((high + low + close) / 3)
 
 
 def listing_spells(dates: np.ndarray, list_dates: np.ndarray, delist_dates: np.ndarray,
@@ -97,11 +111,13 @@ def days_listed(n_days: int, list_index: np.ndarray) -> np.ndarray:
 
 def spell_mask(n_days: int, n_syms: int, sym_idx: np.ndarray, start_idx: np.ndarray, end_idx: np.ndarray) -> np.ndarray:
     """Boolean (T,N) mask true on [start, end] of each spell of a symbol."""
-    delta = np.zeros((n_days + 1, n_syms), dtype=np.int32)
+    # int16 (overlapping spells of one stock are few) keeps the running count at a quarter of the
+    # default int64 cumsum on a full-market panel.
+    delta = np.zeros((n_days + 1, n_syms), dtype=np.int16)
     keep = (start_idx <= end_idx) & (sym_idx >= 0)
     np.add.at(delta, (start_idx[keep], sym_idx[keep]), 1)
     np.add.at(delta, (end_idx[keep] + 1, sym_idx[keep]), -1)
-    return np.cumsum(delta[:-1], axis=0) > 0
+    return np.cumsum(delta[:-1], axis=0, dtype=np.int16) > 0
 
 
 def ipo_limit_terms(rules: RulesTable, boards: np.ndarray, list_dates: np.ndarray

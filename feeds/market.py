@@ -49,6 +49,7 @@ class Market:
     fundamentals: Optional[pd.DataFrame] = None
     dividends: Optional[pd.DataFrame] = None
     benchmark: Optional[pd.Series] = None      # close aligned to dates (NaN before it starts)
+    benchmarks: Optional[pd.DataFrame] = None  # every index of the table (dates x index); benchmark = first
     source: str = "<memory>"
     notes: list[str] = field(default_factory=list)   # derivations the user should know about
     bar_columns: frozenset = frozenset()             # the columns the bars table gave (before derivations)
@@ -156,10 +157,13 @@ def _build(bars: BarColumns, tables: dict[str, Optional[pd.DataFrame]], rules: R
     row_t = np.searchsorted(dates, row_dates).astype(np.int32)
     del row_dates
     n_days, n_syms = len(dates), len(symbols)
+    # One flat cell index for every scatter below (2-D fancy indexing would recompute it per field).
+    cell = row_t.astype(np.int64) * n_syms + row_n
+    del row_t, row_n
     has_bar = np.zeros((n_days, n_syms), dtype=bool)
-    has_bar[row_t, row_n] = True
-    if int(has_bar.sum()) != len(row_t):
-        raise DataError(f"{bars.label}: {len(row_t) - int(has_bar.sum())} duplicate (date, symbol) row(s); "
+    has_bar.ravel()[cell] = True
+    if int(has_bar.sum()) != len(cell):
+        raise DataError(f"{bars.label}: {len(cell) - int(has_bar.sum())} duplicate (date, symbol) row(s); "
                         "run `python run.py data validate` for the list")
 
     panels: dict[str, np.ndarray] = {}
@@ -168,21 +172,20 @@ def _build(bars: BarColumns, tables: dict[str, Optional[pd.DataFrame]], rules: R
         if values is None:
             continue
         panel = np.full((n_days, n_syms), np.nan, dtype=np.float32)
-        panel[row_t, row_n] = values
+        panel.ravel()[cell] = values
         panels[name] = panel
         del values
-    del row_t, row_n
-    # Arrow keeps freed buffers in its pool; hand them back before deriving.
-    pa.default_memory_pool().release_unused()
+        # Arrow keeps freed buffers in its pool; hand each column's back before the next.
+        pa.default_memory_pool().release_unused()
+    del cell
 
     nan_panel = lambda: np.full((n_days, n_syms), np.nan, dtype=np.float32)  # noqa: E731
     if "adj_factor" not in panels:
         panels["adj_factor"] = np.where(has_bar, np.float32(1.0), np.float32(np.nan)).astype(np.float32)
         notes.append("bars has no adj_factor: assumed 1 (no corporate actions in returns)")
     if "amount" not in panels:
-        typical = (panels["high"] + panels["low"] + panels["close"]) / np.float32(3)
-        panels["amount"] = (panels["volume"] * typical).astype(np.float32)
-        notes.append("bars has no amount: estimated as volume x (high+low+close)/3")
+        panels["amount"] = derive.estimate_amount(panels["volume"], panels["high"], panels["low"], panels["close"])
+        notes.append(f"bars has no amount: estimated as {derive.AMOUNT_ESTIMATE}")
     for name in ("total_shares", "float_shares"):
         if name not in panels:
             panels[name] = nan_panel()
@@ -193,11 +196,8 @@ def _build(bars: BarColumns, tables: dict[str, Optional[pd.DataFrame]], rules: R
         panels["pre_close"] = derived
         notes.append("bars has no pre_close: derived from the previous close and the adj_factor ratio")
     else:
-        gap = has_bar & np.isnan(panels["pre_close"])
-        if gap.any():
-            derived = derive.derive_pre_close(panels["close"], panels["adj_factor"], has_bar, rules.tick)
-            panels["pre_close"][gap] = derived[gap]
-            del derived
+        derive.derive_pre_close(panels["close"], panels["adj_factor"], has_bar, rules.tick,
+                                gaps_of=panels["pre_close"])
 
     # Instruments: board, exchange, listing spells.
     board_code, exch_code = rules.boards_of(symbols)
@@ -223,8 +223,9 @@ def _build(bars: BarColumns, tables: dict[str, Optional[pd.DataFrame]], rules: R
     is_listed = derive.listed_mask(n_days, list_index, delist_index)
     day_listed = derive.days_listed(n_days, list_index)
 
-    # ST spells.
+    # ST spells. A delisting period is not investable (is_st) but keeps the ordinary limit ratio.
     st = tables["st"]
+    limit_st = None
     if st is not None and len(st):
         st = st.copy()
         st["sid"] = st["symbol"].map(sym_index).fillna(-1).astype(np.int32)
@@ -232,7 +233,11 @@ def _build(bars: BarColumns, tables: dict[str, Optional[pd.DataFrame]], rules: R
         ends = st["end_date"].to_numpy().astype("datetime64[D]") if "end_date" in st.columns else \
             np.full(len(st), np.datetime64("NaT"), "datetime64[D]")
         end_idx = np.where(np.isnat(ends), n_days - 1, np.searchsorted(dates, ends, side="right") - 1).astype(np.int32)
-        is_st = derive.spell_mask(n_days, n_syms, st["sid"].to_numpy(), start_idx, end_idx)
+        sid = st["sid"].to_numpy()
+        is_st = derive.spell_mask(n_days, n_syms, sid, start_idx, end_idx)
+        delisting = (st["kind"] == "delisting").to_numpy(dtype=bool) if "kind" in st.columns else None
+        if delisting is not None and delisting.any():
+            limit_st = derive.spell_mask(n_days, n_syms, np.where(delisting, -1, sid), start_idx, end_idx)
     else:
         is_st = np.zeros((n_days, n_syms), dtype=bool)
 
@@ -240,7 +245,9 @@ def _build(bars: BarColumns, tables: dict[str, Optional[pd.DataFrame]], rules: R
     is_suspended = is_listed & (~has_bar | (np.nan_to_num(volume) <= 0))
 
     # Limits: computed from the rules where the data does not give them.
-    high, low = derive.limit_panels(rules, dates, board, is_st, panels["pre_close"], day_listed, list_dates)
+    high, low = derive.limit_panels(rules, dates, board, is_st if limit_st is None else limit_st,
+                                    panels["pre_close"], day_listed, list_dates)
+    del limit_st
     for name, computed in (("high_limit", high), ("low_limit", low)):
         if name in panels:
             given = panels[name]
@@ -258,12 +265,8 @@ def _build(bars: BarColumns, tables: dict[str, Optional[pd.DataFrame]], rules: R
             if col not in dividends.columns:
                 dividends[col] = 0.0
             dividends[col] = dividends[col].fillna(0.0)
-    benchmark = None
-    if tables["benchmark"] is not None:
-        b = tables["benchmark"].drop_duplicates("date").set_index("date")["close"].sort_index()
-        b.index = b.index.to_numpy().astype("datetime64[D]")
-        benchmark = b.reindex(dates).ffill()
-        benchmark.index = pd.DatetimeIndex(dates.astype("datetime64[ns]"))
+    benchmarks = _benchmarks(tables["benchmark"], dates)
+    benchmark = benchmarks.iloc[:, 0].rename("close") if benchmarks is not None else None
 
     for note in notes:
         logger.info(f"{source}: {note}")
@@ -271,8 +274,25 @@ def _build(bars: BarColumns, tables: dict[str, Optional[pd.DataFrame]], rules: R
                   has_bar=has_bar, is_listed=is_listed, is_suspended=is_suspended, is_st=is_st,
                   days_listed=day_listed, list_index=list_index, delist_index=delist_index,
                   board=np.asarray(board, dtype=object), exchange=exchange, st=st, fundamentals=fundamentals,
-                  dividends=dividends, benchmark=benchmark, source=source, notes=notes,
+                  dividends=dividends, benchmark=benchmark, benchmarks=benchmarks, source=source, notes=notes,
                   bar_columns=frozenset(bars.names))
+
+
+def _benchmarks(table: Optional[pd.DataFrame], dates: np.ndarray) -> Optional[pd.DataFrame]:
+    """(dates x index) closes, forward-filled; one column per `index` value in file order."""
+    if table is None or not len(table):
+        return None
+    if "index" not in table.columns or table["index"].isna().all():
+        table = table.assign(index="benchmark")
+    table = table.assign(index=table["index"].fillna("benchmark"))
+    order = list(dict.fromkeys(table["index"]))
+    wide = (table.drop_duplicates(["index", "date"]).pivot(index="date", columns="index", values="close")
+            .sort_index()[order])
+    wide.index = wide.index.to_numpy().astype("datetime64[D]")
+    out = wide.reindex(dates).ffill()
+    out.index = pd.DatetimeIndex(dates.astype("datetime64[ns]"))
+    out.columns.name = None
+    return out
 
 
 def _with_sid(df: Optional[pd.DataFrame], sym_index: dict[str, int]) -> Optional[pd.DataFrame]:

@@ -9,15 +9,24 @@ class TableSchema:
     name: str
     required: dict[str, str]                    # column -> kind: str | date | float
     optional: dict[str, str] = field(default_factory=dict)
-    key: tuple[str, ...] = ()                   # columns unique together
+    key: tuple[str, ...] = ()                   # columns unique together (optional ones only when present)
     required_table: bool = False
 
     @property
     def columns(self) -> dict[str, str]:
         return {**self.required, **self.optional}
 
+    def key_in(self, columns) -> tuple[str, ...]:
+        """The key columns present in `columns` (an optional key column counts only when given)."""
+        have = set(columns)
+        return tuple(c for c in self.key if c in self.required or c in have)
+
 
 PRICE_FIELDS = ("open", "high", "low", "close")
+
+# `st.kind` values. `delisting` is the delisting consolidation period (退市整理期): not investable like
+# ST, but it trades under the board's ordinary price limit, not the ST one.
+ST_KINDS = ("ST", "*ST", "delisting")
 
 SCHEMAS: dict[str, TableSchema] = {
     s.name: s
@@ -47,10 +56,35 @@ SCHEMAS: dict[str, TableSchema] = {
                     required={"symbol": "str", "ex_date": "date"},
                     optional={"cash_per_share": "float", "bonus_per_share": "float"},
                     key=("symbol", "ex_date")),
-        TableSchema("benchmark", required={"date": "date", "close": "float"}, key=("date",)),
+        # Several indices in one table: an optional `index` column names each one (the first in the
+        # file is the run's `benchmark: table`); without it the table is one series.
+        TableSchema("benchmark", required={"date": "date", "close": "float"}, optional={"index": "str"},
+                    key=("index", "date")),
+        # Dated industry classification (the instruments `industry` column is the latest label).
+        TableSchema("industry_history", required={"symbol": "str", "start_date": "date"},
+                    optional={"industry_code": "str", "industry": "str"}, key=("symbol", "start_date")),
     )
 }
 
 # Bar fields held as (dates x symbols) float32 panels in memory.
 BAR_PANEL_FIELDS = ("open", "high", "low", "close", "pre_close", "volume", "amount", "adj_factor",
                     "total_shares", "float_shares", "high_limit", "low_limit")
+
+# Inputs each factor of the scoring pipeline needs beyond bars: a table or a bar column. Kept with
+# the schema so that what writes a data directory (the importers) can say what a gap switches off.
+FACTOR_INPUTS: dict[str, tuple[str, ...]] = {
+    "book_to_price": ("fundamentals", "total_shares"),
+    "dividend_yield": ("dividends",),
+    "roe": ("fundamentals",),
+    "sue": ("fundamentals",),
+    "profit_growth": ("fundamentals",),
+    "announcement_gap": ("fundamentals",),
+    "amihud": (),
+    "residual_vol": (),
+    "size": ("total_shares",),
+}
+
+
+def factors_needing(name: str) -> list[str]:
+    """The factors that drop without the table or bar column `name`."""
+    return [f for f, needs in FACTOR_INPUTS.items() if name in needs]

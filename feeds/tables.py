@@ -66,6 +66,8 @@ def coerce(df: pd.DataFrame, schema: TableSchema, path: Path) -> pd.DataFrame:
 
 def coerce_column(series: pd.Series, kind: str, where: str) -> pd.Series:
     if kind == "str":
+        if pd.api.types.is_string_dtype(series):      # text already (Parquet strings): no round trip
+            return series.astype(object).where(series.notna(), None)
         return series.astype("string").astype(object).where(series.notna(), None)
     if kind == "date":
         if pd.api.types.is_datetime64_any_dtype(series):

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 
 from core.errors import UserError
 from feeds.coverage import missing_pieces_of
-from feeds.schema import PRICE_FIELDS, SCHEMAS, TableSchema
+from feeds.schema import PRICE_FIELDS, SCHEMAS, ST_KINDS, TableSchema
 from feeds.tables import coerce_column, table_path
 from rules import RulesTable
 
@@ -142,7 +142,7 @@ def validate_directory(directory: Path, rules: RulesTable | None = None) -> Repo
         _check_instruments(inst, files["instruments"], rules, report)
     if bars is not None:
         _check_bars(bars, inst, known, files["bars"], report)
-    for name in ("st", "fundamentals", "dividends"):
+    for name in ("st", "fundamentals", "dividends", "industry_history"):
         if name in tables and inst is not None:
             _check_known_symbols(tables[name], known, files[name], report)
     if "st" in tables:
@@ -222,12 +222,13 @@ def _check_schema(df: pd.DataFrame, schema: TableSchema, file: str, report: Repo
                 report.error("ann_date" if is_ann else "missing", file,
                              "fundamentals row without ann_date (not usable point in time)" if is_ann
                              else "required value is empty", rows, col, [""] * len(rows))
-    if schema.key:
-        dup = out.duplicated(list(schema.key), keep="first")
+    key = list(schema.key_in(out.columns))
+    if key:
+        dup = out.duplicated(key, keep="first")
         if dup.any():
             rows = np.flatnonzero(dup.to_numpy())
-            keys = out.loc[dup, list(schema.key)].astype(str).agg(" ".join, axis=1)
-            report.error("duplicate", file, f"duplicate ({', '.join(schema.key)})", rows, "", keys)
+            keys = out.loc[dup, key].astype(str).agg(" ".join, axis=1)
+            report.error("duplicate", file, f"duplicate ({', '.join(key)})", rows, "", keys)
     return out
 
 
@@ -254,9 +255,19 @@ def _check_bars(bars: pd.DataFrame, inst: Optional[pd.DataFrame], known: set, fi
     traded = bars["volume"].fillna(0) > 0
     for col in (*PRICE_FIELDS, "volume"):
         report.flag("nan", file, "empty value on a traded day", bars[col].isna() & (traded | (col == "volume")), col)
-    for col in ("pre_close", "amount", "adj_factor", "total_shares", "float_shares"):
+    for col in ("amount", "adj_factor"):
         if col in bars.columns:
             report.flag("nan", file, "empty value on a traded day", bars[col].isna() & traded, col)
+    # Gaps the loader handles: pre_close is derived from the previous close and adj_factor; a stock-day
+    # without a share count has no market cap and stays out of the size universe.
+    for col, consequence in (("pre_close", "derived by the loader from the previous close and adj_factor"),
+                             ("total_shares", "no market cap there: outside the size universe, no size/BP factor"),
+                             ("float_shares", "no float there: no turnover-based figures")):
+        if col in bars.columns:
+            gap = bars[col].isna() & traded
+            if gap.any():
+                report.warn("gap", file, f"{int(gap.sum())} traded bar(s) without {col}: {consequence}",
+                            column=col)
     for col in (*PRICE_FIELDS, "pre_close", "adj_factor"):
         if col in bars.columns:
             report.flag("non_positive", file, "price must be > 0", (bars[col] <= 0) & traded, col, bars[col])
@@ -286,8 +297,8 @@ def _check_spells(st: pd.DataFrame, file: str, report: Report) -> None:
         report.flag("spell", file, "end_date before start_date",
                     st["end_date"].notna() & (st["end_date"] < st["start_date"]), "end_date", st["end_date"])
     if "kind" in st.columns:
-        report.flag("spell", file, "kind must be ST or *ST", st["kind"].notna() & ~st["kind"].isin(["ST", "*ST"]),
-                    "kind", st["kind"])
+        report.flag("spell", file, f"kind must be one of {', '.join(ST_KINDS)}",
+                    st["kind"].notna() & ~st["kind"].isin(list(ST_KINDS)), "kind", st["kind"])
 
 
 def _check_fundamentals(f: pd.DataFrame, file: str, report: Report) -> None:
@@ -374,9 +385,12 @@ def _summarize(tables: dict[str, pd.DataFrame], report: Report) -> None:
         inst = tables["instruments"]
         delisted = int(inst["delist_date"].notna().sum()) if "delist_date" in inst.columns else 0
         report.summary["instruments"] = f"{len(inst):,} ({delisted:,} delisted)"
-    for name in ("st", "fundamentals", "dividends", "benchmark"):
+    for name in ("st", "fundamentals", "dividends", "benchmark", "industry_history"):
         if name in tables:
             report.summary[name] = f"{len(tables[name]):,} rows"
+    bench = tables.get("benchmark")
+    if bench is not None and "index" in bench.columns:
+        report.summary["benchmark"] += f" ({', '.join(map(str, bench['index'].dropna().unique()))})"
 
 
 def _show(v) -> str:

@@ -41,7 +41,6 @@ def test_missing_config_file(tmp_path):
 
 @pytest.mark.parametrize("argv", [
     ["paper", "status", "--account", "a.db"],
-    ["data", "import", "--source", "qlib", "src", "--out", "o"],
 ])
 def test_commands_not_built_yet_say_so(argv, capsys):
     assert main(argv) == 2
@@ -81,3 +80,19 @@ def test_a_leading_quiet_flag_is_not_lost_to_the_subcommand(tmp_path, capsys):
     err = capsys.readouterr().err
     assert " INFO " not in err
     assert err.strip().splitlines()[-1].startswith("error: backtest.start 2030-01-01")
+
+
+def test_data_import_refuses_a_missing_source_path(tmp_path, capsys):
+    assert main(["data", "import", "--source", "qlib", str(tmp_path / "src"), "--out", str(tmp_path / "o")]) == 2
+    assert "src: no such file or directory" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_global_quiet_flag_before_the_command_silences_info_logs(tmp_path):
+    from tests.market_builder import MarketBuilder
+
+    b = MarketBuilder(start="2021-03-01", days=3)
+    b.stock("600000.SH", close=[10.0, 10.1, 10.2])
+    d = b.write(tmp_path / "m")
+    proc = run_cli("-q", "data", "validate", str(d))
+    assert proc.returncode == 0 and "INFO" not in proc.stderr

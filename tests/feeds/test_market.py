@@ -149,3 +149,28 @@ def test_duplicate_rows_and_unknown_symbols_are_data_errors(tmp_path):
         Market.from_frames(f["instruments"], f["bars"].assign(symbol="000001.SZ"))
     with pytest.raises(DataError, match="not found"):
         load_market(tmp_path / "missing")
+
+
+def test_benchmark_table_with_several_indices(tmp_path):
+    b = MarketBuilder(start="2021-03-01", days=3)
+    b.stock("600000.SH", close=[10.0, 10.1, 10.2])
+    d = b.write(tmp_path / "m")
+    pd.DataFrame({"index": ["000905.SH"] * 3 + ["000300.SH"] * 2,
+                  "date": [b.day(0), b.day(1), b.day(2), b.day(0), b.day(2)],
+                  "close": [6000.0, 6100.0, 6200.0, 5000.0, 5100.0]}).to_parquet(d / "benchmark.parquet", index=False)
+    m = load_market(d)
+    assert list(m.benchmarks.columns) == ["000905.SH", "000300.SH"]      # file order; the first is `benchmark`
+    assert m.benchmark.tolist() == [6000.0, 6100.0, 6200.0]
+    assert m.benchmarks["000300.SH"].tolist() == [5000.0, 5000.0, 5100.0]   # forward-filled
+
+
+def test_delisting_period_is_not_investable_but_keeps_the_ordinary_limit():
+    b = MarketBuilder(start="2021-03-01", days=3)
+    b.stock("600001.SH", close=[10.0, 10.0, 10.0])
+    b.stock("600002.SH", close=[10.0, 10.0, 10.0])
+    b.st("600001.SH", b.day(1), kind="delisting")
+    b.st("600002.SH", b.day(1), kind="ST")
+    m = b.build()
+    assert m.is_st[1:, 0].all() and m.is_st[1:, 1].all()
+    assert m.high_limit[1, 0] == np.float32(11.0)        # ordinary 10% on the main board
+    assert m.high_limit[1, 1] == np.float32(10.5)        # ST 5%

@@ -140,3 +140,31 @@ def test_trading_on_after_the_price_delisting_rule_is_a_warning(tmp_path):
     assert report.warning_counts.get("price_delisting") == 1
     assert "1 stock(s) kept trading after the price delisting rule" in report.render()
     assert "600000.SH (20th close under 1 CNY on 2021-03-26, 5 bars after)" in report.render()
+
+
+def test_share_count_and_pre_close_gaps_are_warnings_with_their_consequence(tmp_path):
+    def gaps(df):
+        df = df.copy()
+        df.loc[0, "total_shares"] = None
+        df["pre_close"] = [None] + [10.0] * (len(df) - 1)
+        return df
+    d = write(tmp_path, clean_builder(), "parquet", ("bars", gaps))
+    report = validate_directory(d)
+    assert report.ok, report.render()
+    text = report.render()
+    assert "1 traded bar(s) without total_shares: no market cap there" in text
+    assert "without pre_close: derived by the loader" in text
+
+
+def test_delisting_spells_and_several_benchmark_indices_are_valid(tmp_path):
+    b = clean_builder()
+    b.st("300750.SZ", "2021-03-02", "2021-03-03", kind="delisting")
+    d = write(tmp_path, b)
+    bench = pd.read_parquet(d / "benchmark.parquet")
+    two = pd.concat([bench.assign(index="000300.SH"), bench.assign(index="000905.SH")], ignore_index=True)
+    two.to_parquet(d / "benchmark.parquet", index=False)
+    report = validate_directory(d)
+    assert report.ok, report.render()
+    assert "12 rows (000300.SH, 000905.SH)" in report.render()
+    pd.concat([two, two.iloc[[0]]]).to_parquet(d / "benchmark.parquet", index=False)
+    assert "duplicate (index, date)" in validate_directory(d).render()
