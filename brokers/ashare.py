@@ -1,99 +1,36 @@
-"""`AShareBroker`: a Backtrader broker that fills orders under the A-share rules.
+"""`AShareBroker`: a Backtrader broker over the execution core (`execution.core.ExecutionCore`).
 
-It is a `bt.BrokerBase`, so Cerebro, `Strategy.buy/sell`, `notify_order` /
-`notify_trade` and value-based analyzers (TimeReturn, DrawDown, Returns,
-SharpeRatio, ...) work as with BackBroker. It differs from BackBroker where
-BackBroker's cost grows with the market: positions are kept only while held
-(no zero positions created by `getposition`) and the portfolio is valued as
-cash + held quantities x `market.last_close[t]`, so a bar costs O(held).
+It is a `bt.BrokerBase`, so Cerebro, `Strategy.buy/sell`, `notify_order` / `notify_trade` and
+value-based analyzers (TimeReturn, DrawDown, Returns, SharpeRatio, ...) work as with BackBroker.
+Every rule, cost and fill is the core's: this class only turns `bt.Order` objects into order
+requests, and outcomes back into Backtrader's execution bits and statuses. The paper account drives
+the same core without Cerebro.
 
-Every order is a market order for the day it executes (a day order): the
-strategy submits it at the close of day t-1, the broker fills it at day t's
-deal price in submission order (the strategy sends sells first, so their
-cash funds the same day's buys), and whatever is not filled by the end of
-the day expires; a retry on a later day is a new order. Per order:
+Every order is a market order for the day it executes (a day order): the strategy submits it at
+the close of day t-1, the broker fills it at day t's deal price in submission order (the strategy
+sends sells first, so their cash funds the same day's buys), and whatever is not filled by the end
+of the day expires; a retry on a later day is a new order.
 
-    validators (delisted, suspended, price limit, lot size, T+1)   -> reject with a reason
-    quantity limits: position / T+1 sellable, volume cap, lots      -> partial with a reason
-    deal price (open | close | vwap) -> slippage model, clamped to [low, high] and the limits
-    cash: buys cut to the affordable lots (fees included)           -> partial / rejected 'cash'
-    fill: position, cash, costs (commission once per order per day, stamp duty, transfer fee)
-
-Order statuses sent to the strategy: Accepted, then Completed; or Partial
-followed by Expired (the unfilled rest); or Rejected (a rule), or Margin (no
-cash). The reason code is `order.info.reason`. Before the day's trading the
-broker applies corporate actions (dividends, bonus shares) and settles
-holdings of delisted stocks. Every attempt is a row of `order_log`, every
-fill a row of `trade_log`, every day a row of `equity_log`.
+Order statuses sent to the strategy: Completed; or Partial followed by Expired (the unfilled
+rest); or Rejected (a rule), or Margin (no cash). The reason code is `order.info.reason`. Where
+BackBroker's cost grows with the market, this broker's does not: positions exist only while held
+(`getposition` creates no zero positions) and the value is cash + held quantities x last close.
 """
 from __future__ import annotations
 
 import collections
-import datetime as dt
-import math
-from dataclasses import dataclass
 
 import backtrader as bt
 import numpy as np
-from loguru import logger
 
-from brokers.context import BUY, SELL, OrderContext, context_from_market
-from brokers.corporate_actions import DelistingSettlement, corporate_action_models
-from brokers.costs import CostModel, Costs
-from brokers.fill_price import fill_price_model
-from brokers.slippage import slippage_model
-from brokers.validators import LotSize, TPlusOne, build_validators
-from brokers.volume_cap import volume_cap_model
-from rules.table import Lot
+from brokers.context import BUY, SELL
+from core.spec import Reason
+from execution.core import ExecutionCore
+from execution.orders import FILLED, PARTIAL, OrderRequest, OrderRow, TradeRow
+from rules.table import round_to_tick
 
-ANY_LOT = Lot(1, 1)
+__all__ = ["AShareBroker", "OrderRow", "TradeRow"]
 
-
-@dataclass(slots=True)
-class Holding:
-    """A held position of one symbol (the broker keeps only these)."""
-    proxy: object
-    position: bt.Position
-    opened: dt.date                       # day the position was opened (dividend tax holding period)
-    locked: int = 0                       # shares not sellable today (bought / bonus today)
-
-    @property
-    def qty(self) -> int:
-        return int(self.position.size)
-
-    def last_bar_row(self, t: int) -> int:
-        return self.proxy.last_bar_row(t)
-
-
-@dataclass
-class OrderRow:
-    date: dt.date
-    symbol: str
-    side: str
-    requested_qty: int
-    filled_qty: int
-    price: float
-    status: str                           # filled | partial | rejected
-    reason: str
-    rebalance_date: dt.date | None = None  # the rebalance this attempt serves (None: not from a plan)
-    attempt: int = 0                      # 0 = first attempt, 1.. = retries on later days
-    ref: int = 0
-
-
-@dataclass
-class TradeRow:
-    date: dt.date
-    symbol: str
-    side: str
-    qty: int
-    price: float
-    commission: float
-    stamp_duty: float
-    transfer_fee: float
-    slippage: float
-    kind: str = "fill"                    # fill | delist
-    participation: float = float("nan")   # qty / the day's volume (NaN for settlements)
-    ref: int = 0
 
 
 class AShareBroker(bt.BrokerBase):
@@ -105,40 +42,48 @@ class AShareBroker(bt.BrokerBase):
 
     def __init__(self):
         super().__init__()
-        m, cfg = self.p.market, self.p.cfg
-        self.market = m
+        self.market = self.p.market
         self.book = self.p.book
         self.clock = self.book.clock
-        self.deal = fill_price_model(cfg.deal_price, m.rules.tick)
-        self.validators = build_validators(cfg, m.rules, self.deal)
-        self.volume_cap = volume_cap_model(cfg.volume_cap, cfg.crowd)
-        self.slippage = slippage_model(cfg.slippage, m.rules.tick, m, cfg.crowd)
-        self.costs = CostModel.from_config(cfg, m.rules)
-        self.actions = corporate_action_models(m, cfg)
-        self.delisting = DelistingSettlement(m, cfg.delist_haircut)
-        self.lots = LotSize(m.rules) if cfg.lot_size else None
-        self.t_plus_1 = bool(cfg.t_plus_1)
-        self.startingcash = float(cfg.cash)
-        self._comminfo = self.comminfo[None]      # stock-like, zero: our fees are charged by CostModel
+        self.startingcash = float(self.p.cfg.cash)
+        self._comminfo = self.comminfo[None]      # stock-like, zero: our fees are charged by the core
         self._reset()
 
     def _reset(self) -> None:
-        self.cash = self.startingcash
-        self.held: dict[int, Holding] = {}        # sid -> Holding
+        self.core = ExecutionCore(self.market, self.p.cfg)
+        self.core.account.cash = self.startingcash
         self.notifs: collections.deque = collections.deque()
         self.pending: list = []
-        self.order_log: list[OrderRow] = []
-        self.trade_log: list[TradeRow] = []
-        self.equity_log: list[tuple[int, float, float]] = []
-        self.holdings_log: list[tuple] = []
-        self._day = -1
-        self._arrays = None                       # (sids, qty) of held names, rebuilt after a change
-        self._value_key = None
-        self._value = self.cash
+        self._positions: dict[int, bt.Position] = {}   # Backtrader views of the core's positions, by sid
 
     def start(self):
         super().start()
         self._reset()
+
+    # ----- the core's state, as Backtrader reads it ---------------------------------------
+    @property
+    def account(self):
+        return self.core.account
+
+    @property
+    def cash(self) -> float:
+        return self.core.account.cash
+
+    @property
+    def order_log(self) -> list[OrderRow]:
+        return self.core.order_log
+
+    @property
+    def trade_log(self) -> list[TradeRow]:
+        return self.core.trade_log
+
+    @property
+    def equity_log(self) -> list:
+        return self.core.equity_log
+
+    @property
+    def holdings_log(self) -> list:
+        return self.core.holdings_log
 
     # ----- Backtrader broker interface -------------------------------------
     def getcash(self):
@@ -147,55 +92,40 @@ class AShareBroker(bt.BrokerBase):
     get_cash = getcash
 
     def setcash(self, cash):
-        self.startingcash = self.cash = float(cash)
+        self.startingcash = float(cash)
+        self.core.account.cash = float(cash)
 
     set_cash = setcash
 
     def getvalue(self, datas=None):
         if datas:
             t = self._t()
-            held = [self.held[d.sid] for d in datas if d.sid in self.held]
+            acct = self.core.account
+            held = [acct.positions[d.sid] for d in datas if d.sid in acct.positions]
             if not held:
                 return 0.0
-            px = np.nan_to_num(self._ticks(self.market.last_close[t, [h.proxy.sid for h in held]]))
-            return float(sum(h.position.size * float(p) for h, p in zip(held, px)))
+            row = self.market.last_close[t]
+            return float(sum(p.qty * float(round_to_tick(float(row[p.sid]), self.market.rules.tick))
+                             for p in held if row[p.sid] == row[p.sid]))
         if len(self.clock) == 0:
             return self.cash
-        key = (self._t(), self.cash, len(self.trade_log), self._day)
-        if key != self._value_key:
-            self._value = self.cash + self.positions_value(self._t())
-            self._value_key = key
-        return self._value
+        return self.core.value(self._t())
 
     get_value = getvalue
-
-    def positions_value(self, t: int) -> float:
-        """Held quantities x last close: a gather and a dot product, O(held)."""
-        if not self.held:
-            return 0.0
-        if self._arrays is None:
-            sids = np.fromiter(self.held.keys(), dtype=np.int64, count=len(self.held))
-            qty = np.fromiter((h.position.size for h in self.held.values()), dtype=np.float64, count=len(self.held))
-            self._arrays = (sids, qty)
-        sids, qty = self._arrays
-        px = self._ticks(self.market.last_close[t, sids])
-        return float(np.dot(np.nan_to_num(px), qty))
-
-    def _ticks(self, px: np.ndarray) -> np.ndarray:
-        """float32 panel prices back to exact ticks (cents)."""
-        tick = self.market.rules.tick
-        return np.round(px.astype(np.float64) / tick) * tick
 
     @property
     def positions(self) -> dict:
         """Backtrader's data -> Position map (strategy.getpositions), derived from the held names."""
-        return {h.proxy: h.position for h in self.held.values()}
+        return {self.book.by_sid(sid): self._bt_position(sid) for sid in self.core.account.positions}
+
+    def _bt_position(self, sid: int) -> bt.Position:
+        p = self.core.account.positions[sid]
+        return bt.Position(p.qty, p.cost)
 
     def getposition(self, data, clone=True):
-        h = self.held.get(data.sid)
-        if h is None:
+        if data.sid not in self.core.account.positions:
             return bt.Position(0, 0.0)           # not stored: no zero positions to value every bar
-        return h.position.clone() if clone else h.position
+        return self._bt_position(data.sid)
 
     def orderstatus(self, order):
         return order.status
@@ -254,177 +184,54 @@ class AShareBroker(bt.BrokerBase):
 
     def next(self):
         t = self._t()
-        if t != self._day:
-            self._start_day(t)
+        core = self.core
+        if t != core.day:
+            core.start_day(t)
         orders, self.pending = self.pending, []
         for order in orders:
             self.execute_order(order, t)
-        self.costs.end_day()
-        self.equity_log.append((t, self.getvalue(), self.cash))
+        core.end_day(t)
 
-    # ----- the day -----------------------------------------------------------
     def _t(self) -> int:
         return self.clock.market_index()
 
-    def _start_day(self, t: int) -> None:
-        self._day = t
-        for h in self.held.values():
-            h.locked = 0
-        for s in self.delisting.settlements(t, self.held):
-            self._settle_delisted(t, s)
-        for model in self.actions:
-            for e in model.entitlements(t, self.held):
-                self._entitle(e)
-
-    def _entitle(self, e) -> None:
-        h = self.held[e.sid]
-        self.cash += e.cash
-        if e.shares > 0:
-            pos = h.position
-            cost = pos.size * pos.price
-            pos.size += e.shares
-            pos.price = cost / pos.size if pos.size else 0.0
-            h.locked += e.shares
-        self._changed()
-
-    def _settle_delisted(self, t: int, s) -> None:
-        h = self.held.pop(s.sid)
-        proxy = h.proxy
-        self.cash += s.qty * s.price
-        self._forget(s.sid)
-        self._changed()
-        self.trade_log.append(TradeRow(self.market.date_at(t), proxy.symbol, SELL, s.qty, s.price,
-                                       0.0, 0.0, 0.0, 0.0, kind="delist"))
-        logger.debug(f"{self.market.date_at(t)} {proxy.symbol}: delisted holding of {s.qty} settled at {s.price:.2f}")
-
-    def _changed(self) -> None:
-        self._value_key = None
-        self._arrays = None
-
-    def _forget(self, sid: int) -> None:
-        for model in self.actions:
-            if hasattr(model, "forget"):
-                model.forget(sid)
-
     def sellable(self, sid: int) -> int:
-        h = self.held.get(sid)
-        if h is None:
-            return 0
-        return max(h.qty - h.locked, 0)
+        return self.core.account.sellable(sid)
 
+    # ----- one order: request -> core -> outcome -> bt.Order ------------------------------
     def execute_order(self, order, t: int) -> None:
-        """One attempt: validate, size, price and fill `order` on calendar day t."""
-        proxy = order.data
-        sid = proxy.sid
-        side = BUY if order.isbuy() else SELL
-        requested = int(abs(order.created.size))
-        h = self.held.get(sid)
-        pos = h.qty if h else 0
-        ctx = context_from_market(self.market, t, sid, side, requested, pos, self.sellable(sid))
-        for v in self.validators:
-            reason = v.check(ctx)
-            if reason:
-                return self._refuse(order, ctx, reason)
-        qty, reason = requested, ""
-        if side == SELL:
-            if pos <= 0:
-                return self._refuse(order, ctx, "no_position")
-            qty = min(qty, pos)
-            if self.t_plus_1 or h.locked:
-                if ctx.sellable < qty:
-                    qty, reason = ctx.sellable, TPlusOne.reason
-        cap = self.volume_cap.allowed(ctx)
-        if cap < qty:
-            qty, reason = cap, self.volume_cap.reason
-        lot = self.lots.lot(ctx.board, ctx.day) if self.lots else ANY_LOT
-        if side == BUY or qty != pos:
-            qty = lot.round_down(qty)
-        if qty <= 0:
-            return self._refuse(order, ctx, reason or "lot_size")
-        deal = self.deal.price(ctx)
-        price = self.slippage.price(ctx, deal, qty)
-        if side == BUY:
-            afford = self.costs.affordable(order.ref, ctx.day, ctx.exchange, price, self.cash, lot)
-            if afford < qty:
-                qty, reason = afford, "cash"
-            if qty <= 0:
-                return self._refuse(order, ctx, "cash")
-        self.execute_fill(order, ctx, qty, price, deal)
-        self._finish(order, ctx, reason)
-
-    def execute_fill(self, order, ctx: OrderContext, qty: int, price: float, deal: float) -> Costs:
-        """Book one fill of `qty` shares at `price` (several fills of one order may share a day)."""
-        proxy = order.data
-        sid = ctx.sid
-        costs = self.costs.fill_costs(order.ref, ctx.day, ctx.side, ctx.exchange, qty, price, deal)
-        h = self.held.get(sid)
-        if h is None:
-            pos = bt.Position(0, 0.0)
-            h = self.held[sid] = Holding(proxy, pos, ctx.day)
-        pos = h.position
-        signed = qty if ctx.is_buy else -qty
-        pprice_orig = pos.price
-        psize, pprice, opened, closed = pos.update(signed, price)
-        notional = qty * price
-        if ctx.is_buy:
-            self.cash -= notional + costs.charged
-            h.locked += qty if self.t_plus_1 else 0
-        else:
-            self.cash += notional - costs.charged
-        closedvalue = abs(closed) * pprice_orig
-        openedvalue = abs(opened) * price
-        closedcomm = costs.charged if closed else 0.0
-        openedcomm = costs.charged if opened and not closed else 0.0
-        pnl = -closed * (price - pprice_orig)
-        order.execute(self.clock.datetime[0], signed, price, closed, closedvalue, closedcomm,
-                      opened, openedvalue, openedcomm, 0.0, pnl, psize, pprice)
-        if psize == 0:
-            del self.held[sid]
-            self._forget(sid)
-        self._changed()
-        participation = qty / ctx.volume if ctx.volume > 0 else math.nan
-        self.trade_log.append(TradeRow(ctx.day, ctx.symbol, ctx.side, qty, price, costs.commission,
-                                       costs.stamp_duty, costs.transfer_fee, costs.slippage,
-                                       participation=participation, ref=order.ref))
-        return costs
-
-    def _finish(self, order, ctx: OrderContext, reason: str) -> None:
-        """End of the order's day: Completed, or Partial then Expired for the rest."""
-        filled = int(abs(order.executed.size))
-        wanted = ctx.qty if ctx.is_buy else min(ctx.qty, ctx.position)     # a sell never exceeds the holding
-        if filled >= wanted:
+        info = order.info
+        req = OrderRequest(order.data.sid, order.data.symbol, BUY if order.isbuy() else SELL,
+                           int(abs(order.created.size)), info.get("rebalance"), int(info.get("attempt", 0) or 0),
+                           order.ref)
+        out = self.core.execute(req, t)
+        fill = out.fill
+        if fill is not None:
+            signed = fill.qty if req.side == BUY else -fill.qty
+            charged = fill.costs.charged
+            closedcomm = charged if fill.closed else 0.0
+            openedcomm = charged if fill.opened and not fill.closed else 0.0
+            order.execute(self.clock.datetime[0], signed, fill.price, fill.closed, abs(fill.closed) * fill.cost_before,
+                          closedcomm, fill.opened, abs(fill.opened) * fill.price, openedcomm, 0.0,
+                          -fill.closed * (fill.price - fill.cost_before), fill.size_after, fill.cost_after)
+        if out.status == FILLED:
             order.completed()
             self.notify(order)
-            self._log(order, ctx, filled, "filled", "")
-            return
-        order.addinfo(reason=reason)
-        order.partial()
-        self.notify(order, final=False)
-        order.status = order.Expired          # a day order: the rest lapses (Order.expire() refuses Market orders)
-        self.notify(order)
-        self._log(order, ctx, filled, "partial", reason)
-
-    def _refuse(self, order, ctx: OrderContext, reason: str) -> None:
-        order.addinfo(reason=reason)
-        if reason == "cash":
-            order.margin()
+        elif out.status == PARTIAL:
+            order.addinfo(reason=out.reason)
+            order.partial()
+            self.notify(order, final=False)
+            order.status = order.Expired          # a day order: the rest lapses (Order.expire() refuses Market orders)
+            self.notify(order)
         else:
-            order.reject(self)
-        self.notify(order)
-        self._log(order, ctx, 0, "rejected", reason)
-
-    def _log(self, order, ctx: OrderContext, filled: int, status: str, reason: str) -> None:
-        price = float(order.executed.price) if filled else math.nan
-        info = order.info
-        self.order_log.append(OrderRow(ctx.day, ctx.symbol, ctx.side, ctx.qty, filled, price, status, reason,
-                                       info.get("rebalance"), int(info.get("attempt", 0) or 0), order.ref))
+            order.addinfo(reason=out.reason)
+            if out.reason == Reason.CASH:
+                order.margin()
+            else:
+                order.reject(self)
+            self.notify(order)
 
     # ----- snapshots for outputs ---------------------------------------------
     def snapshot_holdings(self) -> None:
         """Record holdings after today's trading (the engine calls it on rebalance dates)."""
-        t = self._t()
-        day = self.market.date_at(t)
-        row = self.market.last_close[t]
-        for sid, h in sorted(self.held.items()):
-            close = float(self._ticks(row[sid]))
-            self.holdings_log.append((day, h.proxy.symbol, h.qty, self.sellable(sid), close, h.qty * close))
+        self.core.snapshot_holdings(self._t())

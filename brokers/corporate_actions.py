@@ -91,10 +91,11 @@ class AdjFactorShares:
         sids = np.fromiter(held.keys(), dtype=np.int64, count=len(held))
         a1 = self._adj[t, sids].astype(np.float64)
         a0 = self._last[sids]
-        for k in np.flatnonzero(np.isnan(a0)):           # newly held: the bar before today
-            prev = held[int(sids[k])].last_bar_row(t - 1)
-            if 0 <= prev < t:
-                a0[k] = self._adj[prev, sids[k]]
+        for k in np.flatnonzero(np.isnan(a0)):           # newly held: the last bar before today
+            sid = sids[k]
+            bars = np.flatnonzero(self.market.has_bar[:t, sid] & ~np.isnan(self.market.panels["close"][:t, sid]))
+            if len(bars):
+                a0[k] = self._adj[bars[-1], sid]
         ok = ~np.isnan(a1)
         self._last[sids[ok]] = a1[ok]
         with np.errstate(invalid="ignore"):

@@ -9,10 +9,13 @@ from __future__ import annotations
 import math
 
 from brokers.context import OrderContext
-from core.errors import ConfigError
+from core.registry import Registry
 from rules.table import round_to_tick
 
+DEAL_PRICES: Registry = Registry("deal price", "broker.deal_price")
 
+
+@DEAL_PRICES.register("open")
 class OpenPrice:
     name = "open"
 
@@ -20,6 +23,7 @@ class OpenPrice:
         return ctx.open
 
 
+@DEAL_PRICES.register("close")
 class ClosePrice:
     name = "close"
 
@@ -27,6 +31,7 @@ class ClosePrice:
         return ctx.close
 
 
+@DEAL_PRICES.register("vwap")
 class VwapPrice:
     """The day's average traded price, amount / volume, on the tick and inside [low, high]."""
     name = "vwap"
@@ -40,12 +45,6 @@ class VwapPrice:
         return min(max(round_to_tick(ctx.amount / ctx.volume, self.tick), ctx.low), ctx.high)
 
 
-FILL_PRICES = {c.name: c for c in (OpenPrice, ClosePrice, VwapPrice)}
-
-
 def fill_price_model(name: str, tick: float = 0.01):
-    try:
-        cls = FILL_PRICES[name]
-    except KeyError:
-        raise ConfigError("broker.deal_price", f"'{name}' is not one of {', '.join(FILL_PRICES)}") from None
+    cls = DEAL_PRICES.get(name)
     return cls(tick) if cls is VwapPrice else cls()

@@ -26,8 +26,10 @@ import math
 import numpy as np
 
 from brokers.context import OrderContext
-from core.errors import ConfigError
+from core.registry import Registry
 from rules.table import round_to_tick
+
+SLIPPAGE: Registry = Registry("slippage model", "broker.slippage.model")
 
 
 def clamp(ctx: OrderContext, price: float, tick: float) -> float:
@@ -47,8 +49,13 @@ def clamp(ctx: OrderContext, price: float, tick: float) -> float:
     return p
 
 
+@SLIPPAGE.register("fixed_bps")
 class FixedBps:
     name = "fixed_bps"
+
+    @classmethod
+    def from_config(cls, c, tick: float, market, crowd: int = 1) -> "FixedBps":
+        return cls(c.bps, tick)
 
     def __init__(self, bps: float, tick: float):
         self.frac = bps / 10_000.0
@@ -59,8 +66,13 @@ class FixedBps:
         return clamp(ctx, deal * (1.0 + sign * self.frac), self.tick)
 
 
+@SLIPPAGE.register("ticks")
 class Ticks:
     name = "ticks"
+
+    @classmethod
+    def from_config(cls, c, tick: float, market, crowd: int = 1) -> "Ticks":
+        return cls(c.ticks, tick)
 
     def __init__(self, ticks: int, tick: float):
         self.ticks = int(ticks)
@@ -71,8 +83,13 @@ class Ticks:
         return clamp(ctx, deal + sign * self.ticks * self.tick, self.tick)
 
 
+@SLIPPAGE.register("sqrt_impact")
 class SqrtImpact:
     name = "sqrt_impact"
+
+    @classmethod
+    def from_config(cls, c, tick: float, market, crowd: int = 1) -> "SqrtImpact":
+        return cls(c.impact, c.vol_days, tick, market, crowd)
 
     def __init__(self, impact: float, vol_days: int, tick: float, market, crowd: int = 1):
         self.k = float(impact)
@@ -101,11 +118,5 @@ class SqrtImpact:
 
 
 def slippage_model(cfg_slippage, tick: float, market, crowd: int = 1):
-    name = cfg_slippage.model
-    if name == "fixed_bps":
-        return FixedBps(cfg_slippage.bps, tick)
-    if name == "ticks":
-        return Ticks(cfg_slippage.ticks, tick)
-    if name == "sqrt_impact":
-        return SqrtImpact(cfg_slippage.impact, cfg_slippage.vol_days, tick, market, crowd)
-    raise ConfigError("broker.slippage.model", f"'{name}' is not fixed_bps, ticks or sqrt_impact")
+    """The configured model (`broker.slippage.model`), built from its own keys."""
+    return SLIPPAGE.get(cfg_slippage.model).from_config(cfg_slippage, tick, market, crowd)

@@ -15,6 +15,11 @@ from typing import Optional, Protocol
 
 from brokers.context import OrderContext
 from core.errors import ConfigError
+from core.registry import Registry
+from core.spec import Reason
+
+# In checking order; each class says from the config whether it is on (`from_config` -> instance or None).
+VALIDATORS: Registry = Registry("order validator", "broker")
 
 
 class Validator(Protocol):
@@ -23,22 +28,33 @@ class Validator(Protocol):
     def check(self, ctx: OrderContext) -> Optional[str]: ...
 
 
+@VALIDATORS.register("delisted")
 class Delisted:
     """No order in a stock after its last listed day."""
-    reason = "delisted"
+    reason = Reason.DELISTED
+
+    @classmethod
+    def from_config(cls, cfg_broker, rules, deal_price):
+        return cls()
 
     def check(self, ctx: OrderContext) -> Optional[str]:
         return self.reason if ctx.delisted else None
 
 
+@VALIDATORS.register("suspended")
 class Suspended:
     """No bar or volume 0 (or not listed yet): no fill on either side."""
-    reason = "suspended"
+    reason = Reason.SUSPENDED
+
+    @classmethod
+    def from_config(cls, cfg_broker, rules, deal_price):
+        return cls()
 
     def check(self, ctx: OrderContext) -> Optional[str]:
         return None if ctx.traded else self.reason
 
 
+@VALIDATORS.register("price_limit")
 class PriceLimit:
     """Limit-up blocks buys, limit-down blocks sells.
 
@@ -46,6 +62,10 @@ class PriceLimit:
     when it is at or below low_limit. locked: refuse only a one-price bar at
     the limit (open = high = low = close = limit). NaN limits: no limit today.
     """
+
+    @classmethod
+    def from_config(cls, cfg_broker, rules, deal_price):
+        return None if cfg_broker.limit_rule == "off" else cls(cfg_broker.limit_rule, rules.tick, deal_price)
 
     def __init__(self, rule: str, tick: float, deal_price):
         if rule not in ("strict", "locked"):
@@ -64,7 +84,7 @@ class PriceLimit:
         else:
             hit = all(at(x, limit) for x in (ctx.open, ctx.high, ctx.low, ctx.close))
         if hit:
-            return "limit_up" if ctx.is_buy else "limit_down"
+            return Reason.LIMIT_UP if ctx.is_buy else Reason.LIMIT_DOWN
         return None
 
     def _at_up(self, price: float, limit: float) -> bool:
@@ -74,10 +94,15 @@ class PriceLimit:
         return price <= limit + self.half_tick
 
 
+@VALIDATORS.register("lot_size")
 class LotSize:
     """Buys: at least the board's minimum, then its step (main 100/100, STAR
     200/1). Sells: the same, or exactly the whole position (odd lots)."""
-    reason = "lot_size"
+    reason = Reason.LOT_SIZE
+
+    @classmethod
+    def from_config(cls, cfg_broker, rules, deal_price):
+        return cls(rules) if cfg_broker.lot_size else None
 
     def __init__(self, rules):
         self.rules = rules
@@ -99,9 +124,14 @@ class LotSize:
         return self.reason
 
 
+@VALIDATORS.register("t_plus_1")
 class TPlusOne:
     """Shares bought (or received as bonus) today are not sellable today."""
-    reason = "t_plus_1"
+    reason = Reason.T_PLUS_1
+
+    @classmethod
+    def from_config(cls, cfg_broker, rules, deal_price):
+        return cls() if cfg_broker.t_plus_1 else None
 
     def allowed(self, ctx: OrderContext) -> int:
         return ctx.sellable if not ctx.is_buy else ctx.qty
@@ -113,12 +143,6 @@ class TPlusOne:
 
 
 def build_validators(cfg_broker, rules, deal_price) -> list:
-    """Validators switched on by config, in checking order."""
-    out: list = [Delisted(), Suspended()]
-    if cfg_broker.limit_rule != "off":
-        out.append(PriceLimit(cfg_broker.limit_rule, rules.tick, deal_price))
-    if cfg_broker.lot_size:
-        out.append(LotSize(rules))
-    if cfg_broker.t_plus_1:
-        out.append(TPlusOne())
-    return out
+    """Validators switched on by config, in registry (checking) order."""
+    built = (VALIDATORS.get(name).from_config(cfg_broker, rules, deal_price) for name in VALIDATORS.names())
+    return [v for v in built if v is not None]

@@ -8,11 +8,12 @@ from __future__ import annotations
 import math
 
 from brokers.context import OrderContext
+from core.spec import Reason
 
 
 class VolumeCap:
     """At most `share` of the day's volume, split evenly among `crowd` funds trading the same names."""
-    reason = "volume_cap"
+    reason = Reason.VOLUME_CAP
 
     def __init__(self, share: float, crowd: int = 1):
         self.share = float(share)
@@ -25,10 +26,13 @@ class VolumeCap:
 
 
 class NoVolumeCap:
-    reason = "volume_cap"
+    reason = Reason.VOLUME_CAP
 
     def allowed(self, ctx: OrderContext) -> int:
-        return ctx.qty
+        return UNLIMITED
+
+
+UNLIMITED = 2 ** 62                       # shares: no cap binds
 
 
 def volume_cap_model(share, crowd: int = 1):

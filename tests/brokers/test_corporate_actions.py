@@ -50,7 +50,7 @@ def test_without_a_dividends_table_the_adj_factor_rise_becomes_shares_and_is_log
         broker = run_orders(b.build(), [(1, MAIN, "buy", 1000)], *FREE)
     finally:
         logger.remove(sink)
-    assert broker.held[0].qty == 2000
+    assert broker.account.positions[0].qty == 2000
     v = values(broker)
     assert v[2] == pytest.approx(v[1])
     assert any("inferred from adj_factor" in m for m in messages)
@@ -65,5 +65,5 @@ def test_a_delisted_holding_is_settled_at_the_last_close_with_the_haircut():
     settle = trades[trades["kind"] == "delist"].iloc[0]
     assert (str(settle["date"]), settle["side"], settle["qty"]) == ("2021-06-04", "sell", 1000)
     assert settle["price"] == pytest.approx(8.0 * 0.75)
-    assert 0 not in broker.held
+    assert 0 not in broker.account.positions
     assert broker.cash == pytest.approx(100_000 - 10_000 + 6_000)

@@ -1,5 +1,4 @@
 """Costs: commission with a once-per-order minimum, dated stamp duty and transfer fee."""
-import backtrader as bt
 import pytest
 
 from brokers.context import context_from_market
@@ -7,8 +6,6 @@ from brokers.costs import Commission, CostModel, Costs, StampDuty, TransferFee
 from rules import RulesTable
 from tests.brokers.harness import config, run_orders, trades_df
 from tests.market_builder import MarketBuilder, d
-
-from engine.run import make_cerebro
 
 MAIN = "600000.SH"
 
@@ -22,34 +19,25 @@ def test_commission_minimum_is_charged_once_across_partial_fills():
     assert big[0] == pytest.approx(5.0)
 
 
-class ThreeFills(bt.Strategy):
-    """At day 1, one buy order is executed in three partial fills by the broker."""
-    params = (("book", None),)
+def test_the_core_charges_the_minimum_once_for_three_partial_fills_of_one_order():
+    # One order filled in three parts on one day (as a broker adapter may report them): one minimum.
+    from execution.core import ExecutionCore
+    from execution.orders import OrderRequest
 
-    def next(self):
-        t = self.p.book.clock.market_index()
-        if t == 0:
-            self.order = self.buy(data=self.p.book.get(MAIN), size=300)
-            self.broker.pending.remove(self.order)
-        elif t == 1:
-            b = self.broker
-            ctx = context_from_market(b.market, t, 0, "buy", 300)
-            for _ in range(3):
-                b.execute_fill(self.order, ctx, 100, 10.0, 10.0)
-            b._finish(self.order, ctx, "")
-
-
-def test_broker_charges_the_minimum_once_for_three_partial_fills_of_one_order():
     b = MarketBuilder(start="2021-03-01", days=3)
     b.stock(MAIN, close=[10.0, 10.0, 10.0])
     m = b.build()
-    cerebro, book = make_cerebro(m, config(), 0, m.n_days - 1)
-    cerebro.addstrategy(ThreeFills, book=book)
-    broker = cerebro.run()[0].broker
-    fills = trades_df(broker)
-    assert len(fills) == 3
-    assert fills["commission"].tolist() == pytest.approx([5.0, 0.0, 0.0])
-    assert broker.order_log[0].status == "filled" and broker.order_log[0].filled_qty == 300
+    core = ExecutionCore(m, config().broker)
+    core.start_day(1)
+    req = OrderRequest(0, MAIN, "buy", 300, key=7)
+    ctx = context_from_market(m, 1, 0, "buy", 300)
+    fills = [core._fill(req, ctx, 100, 10.0, 10.0) for _ in range(3)]
+    assert [f.costs.commission for f in fills] == pytest.approx([5.0, 0.0, 0.0])
+    assert core.account.qty(0) == 300
+    core.end_day(1)
+    again = core._fill(OrderRequest(0, MAIN, "buy", 100, key=7), context_from_market(m, 2, 0, "buy", 100),
+                       100, 10.0, 10.0)
+    assert again.costs.commission == pytest.approx(5.0)          # a new day: a new order, a new minimum
 
 
 def test_a_retry_on_a_later_day_is_a_new_order_with_its_own_minimum():

@@ -69,7 +69,7 @@ def test_sqrt_impact_grows_with_the_square_root_of_participation():
 
 def test_volume_cap_models():
     assert VolumeCap(0.25).allowed(ctx(volume=1000)) == 250
-    assert NoVolumeCap().allowed(ctx(qty=12345)) == 12345
+    assert NoVolumeCap().allowed(ctx(qty=12345)) >= 12345 * 10 ** 9       # never binds
 
 
 def test_slippage_is_reported_in_trades_not_charged_twice():
