@@ -10,6 +10,8 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
+from rules.table import round_to_tick
+
 BUY, SELL = "buy", "sell"
 
 
@@ -54,7 +56,7 @@ def context_from_market(market, t: int, sid: int, side: str, qty: int, position:
     tick = market.rules.tick
     row = lambda name: float(p[name][t, sid])  # noqa: E731
     # float32 panels hold cents to ~1e-7; prices go back to exact ticks (NaN stays NaN).
-    px = lambda name: round(float(p[name][t, sid]) / tick) * tick if p[name][t, sid] == p[name][t, sid] \
+    px = lambda name: round_to_tick(float(p[name][t, sid]), tick) if p[name][t, sid] == p[name][t, sid] \
         else math.nan  # noqa: E731
     return OrderContext(
         day=market.date_at(t), t=t, sid=sid, symbol=str(market.symbols[sid]), board=str(market.board[sid]),

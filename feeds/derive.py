@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from rules import RulesTable
+from rules.table import round_to_tick
 
 # Rows per block when building limit panels: bounds the float64 temporaries.
 _BLOCK = 128
@@ -58,7 +59,7 @@ def derive_pre_close(close: np.ndarray, adj_factor: np.ndarray, has_bar: np.ndar
         prev_adj = previous_valid(adj_factor[:, a:b], valid).astype(np.float64)
         with np.errstate(invalid="ignore", divide="ignore"):
             raw = prev_close * prev_adj / adj_factor[:, a:b].astype(np.float64)
-        derived = np.floor(raw / tick + 0.5 + 1e-7) * tick
+        derived = round_to_tick(raw, tick)
         if gaps_of is None:
             out[:, a:b] = derived
         else:
@@ -140,7 +141,7 @@ def block_limits(rules: RulesTable, ratio: np.ndarray, pre_close: np.ndarray, da
     hi, lo = rules.limit_panels(pre_close, ratio)
     first = (day_listed == 0) & ~np.isnan(band_up)[None, :]
     if first.any():
-        pc = np.round(pre_close.astype(np.float64) / rules.tick) * rules.tick
+        pc = round_to_tick(pre_close.astype(np.float64), rules.tick)
         up = np.broadcast_to(band_up[None, :], pc.shape)
         down = np.broadcast_to(band_down[None, :], pc.shape)
         hi = np.where(first, rules.round_price(pc * (1 + up)), hi)

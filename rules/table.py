@@ -241,7 +241,7 @@ class RulesTable:
     def limit_panels(self, pre_close: np.ndarray, ratio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(high_limit, low_limit) panels; NaN where ratio or pre_close is NaN."""
         # Snap float32 storage noise (62.349998 for 62.35) back to the tick before applying the ratio.
-        pc = np.round(pre_close.astype(np.float64) / self.tick) * self.tick
+        pc = round_to_tick(pre_close.astype(np.float64), self.tick)
         high = self.round_price(pc * (1 + ratio))
         low = np.maximum(self.round_price(pc * (1 - ratio)), self.tick)
         low = np.where(np.isnan(high), np.nan, low)
