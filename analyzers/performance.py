@@ -29,6 +29,8 @@ import numpy as np
 import pandas as pd
 from loguru import logger
 
+from core.spec import SPEC_REASONS
+
 # Annualization of daily means and standard deviations (SPEC: TE = std(daily excess) x sqrt(252)).
 PERIODS_PER_YEAR = 252
 # Monthly IC series are annualized with sqrt(12) (one signal per month).
@@ -39,7 +41,7 @@ DAYS_PER_YEAR = 365.25
 COST_KINDS = ("commission", "stamp_duty", "transfer_fee", "slippage")
 # Reason codes of orders.csv (SPEC §4); each gets a blocked_<reason> key even when zero,
 # so stress.csv has stable columns. Unknown reasons found in the data are added too.
-ORDER_REASONS = ("limit_up", "limit_down", "suspended", "t_plus_1", "lot_size", "cash", "volume_cap", "delisted")
+ORDER_REASONS = SPEC_REASONS
 # Order statuses that mean part or all of the requested quantity did not trade.
 BLOCKED_STATUSES = ("rejected", "partial")
 # Relative size below which a standard deviation is floating-point noise (constant series).

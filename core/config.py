@@ -52,6 +52,7 @@ class UniverseConfig:
     min_listed_days: int = field(default=365, metadata=doc("calendar days since listing", ge=0))
     exclude_st: bool = field(default=True, metadata=doc("drop ST and *ST names"))
     cap_fraction: float = field(default=1 / 3, metadata=doc("keep the smallest fraction by total cap", gt=0, le=1))
+    cap: Literal["total", "float"] = field(default="total", metadata=doc("the cap the small-cap cut ranks by"))
 
 
 @dataclass

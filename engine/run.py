@@ -30,7 +30,7 @@ from engine.assumptions import FILE, GIVEN, PIPELINE, execution_assumptions
 from feeds.coverage import missing_pieces, warn_missing_pieces
 from rules.symbols import suggest
 from core.spec import EQUITY_COLUMNS, HOLDING_COLUMNS
-from engine.outputs import ENGINE_ORDER_COLUMNS, ENGINE_TRADE_COLUMNS, targets_table, write_outputs
+from engine.outputs import ENGINE_ORDER_COLUMNS, ENGINE_TRADE_COLUMNS, csv_frame, targets_table, write_outputs
 from feeds.clock import ClockFeed
 from factors.pipeline import build_targets, write_analytics
 from factors.universe import pool_benchmark
@@ -104,6 +104,8 @@ def run_backtest(market, cfg, out: Optional[Path], targets: pd.DataFrame | None 
                             initial_cash=broker.startingcash, signal=signal, timings=timings)
     if out is not None:
         def extra(stage: Path) -> None:
+            csv_frame(next_targets(targets, signal, market.date_at(i1)), ("rebalance_date",)).to_csv(
+                stage / "targets_next.csv", index=False)
             if signal is not None:
                 write_analytics(signal, stage / "factors")
             if cfg.output.report:
@@ -175,8 +177,20 @@ def resolve_targets(market, cfg, targets: pd.DataFrame | None) -> tuple[pd.DataF
         t = read_targets_file(cfg.strategy.targets_file, market)
         return t, None, {"kind": FILE, "path": str(cfg.strategy.targets_file), "rows": int(len(t)),
                          "empty": len(t) == 0}
-    built = build_targets(market, cfg)
+    last = run_window(market, resolve_window(market, cfg, None))[1]
+    built = build_targets(market, cfg, next_signal=last)     # and the list for the rebalance after the run
     return built.targets, built, {"kind": PIPELINE, "rows": int(len(built.targets))}
+
+
+def next_targets(targets: pd.DataFrame, signal, end) -> pd.DataFrame:
+    """targets_next.csv: the scored list for the rebalance after the run's last day (scored runs), or the
+    first list of a targets file dated after the run (empty when there is none)."""
+    if signal is not None and signal.next_targets is not None:
+        return signal.next_targets
+    later = targets[pd.to_datetime(targets["rebalance_date"]) > pd.Timestamp(end)]
+    if len(later):
+        later = later[later["rebalance_date"] == later["rebalance_date"].min()]
+    return targets_table(later)
 
 
 def log_skipped(skipped, n_targets: int) -> None:

@@ -58,6 +58,7 @@ class SignalResult:
     dropped_factors: list[str]
     factors_used: list[str] = field(default_factory=list)
     portfolio_returns: pd.DataFrame = field(default_factory=pd.DataFrame)  # top, pool, excess per signal date
+    next_targets: pd.DataFrame | None = None   # the list for the rebalance after the window (next_signal)
 
 
 # ----- inputs ----------------------------------------------------------------
@@ -91,7 +92,7 @@ def available_factors(market, names: list[str]) -> tuple[list[str], list[str]]:
 class FactorInputs:
     """Raw factor values at signal days walked forward in order (point in time)."""
 
-    def __init__(self, market, cfg, sch: Schedule, use: list[str], trp: TotalReturnPrice):
+    def __init__(self, market, cfg, sch: Schedule, use: list[str], trp: TotalReturnPrice, last_signal: int | None = None):
         self.market, self.cfg, self.use, self.trp = market, cfg, use, trp
         self.fcfg = cfg.strategy.factors
         has_fund = market.fundamentals is not None and len(market.fundamentals) > 0
@@ -99,11 +100,11 @@ class FactorInputs:
         self.fundamentals = fill_ann_dates(market.fundamentals, market.rules) if has_fund and need_fund else None
         self.pit = PointInTime(self.fundamentals, market.n_symbols) if self.fundamentals is not None else None
         self.divs = value.DividendBook(market, trp.last) if "dividend_yield" in use else None
-        self.ff = self._ff_factors(sch) if "residual_vol" in use and len(sch) else None
+        self.ff = self._ff_factors(sch, last_signal) if "residual_vol" in use and len(sch) else None
 
-    def _ff_factors(self, sch: Schedule) -> np.ndarray:
+    def _ff_factors(self, sch: Schedule, last_signal: int | None) -> np.ndarray:
         m = self.market
-        first, last = int(sch.signal[0]), int(sch.signal[-1])
+        first, last = int(sch.signal[0]), int(sch.signal[-1]) if last_signal is None else int(last_signal)
         ends = month_ends(m.dates)
         lookback = 2 * int(self.fcfg.residual_vol_days) + 30
         forms = ends[(ends >= first - lookback) & (ends < last)]
@@ -160,8 +161,12 @@ class FactorInputs:
 
 
 # ----- the walk --------------------------------------------------------------
-def build_targets(market, cfg) -> SignalResult:
-    """Monthly top-N targets and factor analytics over [backtest.start, backtest.end]."""
+def build_targets(market, cfg, next_signal: int | None = None) -> SignalResult:
+    """Monthly top-N targets and factor analytics over [backtest.start, backtest.end].
+
+    `next_signal` (a calendar index after the last signal day) also scores the list for the next
+    rebalance after the window, on that day's close: `SignalResult.next_targets` (the backtest's
+    targets_next.csv; `paper plan` when the data ends before the rebalance day)."""
     fcfg, ucfg = cfg.strategy.factors, cfg.strategy.universe
     top_n = int(cfg.strategy.top_n)
     sch = schedule(market.dates, cfg.backtest.start, cfg.backtest.end)
@@ -175,7 +180,8 @@ def build_targets(market, cfg) -> SignalResult:
         logger.warning(f"{market.source}: no total_shares, so no market caps: the universe keeps every "
                        "eligible stock (no small-cap cut)")
     trp = total_return_price(market)
-    inputs = FactorInputs(market, cfg, sch, use, trp)
+    extra = next_signal is not None and len(sch) and int(next_signal) > int(sch.signal[-1])
+    inputs = FactorInputs(market, cfg, sch, use, trp, int(next_signal) if extra else None)
     industries = industry_codes(market) if cfg.strategy.neutralize == "industry" else None
 
     K, F = len(sch), len(use)
@@ -214,6 +220,22 @@ def build_targets(market, cfg) -> SignalResult:
         port[k] = [np.nanmean(top_fwd) if np.isfinite(top_fwd).any() else np.nan,
                    np.nanmean(pool_fwd) if np.isfinite(pool_fwd).any() else np.nan]
 
+    next_targets = None
+    if extra:
+        t = int(next_signal)
+        mask = universe_mask(market, t, ucfg)
+        raw = inputs.raw(t, mask)
+        z = {n: standardize(raw[n], mask, float(fcfg.winsorize)) for n in use}
+        if industries is not None:
+            z = {n: neutralize(v, mask, industries) for n, v in z.items()}
+        present = [n for n in use if np.isfinite(z[n]).any()]
+        w = icmod.trailing_weights_array(ic[:, :F], use, known_at, t, present, fcfg)
+        score = composite(z, w.to_dict(), mask)
+        chosen, ranks, weights = pick_top(score, top_n)
+        next_targets = pd.DataFrame({"rebalance_date": pd.Timestamp(next_rebalance_date(market, t)),
+                                     "symbol": market.symbols[chosen].astype(str), "rank": np.asarray(ranks, np.int64),
+                                     "score": score[chosen], "weight": weights})[TARGET_COLUMNS]
+
     idx = pd.DatetimeIndex(sch.signal_dates, name="signal_date")
     targets = (pd.concat(blocks, ignore_index=True) if blocks else
                pd.DataFrame({c: pd.Series(dtype=t) for c, t in
@@ -232,7 +254,23 @@ def build_targets(market, cfg) -> SignalResult:
         dropped_factors=dropped,
         factors_used=use,
         portfolio_returns=portfolio,
+        next_targets=next_targets,
     )
+
+
+def next_rebalance_date(market, t: int):
+    """The first trading day of the month after the one holding calendar index t: from the market's
+    calendar when it reaches that far, else from the exchange's (XSHG) calendar."""
+    month = market.dates[t].astype("datetime64[M]")
+    later = market.dates[t + 1:]
+    inside = later[later.astype("datetime64[M]") > month]
+    if len(inside):
+        return inside[0].astype("datetime64[D]").astype(object)
+    import exchange_calendars as xcals
+
+    first = (month + 1).astype("datetime64[D]")
+    sessions = xcals.get_calendar("XSHG").sessions_in_range(str(first), str((month + 2).astype("datetime64[D]")))
+    return sessions[0].date() if len(sessions) else first.astype(object)
 
 
 def write_targets(targets: pd.DataFrame, path: str | Path) -> Path:

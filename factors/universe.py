@@ -79,7 +79,7 @@ def bottom_count(values: np.ndarray, mask: np.ndarray, keep: int) -> np.ndarray:
 def universe_mask(market, t: int, ucfg) -> np.ndarray:
     """(N,) bool: the small-cap pool at the close of signal day index `t`."""
     ok = eligible_mask(market, t, ucfg)
-    cap = market.market_cap[t]
+    cap = market.cap_for_universe(ucfg.cap)[t]
     if not np.isfinite(cap).any():          # no total_shares in the data: no cap cut possible
         return ok
     ok &= np.isfinite(cap) & (cap > 0)

@@ -92,6 +92,16 @@ class Market:
         shares = derive.ffill(self.panels["total_shares"])
         return (self.last_close.astype(np.float64) * shares).astype(np.float32)
 
+    @cached_property
+    def float_cap(self) -> np.ndarray:
+        """Free-float market cap in CNY at the last close (NaN where unknown)."""
+        shares = derive.ffill(self.panels["float_shares"])
+        return (self.last_close.astype(np.float64) * shares).astype(np.float32)
+
+    def cap_for_universe(self, measure: str) -> np.ndarray:
+        """The cap the small-cap cut ranks by: `total` (market_cap) or `float` (float_cap)."""
+        return self.float_cap if measure == "float" else self.market_cap
+
     def nbytes(self) -> int:
         arrays = list(self.panels.values()) + [self.has_bar, self.is_listed, self.is_suspended, self.is_st,
                                                self.days_listed]

@@ -117,3 +117,13 @@ def test_factor_analytics_beside_the_outputs(outputs):
                      "quintile_returns.csv", "universe_size.csv"]
     size = pd.read_csv(outputs / "factors" / "universe_size.csv")
     assert size["signal_date"].is_monotonic_increasing and (size.iloc[:, 1] > 0).all()
+
+
+def test_targets_next_is_the_list_for_the_rebalance_after_the_run(outputs):
+    nxt = pd.read_csv(outputs / "targets_next.csv")
+    assert list(nxt.columns) == SPEC_COLUMNS["targets.csv"]
+    assert nxt["rebalance_date"].nunique() == 1 and nxt["rebalance_date"].iloc[0] == "2019-01-02"  # XSHG, after 2018
+    assert len(nxt) == 20 and nxt["rank"].tolist() == list(range(1, 21))
+    assert nxt["weight"].sum() == pytest.approx(1.0)
+    held = pd.read_csv(outputs / "targets.csv")
+    assert held["rebalance_date"].max() < "2019-01-02"
