@@ -161,8 +161,8 @@ def test_ctrl_c_leaves_nothing_behind(market_dir, tmp_path, monkeypatch, capsys,
 
 
 def test_a_targets_file_run_writes_its_next_list(market_dir, tmp_path):
-    t = lists(tmp_path, [("2021-01-11", A, 0.5), ("2021-02-01", B, 0.5), ("2021-09-01", C, 0.5)])
+    t = lists(tmp_path, [("2021-01-11", A, 0.5), ("2021-02-01", B, 0.5), ("2021-03-01", C, 0.5)])
     out = tmp_path / "out"
     assert backtest(market_dir, out, f"strategy.targets_file={t}", "backtest.end=2021-02-26") == 0
     nxt = pd.read_csv(out / "targets_next.csv")
-    assert nxt["symbol"].tolist() == [C] and nxt["rebalance_date"].tolist() == ["2021-09-01"]
+    assert nxt["symbol"].tolist() == [C] and nxt["rebalance_date"].tolist() == ["2021-03-01"]
