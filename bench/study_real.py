@@ -76,7 +76,9 @@ def survivors_copy(src: Path, dst: Path) -> Path:
         path = dst / f"{name}.parquet"
         if path.exists():
             df = pd.read_parquet(path)
-            df[~df["symbol"].isin(gone)].to_parquet(path, index=False)
+            df = df[~df["symbol"].isin(gone)]
+            df = df.assign(symbol=df["symbol"].astype(str))      # no dictionary entries of removed symbols
+            df.to_parquet(path, index=False)
     return dst
 
 

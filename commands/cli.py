@@ -58,15 +58,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     paper = sub.add_parser("paper", parents=[common], help="paper trading")
     psub = paper.add_subparsers(dest="paper_command", parser_class=_Parser, required=True)
-    for name in ("plan", "execute"):
-        pp = psub.add_parser(name, parents=[common, cfg])
-        pp.add_argument("--account", required=True)
-        pp.add_argument("--date", required=True)
-        pp.set_defaults(func=_not_built(f"paper {name}"))
-    ps = psub.add_parser("status", parents=[common])
+    pp = psub.add_parser("plan", parents=[common, cfg], help="the orders for trading day --date")
+    pp.add_argument("--account", required=True, help="the paper account (SQLite file; made on the first plan)")
+    pp.add_argument("--date", required=True, help="the trading day the orders execute (YYYY-MM-DD)")
+    pp.add_argument("--basket", help="also write the orders as a basket CSV for a broker terminal")
+    pp.set_defaults(func=_paper("plan_command"))
+    pe = psub.add_parser("execute", parents=[common, cfg], help="fill the plan of --date on that day's bars")
+    pe.add_argument("--account", required=True)
+    pe.add_argument("--date", required=True)
+    pe.add_argument("--fills", help="record the fills CSV a broker terminal exported instead of simulating")
+    pe.set_defaults(func=_paper("execute_command"))
+    ps = psub.add_parser("status", parents=[common], help="positions, cash, value, P&L, last runs")
     ps.add_argument("--account", required=True)
-    ps.add_argument("--json", action="store_true")
-    ps.set_defaults(func=_not_built("paper status"))
+    ps.add_argument("--json", action="store_true", help="one JSON object")
+    ps.set_defaults(func=_paper("status_command"))
 
     data = sub.add_parser("data", parents=[common], help="market data tools")
     dsub = data.add_subparsers(dest="data_command", parser_class=_Parser, required=True)
@@ -132,6 +137,14 @@ def _data_import(args: argparse.Namespace) -> int:
     from commands.data import import_command
 
     return import_command(args)
+
+
+def _paper(name: str) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        import commands.paper
+
+        return getattr(commands.paper, name)(args)
+    return run
 
 
 def _not_built(name: str) -> Callable[[argparse.Namespace], int]:

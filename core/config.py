@@ -178,6 +178,15 @@ class ResearchConfig:
 
 
 @dataclass
+class PaperConfig:
+    adapter: Literal["simulated", "basket", "qmt", "easytrader"] = field(
+        default="simulated", metadata=doc("who fills paper orders"))
+    account_name: str = field(default="paper", metadata=doc("the account column of basket files"))
+    lock_timeout: float = field(default=10.0, metadata=doc("seconds to wait for another process on the account",
+                                                           ge=0))
+
+
+@dataclass
 class OutputConfig:
     dir: str = field(default="out", metadata=doc("output directory", path=True))
     report: bool = field(default=True, metadata=doc("write report.html"))
@@ -192,6 +201,7 @@ class Config:
     strategy: StrategyConfig = field(default_factory=StrategyConfig, metadata=doc("strategy"))
     broker: BrokerConfig = field(default_factory=BrokerConfig, metadata=doc("execution"))
     research: ResearchConfig = field(default_factory=ResearchConfig, metadata=doc("research analytics"))
+    paper: PaperConfig = field(default_factory=PaperConfig, metadata=doc("paper trading"))
     output: OutputConfig = field(default_factory=OutputConfig, metadata=doc("outputs"))
 
 

@@ -23,9 +23,10 @@ class Reason(StrEnum):
     VOLUME_CAP = "volume_cap"
     DELISTED = "delisted"
     NO_POSITION = "no_position"          # a sell with nothing held
+    UNFILLED = "unfilled"                # a paper broker (basket files) reported no fill for the rest
 
 
 # The reasons of the contract (each gets a blocked_<reason> figure, zero or not), and the ones a retry
 # can never cure.
-SPEC_REASONS = tuple(r.value for r in Reason if r is not Reason.NO_POSITION)
+SPEC_REASONS = tuple(r.value for r in Reason if r not in (Reason.NO_POSITION, Reason.UNFILLED))
 PERMANENT_REASONS = frozenset({Reason.LOT_SIZE, Reason.DELISTED, Reason.NO_POSITION})

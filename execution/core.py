@@ -146,9 +146,32 @@ class ExecutionCore:
             return self._log(OrderOutcome(req, FILLED, "", fill), ctx)
         return self._log(OrderOutcome(req, PARTIAL, str(reason), fill), ctx)
 
+    def book_external(self, req: OrderRequest, t: int, fills: list[dict]) -> OrderOutcome:
+        """Record fills reported by a broker outside this core (basket files) for `req` on day t: their
+        prices and fees as reported, the account and logs as for our own fills. The rest is unfilled."""
+        held = self.account.position(req.sid)
+        ctx = context_from_market(self.market, t, req.sid, req.side, req.qty, held.qty if held else 0,
+                                  self.account.sellable(req.sid))
+        deal = self.deal.price(ctx) if ctx.traded else math.nan
+        done = None
+        for f in fills:
+            slip = 0.0 if math.isnan(deal) else (f["price"] - deal) * f["qty"] * (1.0 if ctx.is_buy else -1.0)
+            costs = Costs(f["commission"], f["stamp_duty"], f["transfer_fee"], slip)
+            one = self._apply(req, ctx, int(f["qty"]), float(f["price"]), deal, costs)
+            done = one if done is None else Fill(done.qty + one.qty, (done.price * done.qty + one.price * one.qty)
+                                                 / (done.qty + one.qty), deal, costs, math.nan, one.size_after,
+                                                 one.cost_after, done.cost_before)
+        if done is None:
+            return self._refuse(req, ctx, Reason.UNFILLED)
+        status = FILLED if done.qty >= req.qty else PARTIAL
+        return self._log(OrderOutcome(req, status, "" if status == FILLED else Reason.UNFILLED, done), ctx)
+
     def _fill(self, req: OrderRequest, ctx: OrderContext, qty: int, price: float, deal: float) -> Fill:
-        acct = self.account
         costs = self.costs.fill_costs(req.key, ctx.day, ctx.side, ctx.exchange, qty, price, deal)
+        return self._apply(req, ctx, qty, price, deal, costs)
+
+    def _apply(self, req: OrderRequest, ctx: OrderContext, qty: int, price: float, deal: float, costs: Costs) -> Fill:
+        acct = self.account
         p = acct.position(ctx.sid)
         if p is None:
             p = acct.positions[ctx.sid] = Position(ctx.sid, ctx.symbol, ctx.day)

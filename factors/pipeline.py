@@ -92,7 +92,7 @@ def available_factors(market, names: list[str]) -> tuple[list[str], list[str]]:
 class FactorInputs:
     """Raw factor values at signal days walked forward in order (point in time)."""
 
-    def __init__(self, market, cfg, sch: Schedule, use: list[str], trp: TotalReturnPrice, last_signal: int | None = None):
+    def __init__(self, market, cfg, signals: np.ndarray, use: list[str], trp: TotalReturnPrice):
         self.market, self.cfg, self.use, self.trp = market, cfg, use, trp
         self.fcfg = cfg.strategy.factors
         has_fund = market.fundamentals is not None and len(market.fundamentals) > 0
@@ -100,11 +100,12 @@ class FactorInputs:
         self.fundamentals = fill_ann_dates(market.fundamentals, market.rules) if has_fund and need_fund else None
         self.pit = PointInTime(self.fundamentals, market.n_symbols) if self.fundamentals is not None else None
         self.divs = value.DividendBook(market, trp.last) if "dividend_yield" in use else None
-        self.ff = self._ff_factors(sch, last_signal) if "residual_vol" in use and len(sch) else None
+        self.ff = self._ff_factors(signals) if "residual_vol" in use and len(signals) else None
 
-    def _ff_factors(self, sch: Schedule, last_signal: int | None) -> np.ndarray:
+    def _ff_factors(self, signals: np.ndarray) -> np.ndarray:
+        """Fama-French factor returns covering every signal day (`signals`, ascending)."""
         m = self.market
-        first, last = int(sch.signal[0]), int(sch.signal[-1]) if last_signal is None else int(last_signal)
+        first, last = int(signals[0]), int(signals[-1])
         ends = month_ends(m.dates)
         lookback = 2 * int(self.fcfg.residual_vol_days) + 30
         forms = ends[(ends >= first - lookback) & (ends < last)]
@@ -180,8 +181,9 @@ def build_targets(market, cfg, next_signal: int | None = None) -> SignalResult:
         logger.warning(f"{market.source}: no total_shares, so no market caps: the universe keeps every "
                        "eligible stock (no small-cap cut)")
     trp = total_return_price(market)
-    extra = next_signal is not None and len(sch) and int(next_signal) > int(sch.signal[-1])
-    inputs = FactorInputs(market, cfg, sch, use, trp, int(next_signal) if extra else None)
+    extra = next_signal is not None and (not len(sch) or int(next_signal) > int(sch.signal[-1]))
+    signals = np.r_[sch.signal, [int(next_signal)]] if extra else np.asarray(sch.signal)
+    inputs = FactorInputs(market, cfg, signals, use, trp)
     industries = industry_codes(market) if cfg.strategy.neutralize == "industry" else None
 
     K, F = len(sch), len(use)
