@@ -56,9 +56,10 @@ MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1}
 
 
 class Ledger:
-    def __init__(self, db: sqlite3.Connection, path: Path):
+    def __init__(self, db: sqlite3.Connection, path: Path, created: bool = False):
         self.db = db
         self.path = path
+        self.created = created            # made by this command: removed again if the command fails
 
     # ----- opening -------------------------------------------------------------------
     @classmethod
@@ -73,7 +74,7 @@ class Ledger:
             path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(path, timeout=timeout, isolation_level=None)
         db.row_factory = sqlite3.Row
-        led = cls(db, path)
+        led = cls(db, path, created=fresh)
         try:
             if write:
                 db.execute("BEGIN IMMEDIATE")
@@ -86,6 +87,8 @@ class Ledger:
             led._check_and_migrate()
         except sqlite3.OperationalError as exc:
             db.close()
+            if fresh:
+                led._remove()
             if "locked" in str(exc) or "busy" in str(exc):
                 raise UserError(f"--account {path}: in use by another process (a plan or execute is running); "
                                 f"waited {timeout:g} s (paper.lock_timeout): try again when it ends") from None
@@ -95,6 +98,8 @@ class Ledger:
             raise UserError(f"--account {path}: not a paper account of this simulator ({exc})") from None
         except BaseException:
             db.close()
+            if fresh:
+                led._remove()
             raise
         return led
 
@@ -123,6 +128,12 @@ class Ledger:
             self.db.execute("COMMIT" if kind is None else "ROLLBACK")
         finally:
             self.db.close()
+            if kind is not None and self.created:
+                self._remove()
+
+    def _remove(self) -> None:
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            Path(str(self.path) + suffix).unlink(missing_ok=True)
 
     # ----- reading ---------------------------------------------------------------------
     def account(self) -> dict[str, Any] | None:

@@ -1,0 +1,259 @@
+"""Paper trading: equal to the backtest, idempotent, crash-safe, T+1, basket files, one process at a time,
+and bad input refused with the account untouched."""
+import datetime as dt
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from commands.cli import main
+from core.config import load_config
+from engine.run import run_backtest
+from feeds.market import load_market
+from paper.ledger import SCHEMA_VERSION, Ledger
+from paper.session import execute_day, plan_day, status
+from synthetic.generator import generate_market
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.filterwarnings("ignore:Series.values returning an ndarray")
+
+
+@pytest.fixture(scope="module")
+def market_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("paper") / "m"
+    generate_market(out, stocks=60, start=dt.date(2020, 1, 1), end=dt.date(2020, 6, 30), seed=3)
+    return out
+
+
+@pytest.fixture(scope="module")
+def market(market_dir):
+    return load_market(market_dir)
+
+
+def config_file(tmp_path, market_dir, **extra):
+    text = (f"data:\n  path: {market_dir}\nstrategy:\n  top_n: 8\nbroker:\n  cash: 2000000\n"
+            "backtest:\n  start: 2020-04-01\n  benchmark: none\noutput:\n  report: false\n")
+    for k, v in extra.items():
+        text += f"{k}\n" if v is None else ""
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    return path
+
+
+def days_from(market, first: str) -> list[dt.date]:
+    return [market.date_at(i) for i in range(market.n_days) if market.date_at(i) >= dt.date.fromisoformat(first)]
+
+
+def cli(*args, env=None, cwd=ROOT):
+    return subprocess.run([sys.executable, str(ROOT / "run.py"), *args], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, **(env or {})}, cwd=cwd)
+
+
+def test_a_three_month_paper_run_equals_the_backtest_to_the_cent(market, market_dir, tmp_path):
+    cfg = load_config(config_file(tmp_path, market_dir))
+    db = tmp_path / "a.db"
+    for day in days_from(market, "2020-04-01"):
+        with Ledger.open(db, create=True) as led:
+            plan_day(led, market, cfg, day)
+        with Ledger.open(db) as led:
+            execute_day(led, market, cfg, day)
+    bt = run_backtest(market, cfg, None)
+    con = sqlite3.connect(db)
+    cols = ["date", "symbol", "side", "qty", "price", "commission", "stamp_duty", "transfer_fee", "slippage", "kind"]
+    ours = pd.read_sql("SELECT * FROM fills ORDER BY id", con)[cols]
+    theirs = bt.trades[cols].assign(date=bt.trades["date"].astype(str))
+    assert len(ours) > 20
+    pd.testing.assert_frame_equal(ours.round(6), theirs.round(6).reset_index(drop=True), check_dtype=False)
+    eq = pd.read_sql("SELECT * FROM equity ORDER BY date", con)
+    assert eq["value"].iloc[-1] == pytest.approx(bt.equity["value"].iloc[-1], abs=0.005)
+    assert eq["value"].to_numpy() == pytest.approx(bt.equity["value"].to_numpy(), abs=0.005)
+    orders = pd.read_sql("SELECT status, reason, attempt FROM orders ORDER BY id", con)
+    assert orders["status"].tolist() == bt.orders["status"].tolist()
+    assert orders["attempt"].tolist() == bt.orders["attempt"].tolist()
+    ledger = pd.read_sql("SELECT * FROM cash_ledger ORDER BY id", con)
+    assert ledger["balance"].iloc[-1] == pytest.approx(bt.equity["cash"].iloc[-1], abs=1e-6)
+
+
+def test_execute_twice_changes_nothing_and_says_the_day_is_done(market_dir, tmp_path):
+    cfgp = config_file(tmp_path, market_dir)
+    db = tmp_path / "a.db"
+    assert cli("paper", "plan", "--account", str(db), "--date", "2020-04-01", "-c", str(cfgp)).returncode == 0
+    first = cli("paper", "execute", "--account", str(db), "--date", "2020-04-01", "-c", str(cfgp))
+    assert first.returncode == 0, first.stderr
+    before = sqlite3.connect(db).execute("SELECT COUNT(*), SUM(qty) FROM fills").fetchone()
+    again = cli("paper", "execute", "--account", str(db), "--date", "2020-04-01", "-c", str(cfgp))
+    assert again.returncode == 0 and "already executed: nothing done" in again.stdout
+    assert sqlite3.connect(db).execute("SELECT COUNT(*), SUM(qty) FROM fills").fetchone() == before
+    st = json.loads(cli("paper", "status", "--account", str(db), "--json").stdout)
+    assert set(st) >= {"last_date", "cash", "value", "positions", "open_orders"}
+    assert st["last_date"] == "2020-04-01" and st["positions"]
+    p = st["positions"][0]
+    assert set(p) == {"symbol", "qty", "sellable_qty", "avg_cost"}
+    assert p["sellable_qty"] == 0                       # bought today: T+1 locks it until tomorrow
+
+
+def test_t_plus_1_across_plan_and_execute(market, market_dir, tmp_path):
+    # Bought on day 1, sold on day 2 (the list changes): sellable on the planned day, and the sale fills.
+    a, b = market.symbols[5], market.symbols[6]
+    days = days_from(market, "2020-04-01")
+    lists = tmp_path / "lists.csv"
+    lists.write_text(f"rebalance_date,symbol,weight\n{days[0]},{a},0.5\n")
+    cfg = load_config(config_file(tmp_path, market_dir), [f"strategy.targets_file={lists}"])
+    db = tmp_path / "a.db"
+    with Ledger.open(db, create=True) as led:
+        plan_day(led, market, cfg, days[0])
+        execute_day(led, market, cfg, days[0])
+    with Ledger.open(db) as led:
+        held = status(led)["positions"]
+    assert held[0]["symbol"] == a and held[0]["sellable_qty"] == 0
+    lists.write_text(f"rebalance_date,symbol,weight\n{days[0]},{a},0.5\n{days[1]},{b},0.5\n")
+    # days[1] is not a month start: make the change a rebalance by planning through the targets file's day
+    with Ledger.open(db) as led:
+        led.db.execute("UPDATE account SET planner = ?", (json.dumps({"remaining": []}),))
+    from paper import session
+
+    with Ledger.open(db) as led:
+        weights, _ = session.target_list(market, cfg, market.index_of(days[0]), days[1])
+        acct = session.load_account(led, market)
+        assert acct.sellable(market.symbol_index[a]) == 0          # as stored: locked at the close of day 1
+        from execution.planner import RebalancePlanner
+
+        planner = RebalancePlanner(market)
+        reqs = planner.rebalance(market.index_of(days[0]), weights, acct, acct.cash + 1e6)
+        row = session.plan_row(market, market.index_of(days[0]), next(r for r in reqs if r.side == "sell"), acct)
+        assert row["sellable"] == held[0]["qty"]                   # ... and all sellable on the planned day
+        led.save_plan(days[1], days[0], "rebalance (test)", [session.plan_row(market, market.index_of(days[0]), r, acct)
+                                                             for r in reqs], planner.to_dict())
+        summary = execute_day(led, market, cfg, days[1])
+    assert summary["rejected"] == 0 or "t_plus_1" not in summary["reasons"]
+    con = sqlite3.connect(db)
+    sold = con.execute("SELECT qty FROM fills WHERE side = 'sell' AND symbol = ?", (a,)).fetchone()
+    assert sold is not None and sold[0] > 0
+
+
+def test_a_kill_9_inside_the_transaction_leaves_the_account_as_before(market_dir, tmp_path):
+    cfgp = config_file(tmp_path, market_dir)
+    db = tmp_path / "a.db"
+    assert cli("paper", "plan", "--account", str(db), "--date", "2020-04-01", "-c", str(cfgp)).returncode == 0
+    snapshot = lambda: [sqlite3.connect(db).execute(f"SELECT * FROM {t}").fetchall()  # noqa: E731
+                        for t in ("account", "positions", "orders", "fills", "cash_ledger", "equity")]
+    before = snapshot()
+    proc = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "paper", "execute", "--account", str(db),
+                             "--date", "2020-04-01", "-c", str(cfgp)], stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "ASHARE_PAPER_PAUSE": "60"}, cwd=ROOT)
+    for line in proc.stderr:
+        if "paused inside the transaction" in line:
+            break
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert snapshot() == before                           # orders were written in the transaction: all gone
+    done = cli("paper", "execute", "--account", str(db), "--date", "2020-04-01", "-c", str(cfgp))
+    assert done.returncode == 0 and snapshot() != before  # and the day can still be executed
+
+
+def test_a_second_process_waits_then_is_refused(market_dir, tmp_path):
+    cfgp = config_file(tmp_path, market_dir)
+    db = tmp_path / "a.db"
+    assert cli("paper", "plan", "--account", str(db), "--date", "2020-04-01", "-c", str(cfgp)).returncode == 0
+    holder = Ledger.open(db)                               # BEGIN IMMEDIATE: the account is busy
+    try:
+        started = time.perf_counter()
+        proc = cli("paper", "execute", "--account", str(db), "--date", "2020-04-01", "-c", str(cfgp),
+                   "--set", "paper.lock_timeout=1")
+        assert proc.returncode == 2
+        assert "in use by another process" in proc.stderr and "waited 1 s" in proc.stderr
+        assert time.perf_counter() - started >= 1
+    finally:
+        holder.__exit__(None, None, None)
+    assert cli("paper", "execute", "--account", str(db), "--date", "2020-04-01", "-c", str(cfgp)).returncode == 0
+
+
+def test_basket_out_and_fills_in(market_dir, tmp_path):
+    cfgp = config_file(tmp_path, market_dir)
+    db, basket = tmp_path / "a.db", tmp_path / "basket.csv"
+    proc = cli("paper", "plan", "--account", str(db), "--date", "2020-04-01", "-c", str(cfgp), "--basket", str(basket))
+    assert proc.returncode == 0, proc.stderr
+    b = pd.read_csv(basket)
+    assert list(b.columns) == ["account", "symbol", "side", "qty", "price_type", "limit_price"]
+    assert (b["side"] == "buy").all() and (b["price_type"] == "market").all() and (b["account"] == "paper").all()
+    fills = b.assign(qty=b["qty"] // 2 // 100 * 100, price=10.0, commission=5.0, stamp_duty=0.0, transfer_fee=0.1,
+                     time="09:35:00")[["symbol", "side", "qty", "price", "commission", "stamp_duty", "transfer_fee",
+                                       "time"]]
+    fills.iloc[1:].to_csv(tmp_path / "fills.csv", index=False)           # the first order did not trade
+    proc = cli("paper", "execute", "--account", str(db), "--date", "2020-04-01", "-c", str(cfgp),
+               "--fills", str(tmp_path / "fills.csv"))
+    assert proc.returncode == 0, proc.stderr
+    con = sqlite3.connect(db)
+    got = pd.read_sql("SELECT symbol, qty, price, commission, source FROM fills", con)
+    assert got["qty"].tolist() == fills["qty"].iloc[1:].tolist() and (got["price"] == 10.0).all()
+    assert (got["source"] == "basket").all() and (got["commission"] == 5.0).all()
+    status_rows = pd.read_sql("SELECT status, reason FROM orders", con)
+    assert status_rows["status"].tolist()[0] == "rejected" and status_rows["reason"].tolist()[0] == "unfilled"
+    assert set(status_rows["status"].tolist()[1:]) == {"partial"}
+    cash = con.execute("SELECT cash FROM account").fetchone()[0]
+    assert cash == pytest.approx(2_000_000 - (fills["qty"].iloc[1:] * 10.0 + 5.1).sum())
+
+
+def test_a_fills_file_that_does_not_match_the_plan_is_refused(market_dir, tmp_path):
+    cfgp = config_file(tmp_path, market_dir)
+    db = tmp_path / "a.db"
+    assert cli("paper", "plan", "--account", str(db), "--date", "2020-04-01", "-c", str(cfgp)).returncode == 0
+    bad = tmp_path / "fills.csv"
+    bad.write_text("symbol,side,qty,price,commission,stamp_duty,transfer_fee,time\n600000.SH,sell,100,10,5,0,0,\n")
+    proc = cli("paper", "execute", "--account", str(db), "--date", "2020-04-01", "-c", str(cfgp), "--fills", str(bad))
+    assert proc.returncode == 2 and "row 2: no planned sell of 600000.SH today" in proc.stderr
+    assert sqlite3.connect(db).execute("SELECT COUNT(*) FROM fills").fetchone()[0] == 0
+
+
+def test_bad_input_is_refused_and_leaves_the_account_untouched(market, market_dir, tmp_path, capsys):
+    cfgp = str(config_file(tmp_path, market_dir))
+    db = str(tmp_path / "a.db")
+    assert main(["paper", "plan", "--account", db, "--date", "2020-04-04", "-c", cfgp]) == 2     # a Saturday
+    assert "not a trading day" in capsys.readouterr().err
+    assert not Path(db).exists() or sqlite3.connect(db).execute("SELECT COUNT(*) FROM plans").fetchone()[0] == 0
+    for d in ("2020-04-01", "2020-04-02"):
+        assert main(["-q", "paper", "plan", "--account", db, "--date", d, "-c", cfgp]) == 0
+        assert main(["-q", "paper", "execute", "--account", db, "--date", d, "-c", cfgp]) == 0
+    before = sqlite3.connect(db).execute("SELECT * FROM account").fetchall()
+    assert main(["paper", "execute", "--account", db, "--date", "2020-04-01", "-c", cfgp]) == 2
+    assert "before the last executed day 2020-04-02" in capsys.readouterr().err
+    assert main(["paper", "execute", "--account", db, "--date", "2020-07-03", "-c", cfgp]) == 2
+    assert "no bars for 2020-07-03" in capsys.readouterr().err
+    assert main(["paper", "plan", "--account", db, "--date", "2020-07-06", "-c", cfgp]) == 2
+    assert "ends on 2020-06-30" in capsys.readouterr().err
+    assert main(["paper", "execute", "--account", db, "--date", "2020-4-x", "-c", cfgp]) == 2
+    assert "not a date" in capsys.readouterr().err
+    assert sqlite3.connect(db).execute("SELECT * FROM account").fetchall() == before
+    text = tmp_path / "notes.db"
+    text.write_text("my notes")
+    assert main(["paper", "status", "--account", str(text)]) == 2
+    assert "not a paper account of this simulator" in capsys.readouterr().err
+    other = tmp_path / "other.db"
+    sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.commit()
+    assert main(["paper", "status", "--account", str(other)]) == 2
+    assert "not a paper account of this simulator (no meta table)" in capsys.readouterr().err
+    newer = tmp_path / "newer.db"
+    newer.write_bytes(Path(db).read_bytes())
+    con = sqlite3.connect(newer)
+    con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION + 1),))
+    con.commit()
+    assert main(["paper", "status", "--account", str(newer)]) == 2
+    assert f"schema version {SCHEMA_VERSION + 1} is newer than this code" in capsys.readouterr().err
+    assert main(["paper", "status", "--account", str(tmp_path / "none.db")]) == 2
+    assert "no such paper account" in capsys.readouterr().err
+
+
+def test_the_live_seam_says_it_is_not_in_this_build(market_dir, tmp_path, capsys):
+    cfgp = str(config_file(tmp_path, market_dir))
+    assert main(["paper", "plan", "--account", str(tmp_path / "a.db"), "--date", "2020-04-01", "-c", cfgp,
+                 "--set", "paper.adapter=qmt"]) == 2
+    err = capsys.readouterr().err
+    assert "'qmt' (a live broker) is not available in this build" in err and "QMT_ACCOUNT_ID" in err
+    assert not (tmp_path / "a.db").exists()
