@@ -40,7 +40,7 @@ def test_missing_config_file(tmp_path):
 
 
 @pytest.mark.parametrize("argv", [
-    ["paper", "status", "--account", "a.db"],
+    ["stress", "--grid", "g.yaml"],
 ])
 def test_commands_not_built_yet_say_so(argv, capsys):
     assert main(argv) == 2
