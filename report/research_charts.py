@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from report.labels import chart_label
 from report.charts import (C_BENCH, C_EXCESS, C_GREY, C_NEG, C_PORT, LOG_SCALE_RATIO, _fig, _legend_top,
                            _log_axis, _pct_axis, _png, side_by_side)
 
@@ -127,7 +128,7 @@ def industries(mean_weights: pd.DataFrame) -> str | None:
     y = np.arange(len(w))
     ax.barh(y - 0.2, w["portfolio"].to_numpy(), height=0.4, color=C_PORT, label="portfolio")
     ax.barh(y + 0.2, w["pool"].to_numpy(), height=0.4, color=C_BENCH, label="pool (equal weight)")
-    ax.set_yticks(y, [str(i) for i in w.index])
+    ax.set_yticks(y, [chart_label(i) for i in w.index])
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     _legend_top(ax)
     ax.set_title("Mean weight by industry over the signal months (sorted by portfolio − pool)", fontsize=11,
