@@ -21,7 +21,7 @@ def _pct(x: float, digits: int = 3) -> str:
 
 
 def _dated(rows: list[tuple[dt.date, dt.date, float]], unit=_pct) -> str:
-    """'0.1% to 2023-08-27, 0.05% from 2023-08-28' for the rows that reach into this century."""
+    """'0.1% to <date>, 0.05% from <date>' for the rows that reach into this century."""
     far_past, far_future = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
     parts = []
     for start, end, rate in rows:

@@ -137,7 +137,7 @@ def spell_mask_of(df: pd.DataFrame, n_days: int, n: int) -> np.ndarray:
 
 
 def clip_to_st_regime(df: pd.DataFrame, dates: np.ndarray, lst: Listings, rules) -> pd.DataFrame:
-    """ST spells only where the board had a risk-warning regime: ChiNext none before 2020-08-24
+    """ST spells only where the board had a risk-warning regime: ChiNext none before its registration reform
     (rules table `st_regime`). A spell running across the regime's start begins on that day."""
     if not len(df):
         return df
