@@ -8,25 +8,34 @@ from pathlib import Path
 from commands.backtest import load_cli_config, load_configured_market
 from core.errors import UserError
 from paper.adapters import adapter
+from paper.basket import write_basket
 from paper.ledger import Ledger
-from paper.session import execute_day, parse_day, plan_day, status
+from paper.session import close_before, execute_day, parse_day, plan_day, status
 
 
 def plan_command(args: argparse.Namespace) -> int:
     cfg = load_cli_config(args)
     day = parse_day(args.date)
     chosen = adapter(cfg.paper.adapter)
+    if chosen.name == "basket" and not args.basket:
+        raise UserError("paper.adapter basket: give --basket FILE to write the day's orders for the terminal")
+    basket = check_basket_path(Path(args.basket)) if args.basket else None
     market = load_configured_market(cfg)
+    close_before(market, day)                   # a bad date fails before the account is opened
     with Ledger.open(args.account, create=True, timeout=cfg.paper.lock_timeout) as led:
         summary = plan_day(led, market, cfg, day)
-    if args.basket or chosen.name == "basket":
-        if not args.basket:
-            raise UserError("paper.adapter basket: give --basket FILE to write the day's orders for the terminal")
-        from paper.basket import write_basket
-
-        write_basket(Path(args.basket), cfg.paper.account_name, summary["orders"])
+        if basket is not None:                  # written inside the transaction: no plan without its basket
+            write_basket(basket, cfg.paper.account_name, summary["orders"])
     print(plan_text(summary, args.basket))
     return 0
+
+
+def check_basket_path(path: Path) -> Path:
+    if path.is_dir():
+        raise UserError(f"--basket {path}: is a directory; give a file path for the basket CSV")
+    if not path.parent.is_dir():
+        raise UserError(f"--basket {path}: the folder {path.parent} does not exist")
+    return path
 
 
 def execute_command(args: argparse.Namespace) -> int:
@@ -46,7 +55,8 @@ def status_command(args: argparse.Namespace) -> int:
     with Ledger.open(args.account, create=False, write=False) as led:
         s = status(led)
     if args.json:
-        keys = ("last_date", "cash", "value", "positions", "open_orders", "start_date", "start_cash", "pnl")
+        keys = ("last_date", "cash", "value", "positions", "open_orders", "start_date", "start_cash", "pnl", "return",
+                "last_runs")
         print(json.dumps({k: s[k] for k in keys}, indent=2))
     else:
         print(status_text(s))

@@ -22,6 +22,7 @@ and one order, in this order (first refusal wins; every model is a small class c
 from __future__ import annotations
 
 import math
+from dataclasses import astuple
 
 from loguru import logger
 
@@ -158,9 +159,10 @@ class ExecutionCore:
             slip = 0.0 if math.isnan(deal) else (f["price"] - deal) * f["qty"] * (1.0 if ctx.is_buy else -1.0)
             costs = Costs(f["commission"], f["stamp_duty"], f["transfer_fee"], slip)
             one = self._apply(req, ctx, int(f["qty"]), float(f["price"]), deal, costs)
-            done = one if done is None else Fill(done.qty + one.qty, (done.price * done.qty + one.price * one.qty)
-                                                 / (done.qty + one.qty), deal, costs, math.nan, one.size_after,
-                                                 one.cost_after, done.cost_before)
+            done = one if done is None else Fill(
+                done.qty + one.qty, (done.price * done.qty + one.price * one.qty) / (done.qty + one.qty), deal,
+                Costs(*(x + y for x, y in zip(astuple(done.costs), astuple(one.costs)))), math.nan,
+                one.size_after, one.cost_after, done.cost_before)
         if done is None:
             return self._refuse(req, ctx, Reason.UNFILLED)
         status = FILLED if done.qty >= req.qty else PARTIAL

@@ -23,9 +23,12 @@ A target that gives no order is counted in `skipped` by cause (SKIP_CAUSES).
 """
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+import pandas as pd
 
 from core.spec import PERMANENT_REASONS, Reason
 from execution.account import Account
@@ -61,7 +64,7 @@ class Remainder:
     side: str           # buy | sell
     qty: int            # shares still to trade
     close_all: bool     # a sell to zero: always the whole position
-    rebalance: int      # calendar index of the rebalance day this order serves
+    rebalance: dt.date  # the rebalance day this order serves
     reason: str = ""    # reason of the last attempt
     attempt: int = -1   # calendar index of the last attempt
     tries: int = 0      # attempts sent so far
@@ -76,6 +79,11 @@ class RebalancePlanner:
         self.skipped = Skips()
         self._lots: dict = {}
 
+    def _delists(self, sid: int) -> bool:
+        """The stock has a delisting date (after the data's end, only those are gone)."""
+        inst = self.market.instruments
+        return "delist_date" in inst.columns and bool(pd.notna(inst["delist_date"].iloc[sid]))
+
     def lot(self, sid: int, t: int):
         """The board's lot on the trading day after t (None with lot rules off)."""
         if not self.lot_size:
@@ -88,19 +96,21 @@ class RebalancePlanner:
         return lot
 
     # ----- a rebalance ---------------------------------------------------------------------
-    def rebalance(self, t: int, plan: list[tuple[int, float]], account: Account, value: float) -> list[OrderRequest]:
-        """Requests for the rebalance on day t + 1, sized at t's close (sells first)."""
+    def rebalance(self, t: int, plan: list[tuple[int, float]], account: Account, value: float,
+                  day: dt.date | None = None) -> list[OrderRequest]:
+        """Requests for the rebalance on the trading day after t (`day`, which may lie after the data's last
+        day: a paper plan for tomorrow), sized at t's close (sells first)."""
         m = self.market
-        r = t + 1
+        r = t + 1                              # its calendar index (n_days when after the data)
         prices = m.last_close[t]
         tick = m.rules.tick
-        day = m.date_at(r)
+        day = day if day is not None else m.date_at(r)
         target: dict[int, int] = {}
         for sid, w in plan:
             symbol = m.symbols[sid]
             held = account.position(sid)
             px = float(prices[sid])
-            if r > m.delist_index[sid]:
+            if r > m.delist_index[sid] and (r < m.n_days or self._delists(sid)):
                 self.skipped.add("delisted", f"{symbol} on {day}")
                 continue
             if not px > 0 or r < m.list_index[sid]:
@@ -143,10 +153,10 @@ class RebalancePlanner:
                     buys.append((sid, qty))
         out = []
         for sid, qty, close_all in sells:
-            self.remaining[sid] = Remainder("sell", qty, close_all, r)
+            self.remaining[sid] = Remainder("sell", qty, close_all, day)
             out.append(self._request(sid, self.remaining[sid], qty))
         for sid, qty in buys:
-            self.remaining[sid] = Remainder("buy", qty, False, r)
+            self.remaining[sid] = Remainder("buy", qty, False, day)
             out.append(self._request(sid, self.remaining[sid], qty))
         return out
 
@@ -193,8 +203,7 @@ class RebalancePlanner:
             del self.remaining[req.sid]
 
     def _request(self, sid: int, rem: Remainder, qty: int) -> OrderRequest:
-        req = OrderRequest(sid, str(self.market.symbols[sid]), rem.side, int(qty),
-                           self.market.date_at(rem.rebalance), rem.tries)
+        req = OrderRequest(sid, str(self.market.symbols[sid]), rem.side, int(qty), rem.rebalance, rem.tries)
         rem.tries += 1
         return req
 
@@ -202,7 +211,7 @@ class RebalancePlanner:
     def to_dict(self) -> dict[str, Any]:
         return {"last_sale": self.market.date_at(self.last_sale).isoformat() if self.last_sale >= 0 else None,
                 "remaining": [{"symbol": str(self.market.symbols[sid]), **asdict(r),
-                               "rebalance": self.market.date_at(r.rebalance).isoformat(),
+                               "rebalance": r.rebalance.isoformat(),
                                "attempt": self.market.date_at(r.attempt).isoformat() if r.attempt >= 0 else None}
                               for sid, r in self.remaining.items()]}
 
@@ -213,7 +222,7 @@ class RebalancePlanner:
         p.last_sale = market.index_of(data["last_sale"]) if data.get("last_sale") else -1
         for row in data.get("remaining", []):
             p.remaining[idx[row["symbol"]]] = Remainder(
-                row["side"], int(row["qty"]), bool(row["close_all"]), market.index_of(row["rebalance"]),
+                row["side"], int(row["qty"]), bool(row["close_all"]), dt.date.fromisoformat(row["rebalance"]),
                 row.get("reason", ""), market.index_of(row["attempt"]) if row.get("attempt") else -1,
                 int(row.get("tries", 0)))
         return p

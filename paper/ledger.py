@@ -35,7 +35,7 @@ _V1 = """
     CREATE TABLE positions (symbol TEXT PRIMARY KEY, qty INTEGER NOT NULL, cost REAL NOT NULL, opened TEXT NOT NULL,
         locked INTEGER NOT NULL, seq INTEGER NOT NULL);
     CREATE TABLE plans (date TEXT PRIMARY KEY, signal_date TEXT NOT NULL, created TEXT NOT NULL, kind TEXT NOT NULL,
-        requests TEXT NOT NULL, planner TEXT NOT NULL, status TEXT NOT NULL);
+        requests TEXT NOT NULL, planner TEXT NOT NULL, status TEXT NOT NULL, based_on TEXT);
     CREATE TABLE orders (id INTEGER PRIMARY KEY, date TEXT NOT NULL, symbol TEXT NOT NULL, side TEXT NOT NULL,
         requested_qty INTEGER NOT NULL, filled_qty INTEGER NOT NULL, price REAL, status TEXT NOT NULL,
         reason TEXT NOT NULL, rebalance_date TEXT, attempt INTEGER NOT NULL);
@@ -56,39 +56,48 @@ MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1}
 
 
 class Ledger:
-    def __init__(self, db: sqlite3.Connection, path: Path, created: bool = False):
+    def __init__(self, db: sqlite3.Connection, path: Path):
         self.db = db
         self.path = path
-        self.created = created            # made by this command: removed again if the command fails
 
     # ----- opening -------------------------------------------------------------------
     @classmethod
     def open(cls, path: str | Path, create: bool = False, timeout: float = 10.0, write: bool = True) -> "Ledger":
+        """Open (and with `create`, start) the account at `path`, inside a transaction.
+
+        Whether the file is new is decided under the lock (an empty SQLite database), so two first
+        commands on one path cannot both start it. A file is never deleted: a first command that fails
+        leaves at most an empty database that the next `plan` starts."""
         path = Path(path)
-        if not path.exists() and not create:
-            raise UserError(f"--account {path}: no such paper account; `paper plan` creates one")
-        if path.exists() and path.is_dir():
+        if path.is_dir():
             raise UserError(f"--account {path}: is a directory; give a file path for the account")
-        fresh = not path.exists() or path.stat().st_size == 0
-        if fresh:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(path, timeout=timeout, isolation_level=None)
-        db.row_factory = sqlite3.Row
-        led = cls(db, path, created=fresh)
+        if not path.exists():
+            if not create:
+                raise UserError(f"--account {path}: no such paper account; `paper plan` creates one")
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise UserError(f"--account {path}: cannot create its folder ({exc.strerror}); "
+                                "choose another path") from None
         try:
-            if write:
-                db.execute("BEGIN IMMEDIATE")
-            else:
-                db.execute("BEGIN")
-            if fresh:
+            db = sqlite3.connect(path, timeout=timeout, isolation_level=None)
+        except (sqlite3.Error, OSError) as exc:
+            raise UserError(f"--account {path}: cannot open it ({exc}); choose another path") from None
+        db.row_factory = sqlite3.Row
+        led = cls(db, path)
+        try:
+            db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if not tables:
+                if not (create and write):
+                    raise UserError(f"--account {path}: no paper account in it yet; `paper plan --date D` "
+                                    "starts one")
                 db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
                 db.executemany("INSERT INTO meta VALUES (?, ?)",
                                [("app", APP), ("schema_version", "0"), ("created", _now())])
             led._check_and_migrate()
         except sqlite3.OperationalError as exc:
             db.close()
-            if fresh:
-                led._remove()
             if "locked" in str(exc) or "busy" in str(exc):
                 raise UserError(f"--account {path}: in use by another process (a plan or execute is running); "
                                 f"waited {timeout:g} s (paper.lock_timeout): try again when it ends") from None
@@ -98,8 +107,6 @@ class Ledger:
             raise UserError(f"--account {path}: not a paper account of this simulator ({exc})") from None
         except BaseException:
             db.close()
-            if fresh:
-                led._remove()
             raise
         return led
 
@@ -128,12 +135,6 @@ class Ledger:
             self.db.execute("COMMIT" if kind is None else "ROLLBACK")
         finally:
             self.db.close()
-            if kind is not None and self.created:
-                self._remove()
-
-    def _remove(self) -> None:
-        for suffix in ("", "-journal", "-wal", "-shm"):
-            Path(str(self.path) + suffix).unlink(missing_ok=True)
 
     # ----- reading ---------------------------------------------------------------------
     def account(self) -> dict[str, Any] | None:
@@ -161,10 +162,12 @@ class Ledger:
         self.db.execute("INSERT INTO cash_ledger (date, kind, symbol, amount, balance) VALUES (?, 'deposit', NULL, ?, ?)",
                         (start.isoformat(), cash, cash))
 
-    def save_plan(self, day: dt.date, signal_day: dt.date, kind: str, requests: list[dict], planner: dict) -> None:
-        self.db.execute("INSERT OR REPLACE INTO plans VALUES (?, ?, ?, ?, ?, ?, 'planned')",
+    def save_plan(self, day: dt.date, signal_day: dt.date, kind: str, requests: list[dict], planner: dict,
+                  based_on: str | None) -> None:
+        """`based_on`: the account's last executed day the plan was made from (a later execute makes it stale)."""
+        self.db.execute("INSERT OR REPLACE INTO plans VALUES (?, ?, ?, ?, ?, ?, 'planned', ?)",
                         (day.isoformat(), signal_day.isoformat(), _now(), kind, json.dumps(requests),
-                         json.dumps(planner)))
+                         json.dumps(planner), based_on))
 
     def insert(self, table: str, rows: list[dict[str, Any]]) -> None:
         if not rows:

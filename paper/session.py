@@ -32,6 +32,7 @@ from execution.account import Account, Position
 from execution.core import ExecutionCore
 from execution.orders import FILLED, OrderRequest
 from execution.planner import RebalancePlanner
+from paper.basket import FillChecks
 from paper.ledger import Ledger
 
 # Set to a number of seconds to pause inside execute's transaction (tests kill the process there).
@@ -94,32 +95,40 @@ def _value_at(account: Account, market, t: int) -> float:
 # ----- plan ------------------------------------------------------------------------------------
 def plan_day(led: Ledger, market, cfg, day: dt.date) -> dict[str, Any]:
     """Plan trading day `day` into the ledger (replacing an earlier plan for it); returns the summary."""
+    t = close_before(market, day)                       # checks the date before anything is written
+    lists = TargetLists(market, cfg)
     acct = led.account()
     if acct is None:
-        led.create_account(cfg.paper.account_name, float(cfg.broker.cash), day, str(market.source))
+        led.create_account(cfg.paper.account_name, float(cfg.broker.cash), day, market_id(market))
         acct = led.account()
         logger.info(f"new paper account {led.path}: {cfg.broker.cash:,.0f} CNY from {day}")
+    check_market(led, acct, market)
     last = parse_date_text(acct["last_date"]) if acct["last_date"] else None
     if last is not None and day <= last:
         raise UserError(f"--date {day}: not after the last executed day {last}; plan a later day")
-    t = close_before(market, day)
-    if last is not None and market.date_at(t) > last:
-        logger.warning(f"the account was last executed on {last}; {day} is planned from the close of "
-                       f"{market.date_at(t)} (execute catches up the corporate actions in between)")
+    if last is not None:
+        missed = lists.rebalances_between(last, day)
+        if missed:
+            raise UserError(f"--date {day}: the rebalance of {missed[0]} was not executed (last executed {last}); "
+                            f"plan and execute {missed[0]} first, or its list is never traded")
+        if market.date_at(t) > last:
+            logger.warning(f"the account was last executed on {last}; {day} is planned from the close of "
+                           f"{market.date_at(t)} (execute catches up the corporate actions in between)")
     account = load_account(led, market)
     planner = RebalancePlanner.from_dict(json.loads(acct["planner"]), market, cfg.broker.lot_size)
-    rebalance = market.dates[t].astype("datetime64[M]") != np.datetime64(day, "M")
     value = _value_at(account, market, t)
-    if rebalance:
-        weights, source = target_list(market, cfg, t, day)
-        requests = planner.rebalance(t, weights, account, value)
+    # A new account starts with the current list; afterwards lists trade on their own rebalance days.
+    start = last is None and not account.positions
+    if lists.is_rebalance(day, t) or (start and lists.has_current(day)):
+        weights, source = lists.weights(t, day)
+        requests = planner.rebalance(t, weights, account, value, day)
         kind = f"rebalance ({source})"
     elif cfg.broker.retry:
         requests, kind = planner.retries(t, account), "retries"
     else:
         requests, kind = [], "nothing to do (retry off)"
     rows = [plan_row(market, t, req, account) for req in requests]
-    led.save_plan(day, market.date_at(t), kind, rows, planner.to_dict())
+    led.save_plan(day, market.date_at(t), kind, rows, planner.to_dict(), acct["last_date"])
     summary = {"date": day.isoformat(), "signal_date": market.date_at(t).isoformat(), "kind": kind,
                "orders": rows, "value": value, "cash": account.cash,
                "skipped": {k: v for k, v in planner.skipped.counts.items() if v}}
@@ -127,27 +136,77 @@ def plan_day(led: Ledger, market, cfg, day: dt.date) -> dict[str, Any]:
     return summary
 
 
-def target_list(market, cfg, t: int, day: dt.date) -> tuple[list[tuple[int, float]], str]:
-    """(sid, weight) for the rebalance on `day`, from what is known at the close of calendar day t."""
-    if cfg.strategy.targets_file:
-        from strategies.targets import read_targets_file
+def market_id(market) -> str:
+    return str(Path(str(market.source)).resolve())
 
-        targets = read_targets_file(cfg.strategy.targets_file, market)
-        rows = targets[pd.to_datetime(targets["rebalance_date"]).dt.date == day]
-        source = f"targets file {Path(cfg.strategy.targets_file).name}"
-    else:
-        from dataclasses import replace
 
-        from factors.pipeline import build_targets
+def check_market(led: Ledger, acct: dict, market) -> None:
+    """The account trades one market directory; another one would value and fill it on other prices."""
+    if acct["market"] != market_id(market):
+        raise UserError(f"--account {led.path}: this account trades the market at {acct['market']}, not "
+                        f"{market_id(market)}; set data.path to it")
 
-        window = replace(cfg.backtest, end=market.date_at(t))
-        result = build_targets(market, replace(cfg, backtest=window), next_signal=t)
-        if result.next_targets is None:
-            raise UserError(f"--date {day}: not enough history before {market.date_at(t)} to score a list "
-                            "(the pipeline needs at least one earlier month start)")
-        rows, source = result.next_targets, "scoring pipeline"
-    idx = market.symbol_index
-    return [(idx[s], float(w)) for s, w in zip(rows["symbol"], rows["weight"])], source
+
+class TargetLists:
+    """Which days are rebalance days for the config, and their lists.
+
+    Scoring pipeline: the first trading day of each month, its list scored on the close before it.
+    Targets file: the days it has rows for (any day, as in the backtest), its rows."""
+
+    def __init__(self, market, cfg):
+        self.market, self.cfg = market, cfg
+        self.file = cfg.strategy.targets_file
+        self._targets = None
+
+    def targets(self, also: frozenset[str] = frozenset()) -> pd.DataFrame:
+        if self._targets is None or also:
+            from strategies.targets import read_targets_file
+
+            self._targets = read_targets_file(self.file, self.market, also)
+        return self._targets
+
+    def _file_days(self, day: dt.date) -> list[dt.date]:
+        also = frozenset() if day_index(self.market, day) is not None else frozenset({day.isoformat()})
+        return sorted(set(pd.to_datetime(self.targets(also)["rebalance_date"]).dt.date))
+
+    def is_rebalance(self, day: dt.date, t: int) -> bool:
+        if self.file:
+            return day in self._file_days(day)
+        return bool(self.market.dates[t].astype("datetime64[M]") != np.datetime64(day, "M"))
+
+    def has_current(self, day: dt.date) -> bool:
+        """A list to start a new account with on `day` (the latest one on or before it)."""
+        return not self.file or any(d <= day for d in self._file_days(day))
+
+    def rebalances_between(self, after: dt.date, before: dt.date) -> list[dt.date]:
+        """Rebalance days strictly between two days (a plan for `before` would skip them)."""
+        if self.file:
+            return [d for d in self._file_days(before) if after < d < before]
+        m = self.market
+        months = m.dates.astype("datetime64[M]")
+        starts = [m.date_at(i) for i in range(1, m.n_days) if months[i] != months[i - 1]]
+        return [d for d in starts if after < d < before]
+
+    def weights(self, t: int, day: dt.date) -> tuple[list[tuple[int, float]], str]:
+        """(sid, weight) for the rebalance on `day`, from what is known at the close of calendar day t."""
+        if self.file:
+            days = [d for d in self._file_days(day) if d <= day]
+            targets = self.targets()
+            rows = targets[pd.to_datetime(targets["rebalance_date"]).dt.date == days[-1]]
+            source = f"targets file {Path(self.file).name}, list of {days[-1]}"
+        else:
+            from dataclasses import replace
+
+            from factors.pipeline import build_targets
+
+            cfg, m = self.cfg, self.market
+            window = replace(cfg.backtest, end=m.date_at(t))
+            result = build_targets(m, replace(cfg, backtest=window), next_signal=t)
+            if result.next_targets is None:
+                raise UserError(f"--date {day}: not enough history before {m.date_at(t)} to score a list")
+            rows, source = result.next_targets, "scoring pipeline"
+        idx = self.market.symbol_index
+        return [(idx[s], float(w)) for s, w in zip(rows["symbol"], rows["weight"])], source
 
 
 def plan_row(market, t: int, req: OrderRequest, account: Account) -> dict[str, Any]:
@@ -169,8 +228,12 @@ def execute_day(led: Ledger, market, cfg, day: dt.date, fills_file: Path | None 
     acct = led.account()
     t = day_index(market, day)
     if t is None:
+        if market.date_at(0) <= day <= market.date_at(market.n_days - 1):
+            raise UserError(f"--date {day}: not a trading day of the market ({market.source}); choose one of its days")
         raise UserError(f"--date {day}: no bars for {day} in the market ({market.source}: "
                         f"{market.date_at(0)}..{market.date_at(market.n_days - 1)}); update the data first")
+    if acct is not None:
+        check_market(led, acct, market)
     if acct is not None and acct["last_date"]:
         last = parse_date_text(acct["last_date"])
         if day == last:
@@ -178,8 +241,15 @@ def execute_day(led: Ledger, market, cfg, day: dt.date, fills_file: Path | None 
         if day < last:
             raise UserError(f"--date {day}: before the last executed day {last}; the account moves forward only")
     plan = led.plan(day)
-    planned_now = plan is None
+    stale = plan is not None and acct is not None and plan["based_on"] != acct["last_date"]
+    if fills_file is not None and (plan is None or stale):
+        raise UserError(f"--fills: there is no current plan for {day} to match the fills against"
+                        + (f" (its plan was made before {acct['last_date']} was executed)" if stale else "")
+                        + f"; run `paper plan --date {day}` and trade that plan")
+    planned_now = plan is None or stale
     if planned_now:
+        if stale:
+            logger.warning(f"the plan for {day} was made before {acct['last_date']} was executed: planning again")
         plan_day(led, market, cfg, day)
         plan, acct = led.plan(day), led.account()
     requests = json.loads(plan["requests"])
@@ -196,7 +266,7 @@ def execute_day(led: Ledger, market, cfg, day: dt.date, fills_file: Path | None 
     if fills_file is not None:                          # checked against what the account may sell today
         from paper.basket import read_fills
 
-        external = read_fills(fills_file, requests, {p.symbol: p.sellable for p in account.positions.values()})
+        external = read_fills(fills_file, requests, day, FillChecks(market, t, account, cfg.broker.lot_size))
     outcomes = []
     for i, row in enumerate(requests):
         req = OrderRequest(int(market.symbol_index[row["symbol"]]), row["symbol"], row["side"], int(row["qty"]),
@@ -274,7 +344,8 @@ def status(led: Ledger) -> dict[str, Any]:
     equity = led.rows("SELECT * FROM equity ORDER BY date DESC LIMIT 1")
     positions = led.positions()
     value = equity[0]["value"] if equity else acct["cash"]
-    pending = led.rows("SELECT requests FROM plans WHERE status = 'planned' ORDER BY date DESC LIMIT 1")
+    pending = led.rows("SELECT requests FROM plans WHERE status = 'planned' AND date > ? ORDER BY date LIMIT 1",
+                       acct["last_date"] or "")
     open_orders = (len(json.loads(pending[0]["requests"])) if pending
                    else len(json.loads(acct["planner"]).get("remaining", [])))
     runs = led.rows("SELECT command, date, at, summary FROM runs ORDER BY id DESC LIMIT 5")

@@ -25,7 +25,8 @@ TARGET_COLUMNS = ["rebalance_date", "symbol", "weight"]
 WEIGHT_TOLERANCE = 1e-6
 
 
-def read_targets_file(path: str | Path, market) -> pd.DataFrame:
+def read_targets_file(path: str | Path, market, also_trading: frozenset[str] = frozenset()) -> pd.DataFrame:
+    """`also_trading`: extra YYYY-MM-DD days accepted as trading days (a paper plan for the day after the data)."""
     p = Path(path)
     try:
         raw = pd.read_csv(p, dtype=str, keep_default_na=False)
@@ -37,17 +38,18 @@ def read_targets_file(path: str | Path, market) -> pd.DataFrame:
         raise UserError(f"{p}: not a readable CSV ({exc.__class__.__name__}); expected columns "
                         "rebalance_date,symbol[,weight]") from None
     raw.columns = [str(c).strip() for c in raw.columns]
-    return validate_targets(raw, market, str(p))
+    return validate_targets(raw, market, str(p), also_trading)
 
 
-def validate_targets(raw: pd.DataFrame, market, source: str = "<targets>") -> pd.DataFrame:
+def validate_targets(raw: pd.DataFrame, market, source: str = "<targets>",
+                     also_trading: frozenset[str] = frozenset()) -> pd.DataFrame:
     """Typed, checked targets: rebalance_date (datetime64), symbol, weight (float)."""
     for col in ("rebalance_date", "symbol"):
         if col not in raw.columns:
             raise UserError(f"{source}: missing column '{col}'; expected rebalance_date,symbol[,weight]")
     known = market.symbol_index
     rules = market.rules
-    trading = set(market.dates.astype("datetime64[D]").astype(str))
+    trading = set(market.dates.astype("datetime64[D]").astype(str)) | set(also_trading)
     dates, symbols, weights = [], [], []
     has_weight = "weight" in raw.columns
     for i, row in enumerate(raw.itertuples(index=False)):

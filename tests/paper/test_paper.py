@@ -100,11 +100,11 @@ def test_execute_twice_changes_nothing_and_says_the_day_is_done(market_dir, tmp_
 
 
 def test_t_plus_1_across_plan_and_execute(market, market_dir, tmp_path):
-    # Bought on day 1, sold on day 2 (the list changes): sellable on the planned day, and the sale fills.
+    # Bought on day 1 (locked at its close), sellable on day 2: the list of day 2 sells it, and it fills.
     a, b = market.symbols[5], market.symbols[6]
     days = days_from(market, "2020-04-01")
     lists = tmp_path / "lists.csv"
-    lists.write_text(f"rebalance_date,symbol,weight\n{days[0]},{a},0.5\n")
+    lists.write_text(f"rebalance_date,symbol,weight\n{days[0]},{a},0.5\n{days[1]},{b},0.5\n")
     cfg = load_config(config_file(tmp_path, market_dir), [f"strategy.targets_file={lists}"])
     db = tmp_path / "a.db"
     with Ledger.open(db, create=True) as led:
@@ -112,30 +112,87 @@ def test_t_plus_1_across_plan_and_execute(market, market_dir, tmp_path):
         execute_day(led, market, cfg, days[0])
     with Ledger.open(db) as led:
         held = status(led)["positions"]
-    assert held[0]["symbol"] == a and held[0]["sellable_qty"] == 0
-    lists.write_text(f"rebalance_date,symbol,weight\n{days[0]},{a},0.5\n{days[1]},{b},0.5\n")
-    # days[1] is not a month start: make the change a rebalance by planning through the targets file's day
+    assert [p["symbol"] for p in held] == [a] and held[0]["sellable_qty"] == 0     # T+1 at the close of day 1
     with Ledger.open(db) as led:
-        led.db.execute("UPDATE account SET planner = ?", (json.dumps({"remaining": []}),))
-    from paper import session
-
+        plan = plan_day(led, market, cfg, days[1])
+    sell = next(o for o in plan["orders"] if o["side"] == "sell")
+    assert sell["symbol"] == a and sell["sellable"] == held[0]["qty"] == sell["qty"]
     with Ledger.open(db) as led:
-        weights, _ = session.target_list(market, cfg, market.index_of(days[0]), days[1])
-        acct = session.load_account(led, market)
-        assert acct.sellable(market.symbol_index[a]) == 0          # as stored: locked at the close of day 1
-        from execution.planner import RebalancePlanner
-
-        planner = RebalancePlanner(market)
-        reqs = planner.rebalance(market.index_of(days[0]), weights, acct, acct.cash + 1e6)
-        row = session.plan_row(market, market.index_of(days[0]), next(r for r in reqs if r.side == "sell"), acct)
-        assert row["sellable"] == held[0]["qty"]                   # ... and all sellable on the planned day
-        led.save_plan(days[1], days[0], "rebalance (test)", [session.plan_row(market, market.index_of(days[0]), r, acct)
-                                                             for r in reqs], planner.to_dict())
-        summary = execute_day(led, market, cfg, days[1])
-    assert summary["rejected"] == 0 or "t_plus_1" not in summary["reasons"]
+        execute_day(led, market, cfg, days[1])
     con = sqlite3.connect(db)
-    sold = con.execute("SELECT qty FROM fills WHERE side = 'sell' AND symbol = ?", (a,)).fetchone()
-    assert sold is not None and sold[0] > 0
+    assert con.execute("SELECT qty FROM fills WHERE side = 'sell' AND symbol = ?", (a,)).fetchone()[0] == sell["qty"]
+
+
+def test_lists_on_any_day_and_skipped_days_match_the_backtest(market, market_dir, tmp_path):
+    # Mid-month lists trade on their own day, as in the backtest; days without a run still get their
+    # corporate actions, and a rebalance day cannot be skipped.
+    syms = market.symbols
+    days = days_from(market, "2020-04-01")
+    lists = tmp_path / "lists.csv"
+    lists.write_text("rebalance_date,symbol,weight\n"
+                     + "".join(f"{days[k]},{syms[j]},0.2\n" for k in (0, 9, 25) for j in range(k % 7, k % 7 + 4)))
+    cfg = load_config(config_file(tmp_path, market_dir), [f"strategy.targets_file={lists}"])
+    db = tmp_path / "a.db"
+    run_days = [d for k, d in enumerate(days) if k % 3 == 0 or k in (9, 25)]
+    for day in run_days:
+        with Ledger.open(db, create=True) as led:
+            plan_day(led, market, cfg, day)
+            execute_day(led, market, cfg, day)
+    with Ledger.open(db) as led:
+        final = status(led)
+    bt = run_backtest(market, load_config(config_file(tmp_path, market_dir),
+                                          [f"strategy.targets_file={lists}", "broker.retry=false"]), None)
+    con = sqlite3.connect(db)
+    fills = pd.read_sql("SELECT date, symbol, side, qty FROM fills WHERE kind = 'fill' ORDER BY id", con)
+    first_attempts = bt.trades[bt.trades["date"].astype(str).isin([str(days[k]) for k in (0, 9, 25)])]
+    assert fills[fills["date"].isin([str(days[k]) for k in (0, 9, 25)])]["symbol"].tolist() == \
+        first_attempts["symbol"].tolist()
+    assert final["last_date"] == str(run_days[-1])
+    # skipping a list's day is refused, naming it
+    db2 = tmp_path / "b.db"
+    with Ledger.open(db2, create=True) as led:
+        plan_day(led, market, cfg, days[0])
+        execute_day(led, market, cfg, days[0])
+    with pytest.raises(Exception, match=f"the rebalance of {days[9]} was not executed"):
+        with Ledger.open(db2) as led:
+            plan_day(led, market, cfg, days[10])
+
+
+def test_a_plan_made_before_a_later_execute_is_made_again(market, market_dir, tmp_path):
+    cfg = load_config(config_file(tmp_path, market_dir), ["broker.volume_cap=0.002"])
+    days = days_from(market, "2020-04-01")
+    db = tmp_path / "a.db"
+    with Ledger.open(db, create=True) as led:
+        plan_day(led, market, cfg, days[0])
+        execute_day(led, market, cfg, days[0])
+        plan_day(led, market, cfg, days[2])               # made from the account after day 1 ...
+        execute_day(led, market, cfg, days[1])            # ... then day 2 runs
+        summary = execute_day(led, market, cfg, days[2])
+    assert summary["planned_now"]                         # the stale plan was made again
+    attempts = pd.read_sql("SELECT date, symbol, attempt FROM orders", sqlite3.connect(db))
+    per_symbol = attempts.groupby("symbol")["attempt"].apply(list)
+    assert all(a == list(range(len(a))) for a in per_symbol)    # no attempt sent twice from an old book
+
+
+def test_a_plan_for_the_day_after_the_data_ends(market, market_dir, tmp_path):
+    cfg = load_config(config_file(tmp_path, market_dir))
+    last = market.date_at(market.n_days - 1)             # 2020-06-30: the next session is 2020-07-01
+    with Ledger.open(tmp_path / "a.db", create=True) as led:
+        summary = plan_day(led, market, cfg, dt.date(2020, 7, 1))
+    assert summary["signal_date"] == str(last) and summary["kind"].startswith("rebalance")
+    assert len(summary["orders"]) == 8 and {o["rebalance"] for o in summary["orders"]} == {"2020-07-01"}
+
+
+def test_two_first_plans_on_one_new_path_keep_one_account(market_dir, tmp_path):
+    cfgp = str(config_file(tmp_path, market_dir))
+    db = tmp_path / "new.db"
+    holder = Ledger.open(db, create=True)                 # the first command, holding the lock
+    proc = cli("paper", "plan", "--account", str(db), "--date", "2020-04-01", "-c", cfgp,
+               "--set", "paper.lock_timeout=1")
+    assert proc.returncode == 2 and "in use by another process" in proc.stderr
+    holder.create_account("paper", 1.0, dt.date(2020, 4, 1), "x")
+    holder.__exit__(None, None, None)
+    assert db.exists() and sqlite3.connect(db).execute("SELECT COUNT(*) FROM account").fetchone()[0] == 1
 
 
 def test_a_kill_9_inside_the_transaction_leaves_the_account_as_before(market_dir, tmp_path):
@@ -183,33 +240,58 @@ def test_basket_out_and_fills_in(market_dir, tmp_path):
     b = pd.read_csv(basket)
     assert list(b.columns) == ["account", "symbol", "side", "qty", "price_type", "limit_price"]
     assert (b["side"] == "buy").all() and (b["price_type"] == "market").all() and (b["account"] == "paper").all()
-    fills = b.assign(qty=b["qty"] // 2 // 100 * 100, price=10.0, commission=5.0, stamp_duty=0.0, transfer_fee=0.1,
-                     time="09:35:00")[["symbol", "side", "qty", "price", "commission", "stamp_duty", "transfer_fee",
-                                       "time"]]
+    m = load_market(market_dir)
+    t = m.index_of("2020-04-01")
+    price = [round(float(m.close[t, m.symbol_index[sym]]), 2) for sym in b["symbol"]]
+    fills = b.assign(qty=b["qty"] // 2 // 100 * 100, price=price, commission=5.0, stamp_duty=0.0, transfer_fee=0.1,
+                     time="2020-04-01 09:35:00")[["symbol", "side", "qty", "price", "commission", "stamp_duty",
+                                                  "transfer_fee", "time"]]
     fills.iloc[1:].to_csv(tmp_path / "fills.csv", index=False)           # the first order did not trade
     proc = cli("paper", "execute", "--account", str(db), "--date", "2020-04-01", "-c", str(cfgp),
                "--fills", str(tmp_path / "fills.csv"))
     assert proc.returncode == 0, proc.stderr
     con = sqlite3.connect(db)
     got = pd.read_sql("SELECT symbol, qty, price, commission, source FROM fills", con)
-    assert got["qty"].tolist() == fills["qty"].iloc[1:].tolist() and (got["price"] == 10.0).all()
+    assert got["qty"].tolist() == fills["qty"].iloc[1:].tolist() and got["price"].tolist() == price[1:]
     assert (got["source"] == "basket").all() and (got["commission"] == 5.0).all()
     status_rows = pd.read_sql("SELECT status, reason FROM orders", con)
     assert status_rows["status"].tolist()[0] == "rejected" and status_rows["reason"].tolist()[0] == "unfilled"
     assert set(status_rows["status"].tolist()[1:]) == {"partial"}
     cash = con.execute("SELECT cash FROM account").fetchone()[0]
-    assert cash == pytest.approx(2_000_000 - (fills["qty"].iloc[1:] * 10.0 + 5.1).sum())
+    assert cash == pytest.approx(2_000_000 - (fills["qty"].iloc[1:] * fills["price"].iloc[1:] + 5.1).sum())
 
 
-def test_a_fills_file_that_does_not_match_the_plan_is_refused(market_dir, tmp_path):
+@pytest.mark.parametrize("row, message", [
+    ("600000.SH,sell,100,10,5,0,0,2020-04-01 09:30:00", "row 2: no planned sell of 600000.SH today"),
+    ("{sym},buy,100,{px},5,0,0,2020-03-31 09:30:00", "row 2: the fill's date is 2020-03-31, not 2020-04-01"),
+    ("{sym},buy,100,{px},5,0,0,09:30:00", "row 2: the fill's date is missing"),
+    ("{sym},buy,100,999,5,0,0,2020-04-01 09:30:00", "row 2: price 999 is outside the day's range"),
+    ("{sym},buy,150,{px},5,0,0,2020-04-01 09:30:00", "row 2: buy of 150 is not whole board lots"),
+])
+def test_a_fills_file_that_does_not_match_the_plan_or_the_day_is_refused(market, market_dir, tmp_path, row, message):
+    cfgp = config_file(tmp_path, market_dir)
+    db = tmp_path / "a.db"
+    proc = cli("paper", "plan", "--account", str(db), "--date", "2020-04-01", "-c", str(cfgp), "--basket",
+               str(tmp_path / "b.csv"))
+    assert proc.returncode == 0, proc.stderr
+    sym = pd.read_csv(tmp_path / "b.csv")["symbol"].iloc[0]
+    px = round(float(market.close[market.index_of("2020-04-01"), market.symbol_index[sym]]), 2)
+    bad = tmp_path / "fills.csv"
+    bad.write_text("symbol,side,qty,price,commission,stamp_duty,transfer_fee,time\n" + row.format(sym=sym, px=px) + "\n")
+    proc = cli("paper", "execute", "--account", str(db), "--date", "2020-04-01", "-c", str(cfgp), "--fills", str(bad))
+    assert proc.returncode == 2 and message in proc.stderr, proc.stderr
+    assert sqlite3.connect(db).execute("SELECT COUNT(*) FROM fills").fetchone()[0] == 0
+
+
+def test_fills_need_a_plan_the_user_saw(market_dir, tmp_path):
     cfgp = config_file(tmp_path, market_dir)
     db = tmp_path / "a.db"
     assert cli("paper", "plan", "--account", str(db), "--date", "2020-04-01", "-c", str(cfgp)).returncode == 0
-    bad = tmp_path / "fills.csv"
-    bad.write_text("symbol,side,qty,price,commission,stamp_duty,transfer_fee,time\n600000.SH,sell,100,10,5,0,0,\n")
-    proc = cli("paper", "execute", "--account", str(db), "--date", "2020-04-01", "-c", str(cfgp), "--fills", str(bad))
-    assert proc.returncode == 2 and "row 2: no planned sell of 600000.SH today" in proc.stderr
-    assert sqlite3.connect(db).execute("SELECT COUNT(*) FROM fills").fetchone()[0] == 0
+    assert cli("paper", "execute", "--account", str(db), "--date", "2020-04-01", "-c", str(cfgp)).returncode == 0
+    (tmp_path / "f.csv").write_text("symbol,side,qty,price,commission,stamp_duty,transfer_fee,time\n")
+    proc = cli("paper", "execute", "--account", str(db), "--date", "2020-04-02", "-c", str(cfgp),
+               "--fills", str(tmp_path / "f.csv"))
+    assert proc.returncode == 2 and "no current plan for 2020-04-02" in proc.stderr
 
 
 def test_bad_input_is_refused_and_leaves_the_account_untouched(market, market_dir, tmp_path, capsys):
@@ -217,7 +299,15 @@ def test_bad_input_is_refused_and_leaves_the_account_untouched(market, market_di
     db = str(tmp_path / "a.db")
     assert main(["paper", "plan", "--account", db, "--date", "2020-04-04", "-c", cfgp]) == 2     # a Saturday
     assert "not a trading day" in capsys.readouterr().err
-    assert not Path(db).exists() or sqlite3.connect(db).execute("SELECT COUNT(*) FROM plans").fetchone()[0] == 0
+    assert not Path(db).exists()
+    assert main(["paper", "plan", "--account", str(tmp_path), "--date", "2020-04-01", "-c", cfgp]) == 2
+    assert "is a directory" in capsys.readouterr().err
+    assert main(["paper", "plan", "--account", str(tmp_path / "c.yaml" / "a.db"), "--date", "2020-04-01", "-c",
+                 cfgp]) == 2
+    assert "cannot create its folder" in capsys.readouterr().err
+    assert main(["paper", "plan", "--account", db, "--date", "2020-04-01", "-c", cfgp, "--basket",
+                 str(tmp_path)]) == 2
+    assert "--basket" in capsys.readouterr().err and not Path(db).exists()
     for d in ("2020-04-01", "2020-04-02"):
         assert main(["-q", "paper", "plan", "--account", db, "--date", d, "-c", cfgp]) == 0
         assert main(["-q", "paper", "execute", "--account", db, "--date", d, "-c", cfgp]) == 0
@@ -230,7 +320,14 @@ def test_bad_input_is_refused_and_leaves_the_account_untouched(market, market_di
     assert "ends on 2020-06-30" in capsys.readouterr().err
     assert main(["paper", "execute", "--account", db, "--date", "2020-4-x", "-c", cfgp]) == 2
     assert "not a date" in capsys.readouterr().err
+    assert main(["paper", "execute", "--account", db, "--date", "2020-04-03", "-c", cfgp, "--set",
+                 f"data.path={tmp_path / 'elsewhere'}"]) == 2
+    capsys.readouterr()
     assert sqlite3.connect(db).execute("SELECT * FROM account").fetchall() == before
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")
+    assert main(["paper", "status", "--account", str(empty)]) == 2
+    assert "no paper account in it yet" in capsys.readouterr().err and empty.read_bytes() == b""
     text = tmp_path / "notes.db"
     text.write_text("my notes")
     assert main(["paper", "status", "--account", str(text)]) == 2
