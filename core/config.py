@@ -85,6 +85,8 @@ class StrategyConfig:
     factors: FactorsConfig = field(default_factory=FactorsConfig, metadata=doc("scoring"))
     neutralize: Literal["none", "industry"] = field(
         default="none", metadata=doc("industry: demean each z-scored factor by industry before the composite"))
+    signal_delay: int = field(default=0, metadata=doc("trade each list this many trading days after its rebalance day",
+                                                      ge=0, le=60))
 
 
 @dataclass
