@@ -100,6 +100,8 @@ def _read(path: Path) -> dict:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
         raise UserError(f"{path}{where}: not valid YAML: {getattr(exc, 'problem', None) or exc}") from None
+    except ValueError as exc:                       # a date-like value that is no date: 2015-13-01
+        raise UserError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
         raise UserError(f"{path}: expected a mapping with 'axes:' or 'scenarios:' at the top level, got "
                         f"{type(raw).__name__ if raw is not None else 'an empty file'}")
