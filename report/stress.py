@@ -4,9 +4,10 @@
 capacity curves and the episode tables (stress.outputs); every figure is defined there or in
 metrics.json's definitions (docs/outputs.md).
 
-Metrics against an axis: one line per combination of the other varied keys when there are at most
-MAX_LINES of them; otherwise two: the other keys as in the grid's first scenario, and the mean over
-every combination with its min..max as a band.
+Metrics against an axis (axes grids): one line per combination of the other varied keys when there
+are at most MAX_LINES of them; otherwise two: the other keys as in the grid's first scenario, and the
+mean over every combination with its min..max as a band. Explicit lists: the scenarios whose other
+keys are those of the first scenario (one change at a time from it).
 """
 from __future__ import annotations
 
@@ -71,15 +72,19 @@ def _slices(grid: Grid, ok: pd.DataFrame, key: str) -> tuple[list[str], list[cha
         return [value_text(v) for v in xs], [series("", ok)]
     combo = ok[others].apply(lambda r: ", ".join(f"{labels[k]}={_key(r[k])}" for k in others), axis=1)
     groups = list(dict.fromkeys(combo))
-    if len(groups) <= MAX_LINES:
+    first = ok.iloc[0]
+    same = pd.Series(True, index=ok.index)
+    for k in others:
+        same &= ok[k].map(_key) == _key(first[k])
+    reference = series(f"other keys as in {first['scenario']}", ok[same])
+    if not grid.axes:                       # an explicit list: one change at a time from its first scenario
+        reference.label = ""
+        out = [reference]
+    elif len(groups) <= MAX_LINES:
         out = [series(g, ok[combo == g]) for g in groups]
     else:
-        first = ok.iloc[0]
-        same = pd.Series(True, index=ok.index)
-        for k in others:
-            same &= ok[k].map(_key) == _key(first[k])
-        out = [series(f"others as in {first['scenario']}", ok[same]),
-               series(f"mean over {len(groups)} combinations of the other axes (band: min..max)", ok, band=True)]
+        out = [reference, series(f"mean over {len(groups)} combinations of the other axes (band: min..max)", ok,
+                                 band=True)]
     return [value_text(v) for v in xs], out
 
 
