@@ -38,7 +38,7 @@ from core.spec import EQUITY_COLUMNS, HOLDING_COLUMNS
 from engine.outputs import ENGINE_ORDER_COLUMNS, ENGINE_TRADE_COLUMNS, targets_table, write_outputs
 from feeds.clock import ClockFeed
 from factors.pipeline import SignalResult, build_targets, write_analytics
-from factors.universe import pool_benchmark
+from factors.universe import cached_pool_benchmark
 from feeds.proxy import ProxyBook
 from report.html import link_pages, write_report
 from strategies.rebalancer import SKIP_CAUSES, Rebalancer
@@ -221,7 +221,7 @@ def benchmark_levels(market, cfg) -> pd.Series:
     if kind == "none":
         return empty
     if kind == "pool":
-        s = pool_benchmark(market, cfg)
+        s = cached_pool_benchmark(market, cfg)            # computed once per market and pool (core.cache)
         s = pd.Series(np.asarray(s, dtype=float), index=pd.DatetimeIndex(s.index).normalize())
         return s.reindex(index)
     if market.benchmark is not None:

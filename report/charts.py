@@ -69,7 +69,8 @@ def _png(fig: Figure, rect: tuple[float, float, float, float] | None = None) -> 
     """The figure as a PNG data URI, laid out once (`rect`: the area the axes may fill, e.g. above a legend)."""
     fig.tight_layout(rect=rect)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI)
+    # zlib level 1: a third of the encoding time of the default 6 for ~10% larger images
+    fig.savefig(buf, format="png", dpi=DPI, pil_kwargs={"compress_level": 1})
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from report import stress_charts as charts
-from report.html import CSS, _img, _missing
+from report.html import _img, page
 from report.tables import NA, cny, num, pct, table as html_table, text
 from stress.grid import Grid, short_labels, value_text
 from stress.outputs import cny_short, reference_scenario
@@ -27,6 +27,9 @@ SECTIONS = [("summary", "Summary"), ("scenarios", "Scenarios"), ("capacity", "Ca
             ("axes", "Each metric against each axis"), ("episodes", "Historical episodes"),
             ("definitions", "Definitions")]
 EXTRA_CSS = """
+.scroll{overflow-x:auto}
+.scroll table{font-size:12px}
+.scroll td,.scroll th{padding:4px 7px}
 td.failed{color:#b8322a;text-align:left;white-space:normal;max-width:420px}
 ul.key{margin:6px 0 10px 18px;padding:0}
 ul.key li{margin:3px 0}
@@ -36,9 +39,16 @@ ul.key li{margin:3px 0}
 def _xlabels(grid: Grid, key: str, table: pd.DataFrame) -> list[Any]:
     """The axis's values in grid order (axes grids) or in order of first appearance."""
     if key in grid.axes:
-        by_text = {value_text(v): v for v in table[key].tolist()}
-        return [by_text.get(value_text(v), v) for v in grid.axes[key]]
-    return list(dict.fromkeys(table[key].tolist()))
+        by_text = {_key(v): v for v in table[key].tolist()}
+        return [by_text.get(_key(v), v) for v in grid.axes[key]]
+    seen = list({_key(v): v for v in table[key].tolist()}.values())
+    if all(_number(v) or _key(v) == "none" for v in seen):      # none (no limit) first, then ascending
+        return sorted(seen, key=lambda v: (_key(v) != "none", float(v) if _number(v) else 0.0))
+    return seen
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and v == v
 
 
 def _key(v: Any) -> str:
@@ -69,7 +79,7 @@ def _slices(grid: Grid, ok: pd.DataFrame, key: str) -> tuple[list[str], list[cha
         return s
 
     if not others:
-        return [value_text(v) for v in xs], [series("", ok)]
+        return [_key(v) for v in xs], [series("", ok)]
     combo = ok[others].apply(lambda r: ", ".join(f"{labels[k]}={_key(r[k])}" for k in others), axis=1)
     groups = list(dict.fromkeys(combo))
     first = ok.iloc[0]
@@ -85,7 +95,7 @@ def _slices(grid: Grid, ok: pd.DataFrame, key: str) -> tuple[list[str], list[cha
     else:
         out = [reference, series(f"mean over {len(groups)} combinations of the other axes (band: min..max)", ok,
                                  band=True)]
-    return [value_text(v) for v in xs], out
+    return [_key(v) for v in xs], out
 
 
 # --------------------------------------------------------------------------- sections
@@ -118,35 +128,37 @@ def _summary(grid: Grid, table: pd.DataFrame, curves: list, episodes: pd.DataFra
 
 def _scenarios(grid: Grid, table: pd.DataFrame) -> str:
     labels = short_labels(list(grid.varied))
-    heads = ["scenario", *[labels[k] for k in grid.varied], "annual", "excess", "IR", "TE", "max DD", "turnover",
-             "costs", "costs/yr", "slippage", "capped", "suspended", "limit", "p95 fill", "status"]
+    heads = ["scenario", *[labels[k] for k in grid.varied], "annual", "excess", "IR", "max DD", "turnover",
+             "costs", "costs/yr", "capped", "suspended", "limit", "p95 fill", ""]
     rows = []
     for _, r in table.iterrows():
         if r["status"] != "ok":
-            cells = [text(r["scenario"]), *[text(value_text(r[k])) for k in grid.varied]]
+            cells = [text(r["scenario"]), *[text(_key(r[k])) for k in grid.varied]]
             cells += [NA] * (len(heads) - len(cells) - 1)
             cells.append(f'<span class="neg">failed</span>: {text(r["error"])}')
             rows.append(cells)
             continue
         limit = sum(float(r.get(f"blocked_{k}") or 0.0) for k in ("limit_up", "limit_down"))
-        rows.append([text(r["scenario"]), *[text(value_text(r[k])) for k in grid.varied],
+        rows.append([text(r["scenario"]), *[text(_key(r[k])) for k in grid.varied],
                      pct(r["annual_return"]), pct(r["excess_annual_return"], signed=True), num(r["information_ratio"]),
-                     pct(r["tracking_error"]), pct(r["max_drawdown"]), num(r["annual_turnover"], 1),
-                     cny(r["total_costs"]), pct(r["costs_annual_pct"], 2), cny(r["slippage"]),
-                     pct(r["blocked_volume_cap"]), pct(r["blocked_suspended"]), pct(limit, 2),
-                     pct(r["participation_p95"]), "reused" if r["reused"] else "ran"])
+                     pct(r["max_drawdown"]), num(r["annual_turnover"], 1), cny(r["total_costs"]),
+                     pct(r["costs_annual_pct"], 2), pct(r["blocked_volume_cap"]), pct(r["blocked_suspended"]),
+                     pct(limit, 2),
+                     pct(r["crowd_participation_p95"]), "reused" if r["reused"] else "ran"])
     note = ('<p class="note">capped / suspended / limit: share of intents (a name and side at one rebalance) '
             "cut by the volume cap, refused while suspended, refused at a price limit; p95 fill: 95th percentile "
-            "of a fill's share of the day's volume. Each scenario's own report: scenarios/&lt;name&gt;/report.html."
+            "of a fill's share of the day's volume (with broker.crowd = N, of the N funds' fills together). Each scenario's own report: scenarios/&lt;name&gt;/report.html."
             "</p>")
     links = " · ".join(f'<a href="scenarios/{html.escape(n)}/report.html">{html.escape(n)}</a>'
                        for n, s in zip(table["scenario"], table["status"]) if s == "ok")
-    return html_table(heads, rows, "wide") + note + (f'<p class="note">Reports: {links}</p>' if links else "")
+    return (f'<div class="scroll">{html_table(heads, rows, "wide")}</div>' + note
+            + (f'<p class="note">Reports: {links}</p>' if links else ""))
 
 
 def _capacity(curves: list) -> str:
     if not curves:
-        return ""
+        return ('<p class="missing">No capital axis in this grid: vary broker.cash (or broker.crowd) to draw '
+                "the capacity curve, as grids/capacity.yaml does.</p>")
     rows = []
     for c in curves:
         for x, e, i, n in zip(c.capital, c.excess, c.ir, c.scenarios):
@@ -185,23 +197,23 @@ def _episodes(table: pd.DataFrame, episodes: pd.DataFrame, daily: pd.DataFrame) 
     part = episodes[episodes["scenario"] == ref]
     rows = []
     for _, r in part.iterrows():
-        label = f"{r['episode']} ({r['start']}..{r['end']})"
+        label = f"{r['episode']}, {r['start']}..{r['end'][5:]}"
         if r["skipped"]:
             rows.append([text(label), f'<span class="na">skipped: {text(r["skipped"])}</span>'] + [""] * 9)
             continue
-        rows.append([text(label), f"{int(r['book_names'])} names, {cny(r['book_value'])}",
+        rows.append([text(label), f"{int(r['book_names'])}, {cny_short(r['book_value'])}",
                      pct(r["unsellable_first_day"], 0), f"{pct(r['unsellable_max'], 0)} ({text(r['unsellable_max_date'])})",
                      pct(r["unsellable_mean"], 0), f"{_days(r['days_to_liquidate_10'])} / {_days(r['days_to_liquidate_25'])}",
                      pct(r["return"]), pct(r["max_drawdown"]), f"{pct(r['pool_max_drawdown'])} / {pct(r['drawdown_vs_pool'])}",
                      f"{pct(r['index_max_drawdown'])} / {pct(r['drawdown_vs_index'])}", ""])
-    heads = ["episode", "book at the start", "unsellable day 1", "worst day", "mean", "days to sell 10% / 25%",
+    heads = ["episode", "book: names, CNY", "unsellable day 1", "worst day", "mean", "days to sell 10% / 25%",
              "return", "max DD", "pool DD / DD vs pool", "index DD / DD vs index", ""]
     out = (f'<p class="note">The book of scenario <b>{html.escape(str(ref))}</b> at the close before each episode '
            "(the holdings of the last rebalance before it). Unsellable: its value in names that did not trade "
            "(suspended) or closed at their limit-down that day. Days to sell: every position sold in parallel at "
            "10% / 25% of each day's volume (1/crowd of that with broker.crowd), nothing on an unsellable day. "
            "Drawdowns from the eve's close; vs pool / index: drawdown of the strategy's value divided by the "
-           "level.</p>" + html_table(heads, rows, "wide"))
+           f'level.</p><div class="scroll">{html_table(heads, rows, "wide")}</div>')
     img = charts.episodes_chart(daily[daily["scenario"] == ref] if len(daily) else daily)
     out += _img(img, "Unsellable share of the book by day")
     names = list(dict.fromkeys(episodes.loc[episodes["skipped"] == "", "episode"]))
@@ -235,16 +247,4 @@ def render(grid: Grid, table: pd.DataFrame, curves: list, episodes: pd.DataFrame
     title = f"Stress test — {grid.path.stem}"
     sub = " · ".join(html.escape(str(x)) for x in (grid.description, grid.path, ", ".join(info.get("data", [])))
                      if x)
-    nav = "".join(f'<a href="#{sid}">{html.escape(name)}</a>' for sid, name in SECTIONS)
-    sections = "".join(f'<section id="{sid}"><h2>{html.escape(name)}</h2>{body[sid] or _missing(name)}</section>'
-                       for sid, name in SECTIONS)
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>{html.escape(title)}</title><style>{CSS}{EXTRA_CSS}</style></head>
-<body><main>
-<header><h1>{html.escape(title)}</h1>
-<p class="sub">{sub}</p></header>
-<nav>{nav}</nav>
-{sections}
-</main></body></html>
-"""
+    return page(title, sub, SECTIONS, body, EXTRA_CSS, links=False)

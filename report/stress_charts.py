@@ -39,6 +39,18 @@ def cny_axis(ax) -> None:
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1e9:g} bn" if v >= 1e9 else f"{v / 1e6:g} M"))
 
 
+def _readable_span(ax, values: list[float]) -> None:
+    """Keep a nearly flat line flat: at least 2% of its level (or 0.001) of y range, so tick labels do not
+    repeat or switch to an offset."""
+    if not values:
+        return
+    lo, hi = min(values), max(values)
+    need = max(0.02 * max(abs(lo), abs(hi)), 1e-3)
+    if hi - lo < need:
+        mid = (hi + lo) / 2
+        ax.set_ylim(mid - need, mid + need)
+
+
 def axis_chart(key: str, xlabels: list[str], series: list[Series]) -> Optional[str]:
     """Every headline metric against one axis: a panel per metric, a line per slice of the other axes."""
     if len(xlabels) < 2 or not series:
@@ -54,8 +66,11 @@ def axis_chart(key: str, xlabels: list[str], series: list[Series]) -> Optional[s
             ax.plot(x, y, color=color, lw=1.6, marker="o", ms=4, label=s.label)
         ax.set_xticks(x, xlabels, fontsize=8)
         ax.set_title(title, fontsize=10, loc="left")
+        _readable_span(ax, [v for s in series for v in _arr(s.values.get(metric, [])) if np.isfinite(v)])
         if share:
-            ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1 if metric == "costs_annual_pct" else 0))
+            ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
+        else:
+            ax.ticklabel_format(axis="y", useOffset=False, style="plain")
     for ax in axes:
         ax.set_xlabel(key, fontsize=8)
     rect = None
@@ -103,7 +118,8 @@ def episodes_chart(daily: pd.DataFrame) -> Optional[str]:
     if daily is None or daily.empty:
         return None
     names = list(dict.fromkeys(daily["episode"]))
-    widths = [max(len(daily[daily["episode"] == n]), 3) for n in names]
+    days = [len(daily[daily["episode"] == n]) for n in names]
+    widths = [max(d, 0.35 * max(days)) for d in days]          # a 4-day episode still gets a readable panel
     fig, axes = side_by_side(3.2, len(names), ratios=widths if len(names) > 1 else None, sharey=True)
     for ax, name in zip(axes, names):
         part = daily[daily["episode"] == name]
@@ -111,10 +127,10 @@ def episodes_chart(daily: pd.DataFrame) -> Optional[str]:
         s, d = part["suspended"].to_numpy(dtype=float), part["limit_down"].to_numpy(dtype=float)
         ax.bar(x, s, color=C_BENCH, width=0.85, label="suspended")
         ax.bar(x, d, bottom=s, color=C_NEG, width=0.85, label="closed at limit-down")
-        step = max(1, int(math.ceil(len(part) / 6)))
+        step = max(1, int(math.ceil(len(part) / max(2, round(6 * widths[names.index(name)] / max(widths))))))
         ax.set_xticks(x[::step], [str(v)[5:] for v in part["date"].iloc[::step]], fontsize=8)
         ax.set_title(name, fontsize=10, loc="left")
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     axes[0].set_ylabel("share of the book's value", fontsize=9)
-    _legend_top(axes[-1])
+    _legend_top(axes[0])
     return _png(fig)

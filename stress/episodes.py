@@ -29,8 +29,7 @@ from typing import Any, Optional
 
 import numpy as np
 import pandas as pd
-import yaml
-
+from core.config import parse_yaml
 from core.errors import ConfigError, UserError
 from core.typed import parse_date
 from factors.returns import traded
@@ -60,11 +59,10 @@ def load_episodes(spec: Optional[str]) -> tuple[Episode, ...]:
         return ()
     path = Path(spec) if spec else DEFAULT_EPISODES
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise UserError(f"--episodes {path}: no such file (give a YAML list of name/start/end, or none)") from None
-    except (yaml.YAMLError, ValueError) as exc:      # ValueError: a date-like value such as 2015-13-01
-        raise UserError(f"--episodes {path}: not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
+    raw = parse_yaml(text, path)
     if not isinstance(raw, list):
         raise UserError(f"{path}: expected a list of episodes (- {{name: ..., start: YYYY-MM-DD, end: ...}})")
     out, names = [], set()

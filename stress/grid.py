@@ -25,9 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from core.config import Config, with_overrides
+from core.config import Config, parse_yaml, with_overrides
 from core.errors import ConfigError, UserError
 from core.typed import CommandLineValue, resolve_paths, to_plain
 
@@ -94,14 +92,7 @@ def _read(path: Path) -> dict:
         raise UserError(f"--grid {path}: no such file (see grids/ for examples)") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(f"--grid {path}: cannot be read ({exc.__class__.__name__})") from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise UserError(f"{path}{where}: not valid YAML: {getattr(exc, 'problem', None) or exc}") from None
-    except ValueError as exc:                       # a date-like value that is no date: 2015-13-01
-        raise UserError(f"{path}: not valid YAML: {exc}") from None
+    raw = parse_yaml(text, path)
     if not isinstance(raw, dict):
         raise UserError(f"{path}: expected a mapping with 'axes:' or 'scenarios:' at the top level, got "
                         f"{type(raw).__name__ if raw is not None else 'an empty file'}")

@@ -169,7 +169,7 @@ def scenarios_text(table: pd.DataFrame) -> list[str]:
         lines.append(f"  {r['scenario']:<{width}}  {_p(r['annual_return']):>7} {_p(r['excess_annual_return'], True):>7} "
                      f"{_n(r['information_ratio']):>5} {_p(r['max_drawdown']):>7} {_n(r['annual_turnover'], 1):>5} "
                      f"{_p(r['costs_annual_pct'], digits=2):>8} {_p(r['blocked_volume_cap'], digits=0):>6} "
-                     f"{_p(r['participation_p95']):>8}  {status}")
+                     f"{_p(r['crowd_participation_p95']):>8}  {status}")
     return lines
 
 

@@ -1,7 +1,6 @@
 """`run.py stress` end to end on a small generated market: exit status, messages, files on disk, resuming,
 a failing scenario, and the same results from a local process pool and a Dask cluster."""
 import contextlib
-import datetime as dt
 import io
 import json
 import re
@@ -12,7 +11,6 @@ import pytest
 from commands.cli import main
 from tests.commands.test_cli import run_cli
 
-generator = pytest.importorskip("synthetic.generator")
 pytestmark = pytest.mark.filterwarnings("ignore:Series.values returning an ndarray")
 
 SPEC_COLUMNS = ["annual_return", "excess_annual_return", "information_ratio", "max_drawdown", "annual_turnover",
@@ -22,10 +20,8 @@ COMPARED = ["scenario", "broker.slippage.bps", "broker.volume_cap", *SPEC_COLUMN
 
 
 @pytest.fixture(scope="module")
-def market_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("stress") / "market"
-    generator.generate_market(out, stocks=50, start=dt.date(2015, 1, 1), end=dt.date(2016, 6, 30), seed=11)
-    return out
+def market_dir(stress_market_dir):
+    return stress_market_dir
 
 
 def sets(market_dir, *extra, report=False):
@@ -103,7 +99,7 @@ def test_files_on_disk_and_the_printed_tables(first_run):
         assert {"metrics.json", "equity.csv", "orders.csv", "trades.csv", "report.html", "run.json"} <= \
             {p.name for p in folder.iterdir()}
         run_json = json.loads((folder / "run.json").read_text())
-        assert run_json["stress"]["scenario"] == name and len(run_json["stress"]["inputs"]) == 16
+        assert run_json["stress"]["scenario"] == name and len(run_json["stress"]["inputs"]) == 20
     episodes = pd.read_csv(out / "episodes.csv", keep_default_na=False)
     crash = episodes[(episodes["episode"] == "2015 crash")]
     assert len(crash) == 4 and (crash["skipped"] == "").all()

@@ -2,7 +2,6 @@
 more slippage never raises the return, a tighter volume cap never lowers the share of intents it cuts,
 more capital never lowers participation."""
 import contextlib
-import datetime as dt
 import io
 
 import pandas as pd
@@ -10,15 +9,12 @@ import pytest
 
 from commands.cli import main
 
-generator = pytest.importorskip("synthetic.generator")
 pytestmark = pytest.mark.filterwarnings("ignore:Series.values returning an ndarray")
 
 
 @pytest.fixture(scope="module")
-def market_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("monotonic") / "market"
-    generator.generate_market(out, stocks=50, start=dt.date(2015, 1, 1), end=dt.date(2016, 6, 30), seed=11)
-    return out
+def market_dir(stress_market_dir):
+    return stress_market_dir
 
 
 def stress(tmp_path, market_dir, grid: str) -> pd.DataFrame:
