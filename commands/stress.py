@@ -19,7 +19,7 @@ from loguru import logger
 from commands.backtest import ensure_market, load_cli_config
 from core.errors import UserError
 from core.logs import progress
-from core.outdir import check_output_dir, output_set, read_manifest
+from core.outdir import STAGING_PREFIX, check_output_dir, output_set, read_manifest
 from core.typed import to_plain
 from stress.episodes import load_episodes
 from stress.grid import Grid, load_grid
@@ -59,6 +59,7 @@ def run_stress_command(args: argparse.Namespace) -> int:
                 outcomes[outcome.name] = outcome
                 logger.info(_line(outcome, len(outcomes), len(tasks)))
     except KeyboardInterrupt:
+        _remove_staging(out / "scenarios")
         done = sum(o.status == "ok" for o in outcomes.values())
         logger.warning(f"interrupted: {done} of {len(tasks)} scenarios finished in {out / 'scenarios'}; run the "
                        "same command again to run the rest (finished ones are reused)")
@@ -114,6 +115,13 @@ def _mark(out: Path, grid: Grid) -> None:
     if read_manifest(out, MANIFEST) is None:
         with output_set(out, MANIFEST, {"kind": "stress", "status": "running", "grid": str(grid.path)}):
             pass
+
+
+def _remove_staging(folder: Path) -> None:
+    """Staging folders of scenarios whose workers were ended mid-write (this run's: its workers are gone)."""
+    if folder.is_dir():
+        for p in folder.glob(f"{STAGING_PREFIX}*"):
+            shutil.rmtree(p, ignore_errors=True)
 
 
 def _prune(out: Path, grid: Grid) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import time
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from typing import Any, Callable, Iterator
 
@@ -23,6 +24,10 @@ from loguru import logger
 
 from core.errors import UserError
 from stress.scenarios import Outcome, ScenarioTask, error_text, prepare, run_scenario
+
+
+# Seconds interrupted workers get to clean up before they are ended.
+GRACE_SECONDS = 2.0
 
 
 def default_workers() -> int:
@@ -73,9 +78,21 @@ class PoolRunner:
         return as_completed(futures)
 
     def close(self, cancel: bool) -> None:
-        # On Ctrl-C the workers got the interrupt too: each stops its backtest and removes its staging
-        # folder (core.outdir); waiting for them keeps a finished scenario's files whole.
-        self.pool.shutdown(wait=True, cancel_futures=cancel)
+        if not cancel:
+            self.pool.shutdown(wait=True)
+            return
+        # Ctrl-C: the workers got the interrupt too and each stops its backtest, removing its staging folder
+        # (core.outdir). Tasks already handed to a worker's queue would still start: after a short grace
+        # the workers are ended; the caller removes any staging folder one of them had just begun.
+        processes = list(getattr(self.pool, "_processes", {}).values())
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        deadline = time.monotonic() + GRACE_SECONDS
+        for p in processes:
+            p.join(max(0.0, deadline - time.monotonic()))
+        for p in processes:
+            if p.is_alive():
+                p.terminate()
+                p.join(5)
 
 
 class DaskRunner:
