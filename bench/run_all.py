@@ -27,6 +27,7 @@ BENCHMARKS = [
     ("factors", "bench_factors.py", [], []),
     ("engine", "bench_engine.py", [], ["--naive-stocks", "100"]),
     ("run", "bench_run.py", [], ["--repeat", "1"]),
+    ("stress", "bench_stress.py", [], ["--quick"]),
     ("real", "real_market.py", [], []),
 ]
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 import collections
 
 import backtrader as bt
-import numpy as np
 
 from brokers.context import BUY, SELL
 from core.spec import Reason

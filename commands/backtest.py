@@ -10,7 +10,7 @@ from loguru import logger
 from core.config import DEFAULT_DATA_PATH, Config, load_config
 from core.outdir import check_output_dir
 from core.logs import setup_logging
-from feeds.market import Market, load_market
+from feeds.market import Market
 from rules import RulesTable
 
 
@@ -53,8 +53,11 @@ def ensure_market(cfg: Config) -> Path:
 
 
 def load_configured_market(cfg: Config) -> Market:
+    """The configured market, mapped from the cache after its first read (feeds.cache)."""
+    from feeds.cache import load_market_cached
+
     rules = RulesTable.load(cfg.rules.table)
-    return load_market(ensure_market(cfg), rules)
+    return load_market_cached(ensure_market(cfg), rules)
 
 
 def run_backtest_command(args: argparse.Namespace) -> int:

@@ -49,12 +49,13 @@ def build_parser() -> argparse.ArgumentParser:
     rs.add_argument("--out", help="output directory (default: output.dir); writes research/ and research.html")
     rs.set_defaults(func=_research)
 
-    st = sub.add_parser("stress", parents=[common, cfg], help="run a grid of scenarios")
-    st.add_argument("--grid", required=True, help="grid YAML (SPEC §5)")
-    st.add_argument("--out")
-    st.add_argument("--workers", type=int, default=1)
-    st.add_argument("--scheduler")
-    st.set_defaults(func=_not_built("stress"))
+    st = sub.add_parser("stress", parents=[common, cfg], help="run a grid of scenarios (execution, capacity, crowding)")
+    st.add_argument("--grid", required=True, help="grid YAML: axes (a cross product) or scenarios (a list); see grids/")
+    st.add_argument("--out", help="output directory (default: output.dir/stress-<grid name>); run again to resume")
+    st.add_argument("--workers", type=int, default=None, help="local worker processes (default: the cores here)")
+    st.add_argument("--scheduler", help="a Dask scheduler, e.g. tcp://host:8786, instead of local workers")
+    st.add_argument("--episodes", help="YAML list of historical episodes (default: the shipped list); none to skip")
+    st.set_defaults(func=_stress)
 
     paper = sub.add_parser("paper", parents=[common], help="paper trading")
     psub = paper.add_subparsers(dest="paper_command", parser_class=_Parser, required=True)
@@ -121,6 +122,12 @@ def _research(args: argparse.Namespace) -> int:
     return run_research_command(args)
 
 
+def _stress(args: argparse.Namespace) -> int:
+    from commands.stress import run_stress_command
+
+    return run_stress_command(args)
+
+
 def _data_generate(args: argparse.Namespace) -> int:
     from commands.data import generate_command
 
@@ -144,12 +151,6 @@ def _paper(name: str) -> Callable[[argparse.Namespace], int]:
         import commands.paper
 
         return getattr(commands.paper, name)(args)
-    return run
-
-
-def _not_built(name: str) -> Callable[[argparse.Namespace], int]:
-    def run(args: argparse.Namespace) -> int:
-        raise UserError(f"'{name}' is not built yet in this version; see the README's roadmap")
     return run
 
 

@@ -86,6 +86,8 @@ class StrategyConfig:
     factors: FactorsConfig = field(default_factory=FactorsConfig, metadata=doc("scoring"))
     neutralize: Literal["none", "industry"] = field(
         default="none", metadata=doc("industry: demean each z-scored factor by industry before the composite"))
+    signal_delay: int = field(default=0, metadata=doc("trade each list this many trading days after its rebalance day",
+                                                      ge=0, le=60))
 
 
 @dataclass
@@ -237,18 +239,25 @@ def apply_overrides(raw: dict, overrides: list[tuple[str, Any]]) -> dict:
     return out
 
 
+def parse_yaml(text: str, path: Path | str) -> Any:
+    """YAML text of file `path`; a UserError naming the file (and line) when it is not valid YAML."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise UserError(f"{path}{where}: not valid YAML: {getattr(exc, 'problem', None) or exc}") from None
+    except ValueError as exc:           # a date-like scalar that is no date, e.g. 2015-13-01
+        raise UserError(f"{path}: not valid YAML: {exc}") from None
+
+
 def read_yaml(path: Path) -> dict:
     """Read a YAML mapping, with errors naming the file."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise UserError(f"{path}: no such config file (copy config.yaml or pass -c PATH)") from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise UserError(f"{path}{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    raw = parse_yaml(text, path)
     if raw is None:
         return {}
     if not isinstance(raw, dict):

@@ -95,6 +95,9 @@ def execution_assumptions(cfg, rules: RulesTable, targets_source: dict) -> list[
         targets = f"targets file {targets_source.get('path')}"
     else:
         targets = "target lists given in memory"
+    if cfg.strategy.signal_delay:
+        k = cfg.strategy.signal_delay
+        targets += f"; traded {k} trading day{'s' if k > 1 else ''} after each rebalance day (signal delay)"
     return [
         ("Targets", targets),
         ("Starting cash", f"{b.cash:,.0f} CNY"),

@@ -2,11 +2,15 @@
 
     result = run_backtest(market, cfg, Path("out"))                 # targets from config
     result = run_backtest(market, cfg, None, targets=df)            # in memory only (tests, stress)
+    result = run_backtest(market, cfg, out, signal=sig, benchmark=b)  # scores / benchmark computed once (stress)
 
 Cerebro gets one feed (the clock, `feeds.clock.ClockFeed`), the `Rebalancer`
 strategy, the `AShareBroker` and Backtrader's TimeReturn and DrawDown
 analyzers. Targets: the `targets` argument, else `strategy.targets_file`, else
-the scoring pipeline (`factors.pipeline.build_targets`).
+the scoring pipeline (`factors.pipeline.build_targets`), or its result passed as `signal` (a grid of
+scenarios that differ only in execution scores once). `benchmark` passes the levels of
+`benchmark_levels(market, cfg)` the same way; `meta` adds keys to the output set's run.json.
+`strategy.signal_delay` moves every list k trading days later (`engine.delay`).
 """
 from __future__ import annotations
 
@@ -27,13 +31,14 @@ from core.errors import UserError
 from core.outdir import check_output_dir
 from core.typed import to_plain
 from engine.assumptions import FILE, GIVEN, PIPELINE, execution_assumptions
+from engine.delay import delay_targets
 from feeds.coverage import missing_pieces, warn_missing_pieces
 from rules.symbols import suggest
 from core.spec import EQUITY_COLUMNS, HOLDING_COLUMNS
 from engine.outputs import ENGINE_ORDER_COLUMNS, ENGINE_TRADE_COLUMNS, csv_frame, targets_table, write_outputs
 from feeds.clock import ClockFeed
-from factors.pipeline import build_targets, write_analytics
-from factors.universe import pool_benchmark
+from factors.pipeline import SignalResult, build_targets, write_analytics
+from factors.universe import cached_pool_benchmark
 from feeds.proxy import ProxyBook
 from report.html import link_pages, write_report
 from strategies.rebalancer import SKIP_CAUSES, Rebalancer
@@ -56,17 +61,20 @@ class BacktestResult:
     timings: dict = field(default_factory=dict)       # seconds by stage
 
 
-def run_backtest(market, cfg, out: Optional[Path], targets: pd.DataFrame | None = None) -> BacktestResult:
+def run_backtest(market, cfg, out: Optional[Path], targets: pd.DataFrame | None = None, *,
+                 signal: SignalResult | None = None, benchmark: pd.Series | None = None,
+                 meta: dict | None = None) -> BacktestResult:
     started = time.perf_counter()
     timings: dict[str, float] = {}
     if out is not None:
         check_output_dir(Path(out))             # before any work: a bad --out fails in a second, not after the run
     warn_missing_pieces(market, cfg)
-    targets, signal, source = resolve_targets(market, cfg, targets)
+    targets, signal, source = resolve_targets(market, cfg, targets, signal)
     cfg = resolve_window(market, cfg, targets if signal is None else None)
     i0, i1 = run_window(market, cfg)
     timings["targets"] = time.perf_counter() - started
-    benchmark = benchmark_levels(market, cfg)
+    if benchmark is None:
+        benchmark = benchmark_levels(market, cfg)
     timings["benchmark"] = time.perf_counter() - started - timings["targets"]
     mark = time.perf_counter()
 
@@ -113,7 +121,7 @@ def run_backtest(market, cfg, out: Optional[Path], targets: pd.DataFrame | None 
                              signal=result.signal)
         write_outputs(Path(out), equity=equity, orders=orders, trades=trades, holdings=holdings,
                       targets=targets_table(targets), metrics=metrics, extra=extra,
-                      meta={"kind": "backtest", "data": str(market.source), "config": to_plain(cfg)})
+                      meta={"kind": "backtest", "data": str(market.source), "config": to_plain(cfg), **(meta or {})})
         link_pages(Path(out))                # report.html <-> research.html when both are there
     timings["tables_and_outputs"] = time.perf_counter() - mark
     result.seconds = time.perf_counter() - started
@@ -159,8 +167,26 @@ def resolve_window(market, cfg, external_targets: pd.DataFrame | None):
     return replace(cfg, backtest=replace(cfg.backtest, start=start, end=end))
 
 
-def resolve_targets(market, cfg, targets: pd.DataFrame | None) -> tuple[pd.DataFrame, object, dict]:
-    """(targets, the pipeline result or None, where they came from: metrics.json `targets_source`)."""
+def resolve_targets(market, cfg, targets: pd.DataFrame | None,
+                    signal: SignalResult | None = None) -> tuple[pd.DataFrame, object, dict]:
+    """(targets, the pipeline result or None, where they came from: metrics.json `targets_source`), with
+    `strategy.signal_delay` applied (a given `signal` is never changed: its delayed copy is returned)."""
+    targets, signal, source = _targets_of_source(market, cfg, targets, signal)
+    delay = int(cfg.strategy.signal_delay)
+    if delay:
+        targets = delay_targets(targets, market.dates, delay)
+        if signal is not None:
+            signal = replace(signal, targets=targets)
+    return targets, signal, source
+
+
+def _targets_of_source(market, cfg, targets: pd.DataFrame | None,
+                       signal: SignalResult | None) -> tuple[pd.DataFrame, object, dict]:
+    if signal is not None:
+        if targets is not None or cfg.strategy.targets_file:
+            raise ValueError("run_backtest: `signal` is the scoring pipeline's result; it cannot stand beside "
+                             "given targets or strategy.targets_file")
+        return signal.targets, signal, {"kind": PIPELINE, "rows": int(len(signal.targets))}
     if targets is not None:
         t = targets.copy()
         t["rebalance_date"] = pd.to_datetime(t["rebalance_date"])
@@ -209,7 +235,7 @@ def benchmark_levels(market, cfg) -> pd.Series:
     if kind == "none":
         return empty
     if kind == "pool":
-        s = pool_benchmark(market, cfg)
+        s = cached_pool_benchmark(market, cfg)            # computed once per market and pool (core.cache)
         s = pd.Series(np.asarray(s, dtype=float), index=pd.DatetimeIndex(s.index).normalize())
         return s.reindex(index)
     if market.benchmark is not None:

@@ -38,7 +38,7 @@ from core.spec import TARGET_COLUMNS
 from factors import ic as icmod
 from factors import price_factors as pf
 from factors import value
-from factors.calendar import Schedule, month_ends, schedule
+from factors.calendar import month_ends, schedule
 from factors.composite import composite, pick_top, quintile_means
 from factors.fundamentals import PointInTime, fill_ann_dates
 from factors.returns import TotalReturnPrice, total_return_price

@@ -28,6 +28,8 @@ Step: pool_benchmark
 """
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -123,6 +125,24 @@ def pool_benchmark(market, cfg, trp: TotalReturnPrice | None = None,
         level[r - w0: end - w0] = base * np.where(np.isfinite(growth), growth, 1.0).mean(axis=1)
         held = (held_now, entry, base)
     return pd.Series(level, index=index, name=name)
+
+
+def cached_pool_benchmark(market, cfg) -> pd.Series:
+    """`pool_benchmark(market, cfg)`, kept between runs (core.cache) when the market was read from a data
+    directory: keyed by the directory's files, the rules table, the universe rule, the window and the
+    source of the code that computes it, so every run of the same market and pool reuses one computation."""
+    if not Path(str(market.source)).is_dir():
+        return pool_benchmark(market, cfg)
+    from core import cache
+    from core.typed import to_plain
+    from factors import calendar, returns
+    from feeds import derive, market as market_module, tables
+    from rules import table
+
+    key = {"data": cache.file_stamp(market.source), "rules": cache.file_stamp(cfg.rules.table or table.SHIPPED_TABLE),
+           "universe": to_plain(cfg.strategy.universe), "window": [str(cfg.backtest.start), str(cfg.backtest.end)],
+           "code": cache.source_stamp(sys.modules[__name__], calendar, returns, derive, market_module, tables)}
+    return cache.cached_series("pool_benchmark", key, lambda: pool_benchmark(market, cfg))
 
 
 def _value_at_open(held, trp: TotalReturnPrice, r: int) -> float:

@@ -46,6 +46,16 @@ def side_by_side(height: float, cols: int, ratios: list[float] | None = None,
     return fig, axes
 
 
+def panels(height: float, rows: int, cols: int, sharex: bool = False) -> tuple[Figure, list]:
+    """A figure of rows x cols panels (flattened, row by row), styled like `_fig`."""
+    fig = Figure(figsize=(WIDTH, height), dpi=DPI)
+    FigureCanvasAgg(fig)
+    axes = list(np.atleast_1d(fig.subplots(rows, cols, sharex=sharex, squeeze=False)).ravel())
+    for ax in axes:
+        style_axis(ax)
+    return fig, axes
+
+
 def style_axis(ax) -> None:
     """Light grid behind the data, no top / right spines, small tick labels."""
     ax.grid(True, color="#e6e8eb", linewidth=0.8)
@@ -55,10 +65,12 @@ def style_axis(ax) -> None:
     ax.tick_params(labelsize=9)
 
 
-def _png(fig: Figure) -> str:
-    fig.tight_layout()
+def _png(fig: Figure, rect: tuple[float, float, float, float] | None = None) -> str:
+    """The figure as a PNG data URI, laid out once (`rect`: the area the axes may fill, e.g. above a legend)."""
+    fig.tight_layout(rect=rect)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI)
+    # zlib level 1: a third of the encoding time of the default 6 for ~10% larger images
+    fig.savefig(buf, format="png", dpi=DPI, pil_kwargs={"compress_level": 1})
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 

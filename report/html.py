@@ -481,6 +481,26 @@ def write_report(
     return path
 
 
+def page(title: str, sub: str, sections: list[tuple[str, str]], body: dict[str, str], extra_css: str = "",
+         links: bool = True, fill_missing: bool = True) -> str:
+    """A self-contained page: header, a nav of `sections` (plus the <!--links--> slot of link_pages when
+    `links`), one <section> per (id, name) with body[id] (an empty one says "not available" when
+    `fill_missing`). `sub` is trusted HTML."""
+    nav = "".join(f'<a href="#{sid}">{html.escape(name)}</a>' for sid, name in sections)
+    parts = "".join(f'<section id="{sid}"><h2>{html.escape(name)}</h2>'
+                    f'{(body[sid] or _missing(name)) if fill_missing else body[sid]}</section>' for sid, name in sections)
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>{html.escape(title)}</title><style>{CSS}{extra_css}</style></head>
+<body><main>
+<header><h1>{html.escape(title)}</h1>
+<p class="sub">{sub}</p></header>
+<nav>{nav}{"<!--links--><!--/links-->" if links else ""}</nav>
+{parts}
+</main></body></html>
+"""
+
+
 def link_pages(out_dir: Path) -> None:
     """Give each page of PAGES in `out_dir` a link to the others there (and none to a missing one).
 

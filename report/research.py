@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from report import research_charts as charts
-from report.html import CSS, _img, _missing
+from report.html import _img, _missing, page
 from report.tables import NA, num, pct, table, text
 from research.crowding import INDICATORS, WORDS
 from research.smallest import annual_rates
@@ -265,17 +265,6 @@ def render(r, cfg) -> str:
     body = {"summary": _summary(r), "size": _size(r, cfg), "smallest": _smallest(r), "valuation": _valuation(r, cfg),
             "exposure": _exposure(r), "industry": _industry(r), "crowding": _crowding(r, cfg), "neutral": _neutral(r)}
     title = "Research analytics — A-share small caps"
-    nav = "".join(f'<a href="#{sid}">{html.escape(name)}</a>' for sid, name in SECTIONS)
-    sections = "".join(f'<section id="{sid}"><h2>{html.escape(name)}</h2>{body[sid]}</section>'
-                       for sid, name in SECTIONS)
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>{html.escape(title)}</title><style>{CSS}{EXTRA_CSS}</style></head>
-<body><main>
-<header><h1>{html.escape(title)}</h1>
-<p class="sub">{html.escape(r.source)} · {html.escape(r.window[0])} to {html.escape(r.window[1])} · point in time:
-every figure of a date uses only data known at its close</p></header>
-<nav>{nav}<!--links--><!--/links--></nav>
-{sections}
-</main></body></html>
-"""
+    sub = (f"{html.escape(r.source)} · {html.escape(r.window[0])} to {html.escape(r.window[1])} · point in time:\n"
+           "every figure of a date uses only data known at its close")
+    return page(title, sub, SECTIONS, body, EXTRA_CSS, fill_missing=False)

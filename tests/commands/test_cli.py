@@ -3,7 +3,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 from commands.cli import main
 
@@ -37,14 +36,6 @@ def test_debug_shows_the_traceback():
 def test_missing_config_file(tmp_path):
     proc = run_cli("backtest", "-c", str(tmp_path / "none.yaml"))
     assert proc.returncode == 2 and "no such config file" in proc.stderr
-
-
-@pytest.mark.parametrize("argv", [
-    ["stress", "--grid", "g.yaml"],
-])
-def test_commands_not_built_yet_say_so(argv, capsys):
-    assert main(argv) == 2
-    assert "not built yet" in capsys.readouterr().err
 
 
 def test_usage_errors_exit_2(capsys):

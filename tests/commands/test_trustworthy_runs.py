@@ -9,7 +9,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from commands import cli
 from commands.cli import main
 from tests.market_builder import MarketBuilder
 

@@ -128,7 +128,7 @@ def test_pool_benchmark_is_aligned_to_the_run(monkeypatch):
     def fake_pool(market, config):
         idx = pd.DatetimeIndex(market.dates[2:].astype("datetime64[ns]"))
         return pd.Series(np.arange(len(idx), dtype=float) + 1.0, index=idx)
-    monkeypatch.setattr(engine_run, "pool_benchmark", fake_pool)
+    monkeypatch.setattr(engine_run, "cached_pool_benchmark", fake_pool)
     t = pd.DataFrame({"rebalance_date": [b.day(1)], "symbol": [A]})
     r = run_backtest(m, cfg("backtest.benchmark=pool"), None, targets=t)
     bench = r.equity["benchmark"].to_numpy()

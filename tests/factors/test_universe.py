@@ -118,3 +118,25 @@ def test_pool_benchmark_with_another_member_rule_is_held_the_same_way():
     close = lambda sym, d: m.close[d, m.symbol_index[sym]]
     assert two.iloc[-1] == pytest.approx((close("600001.SH", 7) / close("600001.SH", 3)
                                           + close("600002.SH", 7) / close("600002.SH", 3)) / 2, rel=1e-6)
+
+
+def test_the_pool_benchmark_is_kept_between_runs_of_a_market_read_from_disk(tmp_path, monkeypatch):
+    import factors.universe as universe
+    from core.config import load_config
+    from feeds.market import load_market
+    from tests.market_builder import MarketBuilder
+
+    monkeypatch.setenv("ASHARE_SIM_CACHE", str(tmp_path / "cache"))
+    b = MarketBuilder(start="2021-01-04", days=30)
+    for i in range(4):
+        b.stock(f"60000{i}.SH", close=[10 + i + 0.1 * d for d in range(30)], list_date="2019-01-02")
+    b.write(tmp_path / "m")
+    m = load_market(tmp_path / "m")
+    cfg = load_config(None, ["strategy.universe.min_listed_days=0"])
+    first = universe.cached_pool_benchmark(m, cfg)
+    calls = []
+    monkeypatch.setattr(universe, "pool_benchmark", lambda *a: calls.append(1) or first)
+    again = universe.cached_pool_benchmark(m, cfg)
+    assert calls == [] and again.equals(first)
+    universe.cached_pool_benchmark(m, load_config(None, ["strategy.universe.min_listed_days=10"]))
+    assert calls == [1]                                    # another pool rule: computed

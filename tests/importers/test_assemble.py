@@ -1,7 +1,6 @@
 """A market from several sources: which one wins, what is filled, what is counted and said."""
 import json
 
-import numpy as np
 import pandas as pd
 import pytest
 

@@ -4,7 +4,6 @@ import os
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from tests.importers.sources import read, run

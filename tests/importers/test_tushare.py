@@ -1,5 +1,4 @@
 """Tushare endpoints: vol in lots, amount in thousands, shares in 10,000s, 20190301 dates."""
-import numpy as np
 import pandas as pd
 import pytest
 

@@ -1,0 +1,154 @@
+"""Benchmark: `run.py stress` on the default market, and one targets-file backtest with every rule.
+
+Goals (issue: stress tests):
+  (a) the 16-scenario grid grids/slippage_volume_cap.yaml (slippage 4 x volume cap 4) in <= 120 s wall on
+      this 2-core machine, and 2 workers >= 1.7x faster than 1;
+  (b) one targets-file backtest (`run.py backtest --set strategy.targets_file=...`, the default config's
+      realistic rules) in <= 10 s wall and <= 1.5 GB peak RSS, with where the time goes.
+
+    .venv/bin/python bench/bench_stress.py [--data DIR] [--repeat 1] [--quick] [--only grid|single]
+
+Every run is a fresh child process (`run.py` as a user runs it) with a fresh output directory and a
+cache folder of its own (ASHARE_SIM_CACHE, removed at the end). The machine may be shared: the load
+average before each run is printed beside its figures. Prints figures; asserts nothing.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+GRID = ROOT / "grids" / "slippage_volume_cap.yaml"
+GOAL_GRID_SECONDS, GOAL_SPEEDUP = 120.0, 1.7
+GOAL_SINGLE_SECONDS, GOAL_SINGLE_MB = 10.0, 1536.0
+
+# Timed phases of one targets-file backtest, in a child: the CLI's own steps, clocked.
+PHASES = r"""
+import sys, time, resource
+t0 = time.perf_counter()
+sys.path.insert(0, {root!r})
+from core.config import load_config
+import commands.backtest as cb
+import engine.run
+t1 = time.perf_counter()
+cfg = load_config({config!r}, {sets!r})
+market = cb.load_configured_market(cfg)
+t2 = time.perf_counter()
+result = engine.run.run_backtest(market, cfg, __import__("pathlib").Path({out!r}))
+t3 = time.perf_counter()
+print({{"imports": t1 - t0, "load": t2 - t1, "run": t3 - t2, **result.timings,
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}})
+"""
+
+
+def load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def child(cmd: list[str]) -> tuple[float, float, str, str]:
+    """(wall s, peak RSS MB of the largest process, stdout, stderr) of a child command."""
+    wrapper = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
+               f"p = subprocess.run({cmd!r}, cwd={str(ROOT)!r}, capture_output=True, text=True); "
+               "print(repr((time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, "
+               "p.returncode, p.stdout, p.stderr)))")
+    proc = subprocess.run([sys.executable, "-c", wrapper], capture_output=True, text=True, check=True)
+    seconds, rss, rc, out, err = eval(proc.stdout)            # our own repr of a tuple
+    if rc != 0:
+        raise SystemExit(f"{' '.join(cmd[1:4])} exited {rc}: {err.strip().splitlines()[-1:]}")
+    return seconds, rss, out, err
+
+
+def run_py(*args: str) -> list[str]:
+    return [sys.executable, str(ROOT / "run.py"), *args]
+
+
+def bench_grid(data: Path, tmp: Path, repeat: int, grid: Path) -> None:
+    name = grid.relative_to(ROOT) if grid == GRID else "a 4-scenario quick grid"
+    print(f"(a) the scenarios of {name} on {data}")
+    # Both runs start from a warm cache (the mapped market and the pool benchmark, as on every run after
+    # a market's first): a one-scenario grid fills it.
+    one = tmp / "one.yaml"
+    one.write_text("scenarios:\n  - {name: warm}\n")
+    child(run_py("stress", "-q", "--grid", str(one), "--out", str(tmp / "warm"), "--episodes", "none",
+                 "--set", f"data.path={data}", "--set", "output.report=false"))
+    best = {}
+    for workers in (1, 2):
+        for i in range(repeat):
+            before = load()
+            secs, rss, out, _ = child(run_py("stress", "-q", "--grid", str(grid), "--out", str(tmp / f"grid{workers}-{i}"),
+                                             "--workers", str(workers), "--set", f"data.path={data}"))
+            best[workers] = min(best.get(workers, float("inf")), secs)
+            head = out.splitlines()[0] if out else ""
+            print(f"    --workers {workers}: {secs:6.1f} s wall, largest process {rss:5.0f} MB peak RSS "
+                  f"(load average before: {before})  [{head.split(': ', 1)[-1]}]", flush=True)
+    ratio = best[1] / best[2]
+    print(f"    best 1 worker {best[1]:.1f} s, 2 workers {best[2]:.1f} s: {ratio:.2f}x faster "
+          f"(goals: <= {GOAL_GRID_SECONDS:.0f} s -> {best[2] / GOAL_GRID_SECONDS:.2f} of budget; >= {GOAL_SPEEDUP}x)")
+
+
+def bench_single(data: Path, tmp: Path, repeat: int) -> None:
+    print(f"(b) one targets-file backtest with every rule of config.yaml on {data}")
+    base = tmp / "base"
+    os.environ["ASHARE_SIM_CACHE"] = "off"                     # the lists only: nothing cached yet
+    child(run_py("backtest", "-q", "--out", str(base), "--set", f"data.path={data}", "--set", "output.report=false"))
+    targets = tmp / "targets.csv"
+    targets.write_text((base / "targets.csv").read_text())
+    sets = [f"data.path={data}", f"strategy.targets_file={targets}"]
+    walls = []
+    os.environ["ASHARE_SIM_CACHE"] = str(tmp / "cache")      # cold first, as on a market's first run
+    for i in range(repeat + 1):
+        before = load()
+        secs, rss, _, _ = child(run_py("backtest", "-q", "--out", str(tmp / f"single{i}"),
+                                       *[a for s in sets for a in ("--set", s)]))
+        if i:
+            walls.append((secs, rss))
+        what = ("first run on this market: read, derived and cached" if i == 0 else
+                "market mapped and pool benchmark read from the cache")
+        print(f"    run.py backtest ({what}): {secs:5.1f} s wall, {rss:5.0f} MB peak RSS "
+              f"(load average before: {before})", flush=True)
+        if i == 0:
+            continue
+        code = PHASES.format(root=str(ROOT), config=str(ROOT / "config.yaml"), sets=sets, out=str(tmp / f"phase{i}"))
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+        phases = eval(proc.stdout.strip().splitlines()[-1])
+        print("      phases: " + ", ".join(f"{k} {v:.2f} s" for k, v in phases.items() if k != "peak_mb")
+              + f"; peak {phases['peak_mb']:.0f} MB")
+    secs = sorted(w[0] for w in walls)[len(walls) // 2]
+    rss = max(w[1] for w in walls)
+    print(f"    cached runs: median {secs:.1f} s (goal {GOAL_SINGLE_SECONDS:.0f} s -> {secs / GOAL_SINGLE_SECONDS:.2f} of budget), "
+          f"peak {rss:.0f} MB (goal {GOAL_SINGLE_MB:.0f} MB -> {rss / GOAL_SINGLE_MB:.2f})")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=ROOT / "data" / "synthetic")
+    ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--quick", action="store_true", help="a 4-scenario grid instead of the 16")
+    ap.add_argument("--only", choices=["grid", "single"])
+    args = ap.parse_args()
+    if not (args.data / "bars.parquet").exists():
+        raise SystemExit(f"{args.data} has no market: run `make run` once (it generates data/synthetic), "
+                         "or give --data DIR")
+    with tempfile.TemporaryDirectory(prefix="bench-stress-") as tmp:
+        tmp = Path(tmp)
+        grid = GRID
+        if args.quick:
+            grid = tmp / "quick.yaml"
+            grid.write_text("base: {broker.slippage.model: fixed_bps}\naxes:\n  broker.slippage.bps: [0, 30]\n"
+                            "  broker.volume_cap: [null, 0.05]\n")
+        os.environ["ASHARE_SIM_CACHE"] = str(tmp / "cache")     # never the user's cache
+        if args.only in (None, "single"):
+            bench_single(args.data, tmp, args.repeat)
+        if args.only in (None, "grid"):
+            bench_grid(args.data, tmp, args.repeat, grid)
+
+
+if __name__ == "__main__":
+    main()
