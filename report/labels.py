@@ -21,3 +21,9 @@ def chart_label(text: object) -> str:
     """A label matplotlib can draw: known industry names in English, other non-ASCII text kept as is."""
     s = str(text)
     return SW_LEVEL1_EN.get(s, s)
+
+
+def industry_name(text: object) -> str:
+    """'Real estate (房地产)' for a known Shenwan name, else the text: readable without CJK fonts too."""
+    s = str(text)
+    return f"{SW_LEVEL1_EN[s]} ({s})" if s in SW_LEVEL1_EN else s

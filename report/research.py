@@ -12,6 +12,7 @@ import pandas as pd
 
 from report import research_charts as charts
 from report.html import _img, _missing, page
+from report.labels import industry_name
 from report.tables import NA, num, pct, table, text
 from research.crowding import INDICATORS, WORDS
 from research.smallest import annual_rates
@@ -151,7 +152,7 @@ def _industry(r) -> str:
     mean["active"] = mean["portfolio"] - mean["pool"]
     last_day = w["date"].max()
     last = w[w["date"] == last_day].set_index("industry")
-    rows = [[text(i), pct(x["portfolio"]), pct(x["pool"]), pct(x["active"], 1, signed=True),
+    rows = [[text(industry_name(i)), pct(x["portfolio"]), pct(x["pool"]), pct(x["active"], 1, signed=True),
              pct(last["active"].get(i) if i in last.index else None, 1, signed=True)]
             for i, x in mean.sort_values("active", ascending=False).iterrows()]
     tab = table(["Industry", "Portfolio (mean)", "Pool (mean)", "Active (mean)",
