@@ -9,7 +9,7 @@ Step: levels
               at each signal close, bought in equal value at the rebalance open and held to
               the next (factors.universe.pool_benchmark with another member rule)
             - pool: the strategy's small-cap pool, held the same way (its benchmark)
-            - benchmark: the data's `benchmark` table, when there is one
+            - one column per index of the data's `benchmark` table (`benchmark` when it has no `index` column)
 
 Step: by_year
   requires: the levels
@@ -42,13 +42,18 @@ def levels(market, cfg) -> tuple[pd.DataFrame, pd.Series]:
     out = pd.DataFrame({small.name: small, "pool": pool})
     base = pd.Series({small.name: 1.0, "pool": 1.0})
     window = window_indices(market.dates, cfg.backtest.start, cfg.backtest.end)
-    if market.benchmark is not None and len(window):
-        bench = market.benchmark.to_numpy(dtype=np.float64)
-        out["benchmark"] = bench[window]
-        eve = bench[window[0] - 1] if window[0] > 0 else np.nan
-        # no close before the window (it starts with the data): the first close is the base
-        first = out["benchmark"].dropna()
-        base["benchmark"] = eve if np.isfinite(eve) else (float(first.iloc[0]) if len(first) else np.nan)
+    indices = getattr(market, "benchmarks", None)
+    if indices is None and market.benchmark is not None:
+        indices = pd.DataFrame({"benchmark": market.benchmark})
+    if indices is not None and len(window):
+        for name in indices.columns:               # one column per index of the benchmark table
+            bench = indices[name].to_numpy(dtype=np.float64)
+            out[name] = bench[window]
+            eve = bench[window[0] - 1] if window[0] > 0 else np.nan
+            # No close before the window because it starts with the data: the first close is the base. An
+            # index that starts later has no base: its years begin with its first close, earlier ones are empty.
+            starts_with_window = np.isfinite(bench[window[0]])
+            base[name] = eve if np.isfinite(eve) else (bench[window[0]] if starts_with_window else np.nan)
     return out, base
 
 
