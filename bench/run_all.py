@@ -28,7 +28,7 @@ BENCHMARKS = [
     ("engine", "bench_engine.py", [], ["--naive-stocks", "100"]),
     ("run", "bench_run.py", [], ["--repeat", "1"]),
     ("stress", "bench_stress.py", [], ["--quick"]),
-    ("real", "real_market.py", [], []),
+    ("real", "real_market.py", ["--out", "/tmp/bench_real_market"], ["--out", "/tmp/bench_real_market"]),
 ]
 
 
