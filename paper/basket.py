@@ -57,12 +57,12 @@ class FillChecks:
         self.market, self.t, self.account, self.lot_size = market, t, account, lot_size
 
     def bar(self, symbol: str) -> tuple[float, float] | None:
-        """(low, high) the day traded at, inside its limits; None when it did not trade."""
+        """(low, high) the day traded at (inside its limits); None when it did not trade."""
         m, t = self.market, self.t
         sid = m.symbol_index.get(symbol)
         if sid is None or not m.has_bar[t, sid] or m.is_suspended[t, sid]:
             return None
-        return float(m.low[t, sid]) - 0.005, float(m.high[t, sid]) + 0.005
+        return float(m.low[t, sid]), float(m.high[t, sid])
 
     def lot(self, symbol: str):
         if not self.lot_size:
@@ -144,9 +144,10 @@ def read_fills(path: Path, requests: list[dict], day, checks: FillChecks) -> dic
         span = checks.bar(symbol)
         if span is None:
             raise UserError(f"{where}: {symbol} did not trade on {day} (no bar or suspended); a fill is impossible")
-        if not span[0] <= nums["price"] <= span[1]:
+        half_tick = checks.market.rules.tick / 2      # float32 panels hold cents to well under half a tick
+        if not span[0] - half_tick <= nums["price"] <= span[1] + half_tick:
             raise UserError(f"{where}: price {nums['price']:g} is outside the day's range "
-                            f"{span[0] + 0.005:.2f}..{span[1] - 0.005:.2f} of {symbol}")
+                            f"{span[0]:.2f}..{span[1]:.2f} of {symbol}")
         lot = checks.lot(symbol) if side == "buy" else None
         if lot is not None and not lot.is_valid_buy(qty):
             raise UserError(f"{where}: buy of {qty} is not whole board lots ({lot.min} then steps of {lot.step})")

@@ -215,7 +215,8 @@ def plan_row(market, t: int, req: OrderRequest, account: Account) -> dict[str, A
     close = float(market.last_close[t, sid])
     lot = market.rules.lot(str(market.board[sid]), market.date_at(min(t + 1, market.n_days - 1)))
     limit = market.high_limit[t, sid] if req.side == "buy" else market.low_limit[t, sid]
-    at_limit = bool(market.has_bar[t, sid] and limit == limit and abs(market.close[t, sid] - limit) < 0.005)
+    at_limit = bool(market.has_bar[t, sid] and limit == limit
+                    and abs(market.close[t, sid] - limit) < market.rules.tick / 2)
     return {"sid": sid, "symbol": req.symbol, "side": req.side, "qty": req.qty, "rebalance": req.rebalance.isoformat(),
             "attempt": req.attempt, "last_close": None if math.isnan(close) else round(close, 2),
             # T+1: what is held at the close before the planned day is all sellable on it
