@@ -67,6 +67,9 @@ def close_before(market, day: dt.date) -> int:
     import exchange_calendars as xcals
 
     cal = xcals.get_calendar("XSHG")
+    if not cal.first_session.date() <= day <= cal.last_session.date():
+        raise UserError(f"--date {day}: outside the XSHG calendar ({cal.first_session.date()}.."
+                        f"{cal.last_session.date()}); the market data ends on {last}")
     if not cal.is_session(day.isoformat()):
         raise UserError(f"--date {day}: not a trading day (XSHG calendar); choose the next trading day")
     following = cal.next_session(last.isoformat()).date()

@@ -318,6 +318,8 @@ def test_bad_input_is_refused_and_leaves_the_account_untouched(market, market_di
     assert "no bars for 2020-07-03" in capsys.readouterr().err
     assert main(["paper", "plan", "--account", db, "--date", "2020-07-06", "-c", cfgp]) == 2
     assert "ends on 2020-06-30" in capsys.readouterr().err
+    assert main(["paper", "plan", "--account", db, "--date", "2090-01-03", "-c", cfgp]) == 2
+    assert "outside the XSHG calendar" in capsys.readouterr().err
     assert main(["paper", "execute", "--account", db, "--date", "2020-4-x", "-c", cfgp]) == 2
     assert "not a date" in capsys.readouterr().err
     assert main(["paper", "execute", "--account", db, "--date", "2020-04-03", "-c", cfgp, "--set",
