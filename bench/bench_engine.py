@@ -43,9 +43,9 @@ CASH_BUFFER = 0.99
 # ----- a synthetic market in memory -----------------------------------------------
 def synthetic_market(n_stocks: int = 5000, n_days: int = 3150, seed: int = 7, start: str = "2010-01-04"):
     """A Market shaped like the default synthetic one, built straight into float32 panels."""
-    from feeds import derive
-    from feeds.market import Market
-    from rules import RulesTable
+    from ashare_sim.data import derive
+    from ashare_sim.data.market import Market
+    from ashare_sim.rules import RulesTable
 
     rules = RulesTable.load()
     rng = np.random.default_rng(seed)
@@ -133,7 +133,7 @@ def monthly_targets(market, names: int = 50, seed: int = 11, months: int = 156) 
 
 def load_or_make_market(n_stocks: int | None):
     if n_stocks is None and DATA_DIR.exists():
-        from feeds.market import load_market
+        from ashare_sim.data.market import load_market
         return load_market(DATA_DIR)
     return synthetic_market(n_stocks or 5000)
 
@@ -144,8 +144,8 @@ def peak_rss_mb() -> float:
 
 # ----- one timed run, in this process ----------------------------------------------------
 def child(kind: str, n_stocks: int | None, rules: str) -> dict:
-    from core.config import load_config
-    from engine.run import run_backtest
+    from ashare_sim.backtest.run import run_backtest
+    from ashare_sim.config.schema import load_config
 
     t0 = time.perf_counter()
     market = load_or_make_market(n_stocks)
@@ -172,7 +172,7 @@ def child(kind: str, n_stocks: int | None, rules: str) -> dict:
                      "broker.t_plus_1=false", "broker.commission.min=0", "broker.stamp_duty=0",
                      "broker.transfer_fee=0", "broker.retry=false"]
         cfg = load_config(None, sets)
-        from core.logs import setup_logging
+        from ashare_sim.common.logs import setup_logging
         setup_logging("WARNING")
         t1 = time.perf_counter()
         result = run_backtest(market, cfg, Path(tmp) / "out")

@@ -27,15 +27,15 @@ def main() -> None:
     ap.add_argument("--end", default=None)
     args = ap.parse_args()
 
-    from core.config import load_config
-    from factors.pipeline import build_targets
-    from factors.universe import pool_benchmark
-    from feeds.market import load_market
+    from ashare_sim.config.schema import load_config
+    from ashare_sim.data.market import load_market
+    from ashare_sim.signals.pipeline import build_targets
+    from ashare_sim.signals.universe import pool_benchmark
 
     path = Path(args.dir)
     if not path.exists():
-        from synthetic.generator import generate_market
-        from core.config import GenerateConfig
+        from ashare_sim.config.schema import GenerateConfig
+        from ashare_sim.data.synthetic.generator import generate_market
         g = GenerateConfig()
         generate_market(path, stocks=g.stocks, start=g.start, end=g.end, seed=g.seed)
     overrides = [f"backtest.{k}={v}" for k, v in (("start", args.start), ("end", args.end)) if v]

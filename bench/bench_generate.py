@@ -32,8 +32,8 @@ GOAL_DISK_MB = 600.0
 CHILD = """
 import datetime as dt, sys, time
 from pathlib import Path
-from core.logs import setup_logging
-from synthetic.generator import generate_market
+from ashare_sim.common.logs import setup_logging
+from ashare_sim.data.synthetic.generator import generate_market
 setup_logging("WARNING")
 t = time.perf_counter()
 generate_market(Path(sys.argv[1]), stocks=int(sys.argv[2]), start=dt.date.fromisoformat(sys.argv[3]),
@@ -56,8 +56,8 @@ def generate(out: Path, stocks: int, start: str, end: str, seed: int) -> tuple[f
 
 
 def describe(directory: Path) -> dict:
-    from feeds.market import load_market
-    from synthetic import stats
+    from ashare_sim.data.market import load_market
+    from ashare_sim.data.synthetic import stats
 
     m = load_market(directory)
     out = stats.all_stats(m)

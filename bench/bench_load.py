@@ -32,9 +32,9 @@ GOAL_RSS_MB = 1536.0
 def build_bench_market(out: Path, stocks: int = 5000, seed: int = 7) -> Path:
     """A plain random market with every SPEC bar column (shape, not realism, matters here)."""
     import exchange_calendars as xcals
+    import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
-    import pandas as pd
 
     rng = np.random.default_rng(seed)
     dates = xcals.get_calendar("XSHG").sessions_in_range("2010-01-04", "2022-12-30").to_numpy().astype("datetime64[D]")
@@ -72,8 +72,9 @@ def build_bench_market(out: Path, stocks: int = 5000, seed: int = 7) -> Path:
 
 
 def child(directory: str) -> None:
-    from feeds.market import load_market
     from loguru import logger
+
+    from ashare_sim.data.market import load_market
 
     logger.remove()
     t0 = time.perf_counter()

@@ -29,11 +29,11 @@ sys.path.insert(0, str(ROOT))
 def child(directory: str, out: str, overrides: list[str]) -> None:
     """One run in this process; prints one JSON line of timings."""
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    from core.config import load_config
-    from core.logs import setup_logging
-    from feeds.market import load_market
-    from research.build import run_research
-    from research.outputs import write_research
+    from ashare_sim.common.logs import setup_logging
+    from ashare_sim.config.schema import load_config
+    from ashare_sim.data.market import load_market
+    from ashare_sim.research.build import run_research
+    from ashare_sim.research.outputs import write_research
 
     setup_logging("WARNING")
     cfg = load_config(None, [f"data.path={directory}", *overrides])

@@ -25,7 +25,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-GRID = ROOT / "grids" / "slippage_volume_cap.yaml"
+sys.path.insert(0, str(ROOT))
+from ashare_sim.resources import DEFAULT_CONFIG, grids  # noqa: E402
+
+GRID = grids()["slippage_volume_cap"]
 GOAL_GRID_SECONDS, GOAL_SPEEDUP = 120.0, 1.7
 GOAL_SINGLE_SECONDS, GOAL_SINGLE_MB = 10.0, 1536.0
 
@@ -34,14 +37,14 @@ PHASES = r"""
 import sys, time, resource
 t0 = time.perf_counter()
 sys.path.insert(0, {root!r})
-from core.config import load_config
-import commands.backtest as cb
-import engine.run
+from ashare_sim.config.schema import load_config
+import ashare_sim.cli.backtest as cb
+import ashare_sim.backtest.run as engine_run
 t1 = time.perf_counter()
 cfg = load_config({config!r}, {sets!r})
 market = cb.load_configured_market(cfg)
 t2 = time.perf_counter()
-result = engine.run.run_backtest(market, cfg, __import__("pathlib").Path({out!r}))
+result = engine_run.run_backtest(market, cfg, __import__("pathlib").Path({out!r}))
 t3 = time.perf_counter()
 print({{"imports": t1 - t0, "load": t2 - t1, "run": t3 - t2, **result.timings,
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}})
@@ -70,7 +73,7 @@ def run_py(*args: str) -> list[str]:
 
 
 def bench_grid(data: Path, tmp: Path, repeat: int, grid: Path) -> None:
-    name = grid.relative_to(ROOT) if grid == GRID else "a 4-scenario quick grid"
+    name = "grids/slippage_volume_cap.yaml" if grid == GRID else "a 4-scenario quick grid"
     print(f"(a) the scenarios of {name} on {data}")
     # Both runs start from a warm cache (the mapped market and the pool benchmark, as on every run after
     # a market's first): a one-scenario grid fills it.
@@ -115,7 +118,7 @@ def bench_single(data: Path, tmp: Path, repeat: int) -> None:
               f"(load average before: {before})", flush=True)
         if i == 0:
             continue
-        code = PHASES.format(root=str(ROOT), config=str(ROOT / "config.yaml"), sets=sets, out=str(tmp / f"phase{i}"))
+        code = PHASES.format(root=str(ROOT), config=str(DEFAULT_CONFIG), sets=sets, out=str(tmp / f"phase{i}"))
         proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
         phases = eval(proc.stdout.strip().splitlines()[-1])
         print("      phases: " + ", ".join(f"{k} {v:.2f} s" for k, v in phases.items() if k != "peak_mb")

@@ -31,7 +31,7 @@ GOALS = {"import": (120.0, 3072.0), "load": (10.0, 2048.0)}
 LOAD_AND_MEASURE = r"""
 import json, resource, sys, time
 import numpy as np
-from feeds.market import load_market
+from ashare_sim.data.market import load_market
 t0 = time.perf_counter()
 m = load_market(sys.argv[1])
 seconds = time.perf_counter() - t0

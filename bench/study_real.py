@@ -39,10 +39,10 @@ def rss_mb() -> float:
 
 
 def run(market, sets: list[str], study: bool = True, out: Path | None = None) -> dict:
-    from core.config import load_config
-    from engine.run import run_backtest
+    from ashare_sim.backtest.run import run_backtest
+    from ashare_sim.config.schema import load_config
 
-    cfg = load_config(ROOT / "configs" / "study.yaml" if study else ROOT / "config.yaml",
+    cfg = load_config("study" if study else "default",
                       [f"data.path={market.source}", "output.report=false", *sets])
     return run_backtest(market, cfg, out).metrics
 
@@ -85,7 +85,7 @@ def survivors_copy(src: Path, dst: Path) -> Path:
 def deadline_copy(src: Path, dst: Path) -> Path:
     """The market with every report usable only from its statutory deadline (no early-announcer edge,
     and a margin against restated values announced later)."""
-    from rules import RulesTable
+    from ashare_sim.rules import RulesTable
 
     if dst.exists():
         shutil.rmtree(dst)
@@ -107,8 +107,8 @@ def main() -> None:
     from loguru import logger
 
     logger.remove()
-    from analyzers import study
-    from feeds.market import load_market
+    from ashare_sim.data.market import load_market
+    from ashare_sim.metrics import study
 
     market_dir = Path(args.market)
     if not (market_dir / "bars.parquet").exists():

@@ -14,7 +14,7 @@ import pytest  # noqa: E402
 def stress_market_dir(tmp_path_factory):
     """A small generated market over the planted 2015 and 2016 crash spells (50 stocks, 2015-01..2016-06),
     for the stress tests."""
-    from synthetic.generator import generate_market
+    from ashare_sim.data.synthetic.generator import generate_market
 
     out = tmp_path_factory.mktemp("stress_market") / "market"
     generate_market(out, stocks=50, start=dt.date(2015, 1, 1), end=dt.date(2016, 6, 30), seed=11)

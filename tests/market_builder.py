@@ -16,7 +16,7 @@ from typing import Iterable, Optional, Sequence
 import numpy as np
 import pandas as pd
 
-from feeds.market import Market, load_market
+from ashare_sim.data.market import Market, load_market
 
 
 class MarketBuilder:

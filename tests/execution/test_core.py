@@ -4,11 +4,11 @@ import datetime as dt
 
 import pytest
 
-from core.config import load_config
-from execution.account import Account
-from execution.core import ExecutionCore
-from execution.orders import OrderRequest
-from execution.planner import RebalancePlanner
+from ashare_sim.config.schema import load_config
+from ashare_sim.execution.account import Account
+from ashare_sim.execution.core import ExecutionCore
+from ashare_sim.execution.orders import OrderRequest
+from ashare_sim.execution.planner import RebalancePlanner
 from tests.market_builder import MarketBuilder
 from tests.presets import IDEAL_EXECUTION
 

@@ -13,13 +13,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from commands.cli import main
-from core.config import load_config
-from engine.run import run_backtest
-from feeds.market import load_market
-from paper.ledger import SCHEMA_VERSION, Ledger
-from paper.session import execute_day, plan_day, status
-from synthetic.generator import generate_market
+from ashare_sim.backtest.run import run_backtest
+from ashare_sim.cli.main import main
+from ashare_sim.config.schema import load_config
+from ashare_sim.data.market import load_market
+from ashare_sim.data.synthetic.generator import generate_market
+from ashare_sim.paper.ledger import SCHEMA_VERSION, Ledger
+from ashare_sim.paper.session import execute_day, plan_day, status
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.filterwarnings("ignore:Series.values returning an ndarray")

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analyzers.performance import compute_metrics, ic_summary
-from report.html import SECTIONS, write_report
+from ashare_sim.metrics.performance import compute_metrics, ic_summary
+from ashare_sim.report.html import SECTIONS, write_report
 
 CASH = 1_000_000.0
 
@@ -97,7 +97,7 @@ def test_report_with_partial_signal_and_no_holdings(tmp_path):
 
 
 def test_report_and_research_pages_link_each_other_only_when_both_exist(tmp_path):
-    from report.html import link_pages
+    from ashare_sim.report.html import link_pages
 
     eq, trades, holdings, orders = _inputs()
     (tmp_path / "research.html").write_text("<nav><!--links--><!--/links--></nav>")

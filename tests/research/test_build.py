@@ -3,13 +3,13 @@ import numpy as np
 import pytest
 from loguru import logger
 
-from core.config import load_config
-from report.research import SECTIONS, render
-from research import neutral
-from research.build import run_research
-from research.outputs import tables
-from feeds.market import Market
-from tests.factors.random_market import random_frames
+from ashare_sim.config.schema import load_config
+from ashare_sim.data.market import Market
+from ashare_sim.report.research import SECTIONS, render
+from ashare_sim.research import neutral
+from ashare_sim.research.build import run_research
+from ashare_sim.research.outputs import tables
+from tests.signals.random_market import random_frames
 
 
 def _market(industries: bool = True, **kw) -> Market:
@@ -61,7 +61,7 @@ def test_sections_without_their_data_say_so():
 def test_the_comparison_runs_the_other_variant_and_both_backtests():
     m = _market()
     cfg = _cfg("strategy.neutralize=industry")
-    from factors.pipeline import build_targets
+    from ashare_sim.signals.pipeline import build_targets
 
     base = build_targets(m, cfg)
     cmp_ = neutral.compare(m, cfg, base)
@@ -73,7 +73,7 @@ def test_the_comparison_runs_the_other_variant_and_both_backtests():
 
 
 def test_a_window_without_trading_days_is_one_clear_error():
-    from core.errors import UserError
+    from ashare_sim.common.errors import UserError
 
     with pytest.raises(UserError, match="no trading day of the market"):
         run_research(_market(), _cfg("backtest.start=2030-01-01", "backtest.end=2030-12-31"))

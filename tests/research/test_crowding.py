@@ -3,9 +3,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.config import load_config
-from research.crowding import crowding, flag, worst_days
-from research.valuation import COLUMNS
+from ashare_sim.config.schema import load_config
+from ashare_sim.research.crowding import crowding, flag, worst_days
+from ashare_sim.research.valuation import COLUMNS
 from tests.market_builder import MarketBuilder
 
 DAYS = 45

@@ -3,8 +3,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.config import load_config
-from research.exposure import industry_weights, style_exposure
+from ashare_sim.config.schema import load_config
+from ashare_sim.research.exposure import industry_weights, style_exposure
 from tests.market_builder import MarketBuilder
 
 CAPS = [1e9, 2e9, 4e9, 8e9, 16e9]

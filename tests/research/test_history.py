@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from research.history import expanding_percentile
+from ashare_sim.research.history import expanding_percentile
 
 
 def test_mid_rank_percentile_by_hand():

@@ -3,8 +3,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.config import load_config
-from research.size_groups import era_excess, monthly_group_returns
+from ashare_sim.config.schema import load_config
+from ashare_sim.research.size_groups import era_excess, monthly_group_returns
 from tests.market_builder import MarketBuilder
 
 DAILY = [0.004, 0.002, -0.001, -0.003]     # planted daily growth of size groups 1 (smallest) .. 4

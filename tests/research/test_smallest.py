@@ -3,9 +3,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.config import load_config
-from factors.universe import pool_benchmark
-from research.smallest import by_year, levels
+from ashare_sim.config.schema import load_config
+from ashare_sim.research.smallest import by_year, levels
+from ashare_sim.signals.universe import pool_benchmark
 from tests.market_builder import MarketBuilder
 
 GROWTH = [0.003, -0.002, 0.001, 0.0, 0.0]       # daily; the first two are the smallest caps
@@ -40,7 +40,7 @@ def test_smallest_two_by_year_against_the_pool_and_the_index():
 
 
 def test_annual_rates_from_the_base_over_calendar_years():
-    from research.smallest import annual_rates
+    from ashare_sim.research.smallest import annual_rates
 
     idx = pd.date_range("2020-01-01", periods=731, freq="D")            # 2020-01-01 .. 2021-12-31
     lv = pd.DataFrame({"a": np.linspace(1.0, 1.21, 731), "b": np.nan}, index=idx)

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from core.config import load_config
-from research.valuation import COLUMNS, pool_valuation, valuation_at
+from ashare_sim.config.schema import load_config
+from ashare_sim.research.valuation import COLUMNS, pool_valuation, valuation_at
 from tests.market_builder import MarketBuilder
 
 

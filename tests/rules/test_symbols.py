@@ -2,8 +2,13 @@
 import pandas as pd
 import pytest
 
-from core.errors import UserError
-from rules.symbols import normalize_symbol, normalize_symbols, parse_symbol, suggest
+from ashare_sim.common.errors import UserError
+from ashare_sim.rules.symbols import (
+    normalize_symbol,
+    normalize_symbols,
+    parse_symbol,
+    suggest,
+)
 
 
 @pytest.mark.parametrize("text", ["000001", "000001.sz", "SZ000001", "sz000001", "000001.XSHE", " 000001.SZ ",

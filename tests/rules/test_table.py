@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import yaml
 
-from core.errors import UserError
-from rules import RulesTable
-from rules.table import SHIPPED_TABLE
+from ashare_sim.common.errors import UserError
+from ashare_sim.rules import RulesTable
+from ashare_sim.rules.table import SHIPPED_TABLE
 
 D = dt.date.fromisoformat
 

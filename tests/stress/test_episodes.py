@@ -5,9 +5,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.config import load_config
-from core.errors import UserError
-from stress.episodes import Episode, book_episodes, days_to_liquidate, load_episodes, outside
+from ashare_sim.common.errors import UserError
+from ashare_sim.config.schema import load_config
+from ashare_sim.stress.episodes import (
+    Episode,
+    book_episodes,
+    days_to_liquidate,
+    load_episodes,
+    outside,
+)
 from tests.market_builder import MarketBuilder
 
 A, B, C = "600000.SH", "600001.SH", "600002.SH"

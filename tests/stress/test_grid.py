@@ -1,9 +1,9 @@
 """Grid files: axes are a cross product, scenarios an explicit list; every key validated up front."""
 import pytest
 
-from core.config import Config
-from core.errors import UserError
-from stress.grid import load_grid, short_labels, value_text
+from ashare_sim.common.errors import UserError
+from ashare_sim.config.schema import Config
+from ashare_sim.stress.grid import load_grid, short_labels, value_text
 
 
 def grid(tmp_path, text, name="g.yaml"):

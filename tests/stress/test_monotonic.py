@@ -7,7 +7,7 @@ import io
 import pandas as pd
 import pytest
 
-from commands.cli import main
+from ashare_sim.cli.main import main
 
 pytestmark = pytest.mark.filterwarnings("ignore:Series.values returning an ndarray")
 

@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from stress.outputs import cny_short, halving_capital
+from ashare_sim.stress.outputs import cny_short, halving_capital
 
 
 def test_excess_halves_between_two_grid_points_interpolated_in_log_capital():

@@ -1,0 +1,242 @@
+"""`AShareBroker`: a Backtrader broker over the execution core (`execution.core.ExecutionCore`).
+
+It is a `bt.BrokerBase`, so Cerebro, `Strategy.buy/sell`, `notify_order` / `notify_trade` and
+value-based analyzers (TimeReturn, DrawDown, Returns, SharpeRatio, ...) work as with BackBroker.
+Every rule, cost and fill is the core's: this class only turns `bt.Order` objects into order
+requests, and outcomes back into Backtrader's execution bits and statuses. The paper account drives
+the same core without Cerebro.
+
+Every order is a market order for the day it executes (a day order): the strategy submits it at
+the close of day t-1, the broker fills it at day t's deal price in submission order (the strategy
+sends sells first, so their cash funds the same day's buys), and whatever is not filled by the end
+of the day expires; a retry on a later day is a new order.
+
+Order statuses sent to the strategy: Completed; or Partial followed by Expired (the unfilled
+rest); or Rejected (a rule), or Margin (no cash). The reason code is `order.info.reason`. Where
+BackBroker's cost grows with the market, this broker's does not: positions exist only while held
+(`getposition` creates no zero positions) and the value is cash + held quantities x last close.
+"""
+from __future__ import annotations
+
+import collections
+
+import backtrader as bt
+
+from ashare_sim.execution.context import BUY, SELL
+from ashare_sim.execution.core import ExecutionCore
+from ashare_sim.execution.orders import (
+    FILLED,
+    PARTIAL,
+    OrderRequest,
+    OrderRow,
+    TradeRow,
+)
+from ashare_sim.execution.spec import Reason
+from ashare_sim.rules.table import round_to_tick
+
+__all__ = ["AShareBroker", "OrderRow", "TradeRow"]
+
+
+
+class AShareBroker(bt.BrokerBase):
+    params = (
+        ("market", None),       # feeds.market.Market
+        ("cfg", None),          # core.config.BrokerConfig
+        ("book", None),         # feeds.proxy.ProxyBook (gives the clock and symbol proxies)
+    )
+
+    def __init__(self):
+        super().__init__()
+        self.market = self.p.market
+        self.book = self.p.book
+        self.clock = self.book.clock
+        self.startingcash = float(self.p.cfg.cash)
+        self._comminfo = self.comminfo[None]      # stock-like, zero: our fees are charged by the core
+        self._reset()
+
+    def _reset(self) -> None:
+        self.core = ExecutionCore(self.market, self.p.cfg)
+        self.core.account.cash = self.startingcash
+        self.notifs: collections.deque = collections.deque()
+        self.pending: list = []
+        self._positions: dict[int, bt.Position] = {}   # Backtrader views of the core's positions, by sid
+
+    def start(self):
+        super().start()
+        self._reset()
+
+    # ----- the core's state, as Backtrader reads it ---------------------------------------
+    @property
+    def account(self):
+        return self.core.account
+
+    @property
+    def cash(self) -> float:
+        return self.core.account.cash
+
+    @property
+    def order_log(self) -> list[OrderRow]:
+        return self.core.order_log
+
+    @property
+    def trade_log(self) -> list[TradeRow]:
+        return self.core.trade_log
+
+    @property
+    def equity_log(self) -> list:
+        return self.core.equity_log
+
+    @property
+    def holdings_log(self) -> list:
+        return self.core.holdings_log
+
+    # ----- Backtrader broker interface -------------------------------------
+    def getcash(self):
+        return self.cash
+
+    get_cash = getcash
+
+    def setcash(self, cash):
+        self.startingcash = float(cash)
+        self.core.account.cash = float(cash)
+
+    set_cash = setcash
+
+    def getvalue(self, datas=None):
+        if datas:
+            t = self._t()
+            acct = self.core.account
+            held = [acct.positions[d.sid] for d in datas if d.sid in acct.positions]
+            if not held:
+                return 0.0
+            row = self.market.last_close[t]
+            return float(sum(p.qty * float(round_to_tick(float(row[p.sid]), self.market.rules.tick))
+                             for p in held if row[p.sid] == row[p.sid]))
+        if len(self.clock) == 0:
+            return self.cash
+        return self.core.value(self._t())
+
+    get_value = getvalue
+
+    @property
+    def positions(self) -> dict:
+        """Backtrader's data -> Position map (strategy.getpositions), derived from the held names."""
+        return {self.book.by_sid(sid): self._bt_position(sid) for sid in self.core.account.positions}
+
+    def _bt_position(self, sid: int) -> bt.Position:
+        p = self.core.account.positions[sid]
+        return bt.Position(p.qty, p.cost)
+
+    def getposition(self, data, clone=True):
+        if data.sid not in self.core.account.positions:
+            return bt.Position(0, 0.0)           # not stored: no zero positions to value every bar
+        return self._bt_position(data.sid)
+
+    def orderstatus(self, order):
+        return order.status
+
+    # Backtrader's broker signature; every order is a day market order here, so most arguments only travel
+    # into the bt.Order for analyzers and notifications.
+    def buy(self, owner, data, size, price=None, plimit=None, exectype=None, valid=None, tradeid=0, oco=None,
+            trailamount=None, trailpercent=None, parent=None, transmit=True, histnotify=False,
+            _checksubmit=True, **kwargs):
+        return self._order(bt.BuyOrder, owner, data, size, price, plimit, exectype, valid, tradeid, oco,
+                           trailamount, trailpercent, parent, transmit, histnotify, kwargs)
+
+    def sell(self, owner, data, size, price=None, plimit=None, exectype=None, valid=None, tradeid=0, oco=None,
+             trailamount=None, trailpercent=None, parent=None, transmit=True, histnotify=False,
+             _checksubmit=True, **kwargs):
+        return self._order(bt.SellOrder, owner, data, size, price, plimit, exectype, valid, tradeid, oco,
+                           trailamount, trailpercent, parent, transmit, histnotify, kwargs)
+
+    def _order(self, cls, owner, data, size, price, plimit, exectype, valid, tradeid, oco, trailamount,
+               trailpercent, parent, transmit, histnotify, info):
+        order = cls(owner=owner, data=data, size=size, price=price, pricelimit=plimit, exectype=exectype,
+                    valid=valid, tradeid=tradeid, oco=oco, trailamount=trailamount, trailpercent=trailpercent,
+                    parent=parent, transmit=transmit, histnotify=histnotify)
+        order.addinfo(**info)
+        return self.submit(order)
+
+    def submit(self, order):
+        """Accept a day order (no Submitted / Accepted notification: the strategy hears the outcome)."""
+        order.submit(self)
+        order.accept(self)
+        order.addcomminfo(self._comminfo)
+        self.pending.append(order)
+        return order
+
+    def cancel(self, order):
+        if order in self.pending:
+            self.pending.remove(order)
+            order.cancel()
+            self.notify(order)
+            return True
+        return False
+
+    def notify(self, order, final: bool = True):
+        """Queue a notification; a final state is sent as is (the order will not change again).
+
+        Either way the execution bits since the last notification are marked
+        pending, which is how the Strategy builds its trades (notify_trade)."""
+        if final:
+            order.executed.markpending()
+            self.notifs.append(order)
+        else:
+            self.notifs.append(order.clone())
+
+    def get_notification(self):
+        return self.notifs.popleft() if self.notifs else None
+
+    def next(self):
+        t = self._t()
+        core = self.core
+        if t != core.day:
+            core.start_day(t)
+        orders, self.pending = self.pending, []
+        for order in orders:
+            self.execute_order(order, t)
+        core.end_day(t)
+
+    def _t(self) -> int:
+        return self.clock.market_index()
+
+    def sellable(self, sid: int) -> int:
+        return self.core.account.sellable(sid)
+
+    # ----- one order: request -> core -> outcome -> bt.Order ------------------------------
+    def execute_order(self, order, t: int) -> None:
+        info = order.info
+        req = OrderRequest(order.data.sid, order.data.symbol, BUY if order.isbuy() else SELL,
+                           int(abs(order.created.size)), info.get("rebalance"), int(info.get("attempt", 0) or 0),
+                           order.ref)
+        out = self.core.execute(req, t)
+        fill = out.fill
+        if fill is not None:
+            signed = fill.qty if req.side == BUY else -fill.qty
+            charged = fill.costs.charged
+            closedcomm = charged if fill.closed else 0.0
+            openedcomm = charged if fill.opened and not fill.closed else 0.0
+            order.execute(self.clock.datetime[0], signed, fill.price, fill.closed, abs(fill.closed) * fill.cost_before,
+                          closedcomm, fill.opened, abs(fill.opened) * fill.price, openedcomm, 0.0,
+                          -fill.closed * (fill.price - fill.cost_before), fill.size_after, fill.cost_after)
+        if out.status == FILLED:
+            order.completed()
+            self.notify(order)
+        elif out.status == PARTIAL:
+            order.addinfo(reason=out.reason)
+            order.partial()
+            self.notify(order, final=False)
+            order.status = order.Expired          # a day order: the rest lapses (Order.expire() refuses Market orders)
+            self.notify(order)
+        else:
+            order.addinfo(reason=out.reason)
+            if out.reason == Reason.CASH:
+                order.margin()
+            else:
+                order.reject(self)
+            self.notify(order)
+
+    # ----- snapshots for outputs ---------------------------------------------
+    def snapshot_holdings(self) -> None:
+        """Record holdings after today's trading (the engine calls it on rebalance dates)."""
+        self.core.snapshot_holdings(self._t())

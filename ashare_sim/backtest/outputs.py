@@ -1,0 +1,71 @@
+"""The output files of a backtest, written as one set (`core.outdir.output_set`, manifest `run.json`).
+
+Every file, the report and factors/ included, is staged and moved into `out` only when all were
+written, so an error never leaves a half-written set and no file of an earlier run stays beside
+the new one. Dates are YYYY-MM-DD.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Callable, Optional
+
+import pandas as pd
+
+from ashare_sim.common.outdir import output_set
+from ashare_sim.execution.spec import (
+    EQUITY_COLUMNS,
+    HOLDING_COLUMNS,
+    ORDER_COLUMNS,
+    TARGET_COLUMNS,
+    TRADE_COLUMNS,
+)
+from ashare_sim.metrics.performance import json_safe
+
+# The A-share engine adds `kind` (fill | delist) and `participation` (qty / the day's volume) to SPEC's
+# trade columns, and to the order columns the
+# rebalance an attempt serves and its number (0 = first attempt, 1.. = retries on later days).
+ENGINE_TRADE_COLUMNS = TRADE_COLUMNS + ["kind", "participation"]
+ENGINE_ORDER_COLUMNS = ORDER_COLUMNS + ["rebalance_date", "attempt"]
+RUN_MANIFEST = "run.json"
+
+
+# Decimals kept for floats in the CSVs (prices are cents; fees and values to a millionth of a CNY).
+FLOAT_DECIMALS = 6
+
+
+def csv_frame(df: pd.DataFrame, cols: tuple[str, ...]) -> pd.DataFrame:
+    """A copy ready for a CSV: floats rounded to FLOAT_DECIMALS, the `cols` dates as YYYY-MM-DD."""
+    df = df.copy()
+    floats = df.select_dtypes(include="float").columns
+    df[floats] = df[floats].round(FLOAT_DECIMALS)
+    for c in cols:
+        if c in df.columns and len(df):
+            df[c] = pd.to_datetime(df[c]).dt.strftime("%Y-%m-%d")
+    return df
+
+
+def targets_table(targets: pd.DataFrame) -> pd.DataFrame:
+    t = targets.copy()
+    if "rank" not in t.columns:
+        t["rank"] = t.groupby("rebalance_date")["weight"].rank(ascending=False, method="first").astype(int)
+    if "score" not in t.columns:
+        t["score"] = float("nan")
+    return t[TARGET_COLUMNS]
+
+
+def write_outputs(out: Path, *, equity: pd.DataFrame, orders: pd.DataFrame, trades: pd.DataFrame,
+                  holdings: pd.DataFrame, targets: pd.DataFrame, metrics: dict,
+                  extra: Optional[Callable[[Path], object]] = None, meta: dict | None = None) -> None:
+    """The SPEC §4 files as one set (core.outdir): `extra(stage)` adds more (factor analytics, the report,
+    the next list) to the same set, so an error or Ctrl-C anywhere leaves the directory as it was."""
+    with output_set(Path(out), RUN_MANIFEST, meta) as tmp:
+        csv_frame(equity[EQUITY_COLUMNS], ("date",)).to_csv(tmp / "equity.csv", index=False)
+        csv_frame(orders[ENGINE_ORDER_COLUMNS], ("date", "rebalance_date")).to_csv(tmp / "orders.csv", index=False)
+        csv_frame(trades[ENGINE_TRADE_COLUMNS], ("date",)).to_csv(tmp / "trades.csv", index=False)
+        csv_frame(holdings[HOLDING_COLUMNS], ("date",)).to_csv(tmp / "holdings.csv", index=False)
+        csv_frame(targets_table(targets), ("rebalance_date",)).to_csv(tmp / "targets.csv", index=False)
+        (tmp / "metrics.json").write_text(json.dumps(json_safe(metrics), indent=2, allow_nan=False) + "\n",
+                                          encoding="utf-8")
+        if extra is not None:
+            extra(tmp)

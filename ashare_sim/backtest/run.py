@@ -1,0 +1,313 @@
+"""`run_backtest`: one Backtrader run of the A-share engine, from a Market in memory to output files.
+
+    result = run_backtest(market, cfg, Path("out"))                 # targets from config
+    result = run_backtest(market, cfg, None, targets=df)            # in memory only (tests, stress)
+    result = run_backtest(market, cfg, out, signal=sig, benchmark=b)  # scores / benchmark computed once (stress)
+
+Cerebro gets one feed (the clock, `feeds.clock.ClockFeed`), the `Rebalancer`
+strategy, the `AShareBroker` and Backtrader's TimeReturn and DrawDown
+analyzers. Targets: the `targets` argument, else `strategy.targets_file`, else
+the scoring pipeline (`factors.pipeline.build_targets`), or its result passed as `signal` (a grid of
+scenarios that differ only in execution scores once). `benchmark` passes the levels of
+`benchmark_levels(market, cfg)` the same way; `meta` adds keys to the output set's run.json.
+`strategy.signal_delay` moves every list k trading days later (`engine.delay`).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Optional
+
+import backtrader as bt
+import numpy as np
+import pandas as pd
+from loguru import logger
+
+from ashare_sim.backtest.analyzers import PerformanceAnalyzer
+from ashare_sim.backtest.broker import AShareBroker
+from ashare_sim.backtest.clock import ClockFeed
+from ashare_sim.backtest.outputs import (
+    ENGINE_ORDER_COLUMNS,
+    ENGINE_TRADE_COLUMNS,
+    csv_frame,
+    targets_table,
+    write_outputs,
+)
+from ashare_sim.backtest.proxy import ProxyBook
+from ashare_sim.backtest.strategy import SKIP_CAUSES, Rebalancer
+from ashare_sim.common.errors import UserError
+from ashare_sim.common.outdir import check_output_dir
+from ashare_sim.common.typed import to_plain
+from ashare_sim.data.coverage import missing_pieces, warn_missing_pieces
+from ashare_sim.execution.spec import EQUITY_COLUMNS, HOLDING_COLUMNS
+from ashare_sim.metrics.assumptions import FILE, GIVEN, PIPELINE, execution_assumptions
+from ashare_sim.metrics.performance import factor_metrics
+from ashare_sim.report.html import link_pages, write_report
+from ashare_sim.rules.symbols import suggest
+from ashare_sim.signals.delay import delay_targets
+from ashare_sim.signals.pipeline import SignalResult, build_targets, write_analytics
+from ashare_sim.signals.targets import finish_weights, read_targets_file
+from ashare_sim.signals.universe import cached_pool_benchmark
+
+
+@dataclass
+class BacktestResult:
+    equity: pd.DataFrame                  # date, value, cash, benchmark
+    orders: pd.DataFrame
+    trades: pd.DataFrame
+    holdings: pd.DataFrame
+    targets: pd.DataFrame
+    metrics: dict
+    analyzers: dict = field(default_factory=dict)     # Backtrader analyzer outputs by name
+    seconds: float = 0.0                  # wall time of the run (data in memory -> outputs written)
+    initial_cash: float = 0.0
+    signal: object = None                 # the scoring pipeline's result when it made the targets
+    timings: dict = field(default_factory=dict)       # seconds by stage
+
+
+def run_backtest(market, cfg, out: Optional[Path], targets: pd.DataFrame | None = None, *,
+                 signal: SignalResult | None = None, benchmark: pd.Series | None = None,
+                 meta: dict | None = None) -> BacktestResult:
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    if out is not None:
+        check_output_dir(Path(out))             # before any work: a bad --out fails in a second, not after the run
+    warn_missing_pieces(market, cfg)
+    targets, signal, source = resolve_targets(market, cfg, targets, signal)
+    cfg = resolve_window(market, cfg, targets if signal is None else None)
+    i0, i1 = run_window(market, cfg)
+    timings["targets"] = time.perf_counter() - started
+    if benchmark is None:
+        benchmark = benchmark_levels(market, cfg)
+    timings["benchmark"] = time.perf_counter() - started - timings["targets"]
+    mark = time.perf_counter()
+
+    # A rebalance on the window's first day is sized at the close before it: start the clock on that
+    # eve (no trading there, and it is left out of the outputs) when the market has it.
+    first_day = market.dates[i0]
+    eve = i0 > 0 and bool((pd.to_datetime(targets["rebalance_date"]).to_numpy().astype("datetime64[D]")
+                           == first_day).any())
+    cerebro, book = make_cerebro(market, cfg, i0 - 1 if eve else i0, i1)
+    cerebro.addstrategy(Rebalancer, targets=targets, book=book, retry=cfg.broker.retry,
+                        lot_size=cfg.broker.lot_size, start=i0)
+    cerebro.addanalyzer(bt.analyzers.TimeReturn, timeframe=bt.TimeFrame.Days, _name="timereturn")
+    cerebro.addanalyzer(bt.analyzers.DrawDown, _name="drawdown")
+    # metrics.json comes from our Backtrader analyzer; the broker's own tables feed its trades / orders /
+    # holdings (they carry the A-share fee split and reason codes that notify_order cannot).
+    tables = BrokerTables(cerebro.broker)
+    cerebro.addanalyzer(PerformanceAnalyzer, _name="performance", benchmark=benchmark, first_date=market.date_at(i0),
+                        trades=tables.trades, orders=tables.orders, holdings=tables.holdings,
+                        initial_cash=float(cfg.broker.cash))
+    strat = cerebro.run()[0]
+    broker = strat.broker
+    timings["backtrader"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+
+    equity = equity_table(market, broker, benchmark, i0)
+    orders, trades, holdings = tables.orders(), tables.trades(), tables.holdings()
+    analyzers = {"timereturn": dict(strat.analyzers.timereturn.get_analysis()),
+                 "drawdown": strat.analyzers.drawdown.get_analysis()}
+    skipped = strat.skipped
+    if source.get("empty"):
+        skipped.add("empty_file", str(source.get("path") or "targets"))
+    log_skipped(skipped, len(targets))
+    metrics = run_metrics(strat.analyzers.performance.get_analysis(), equity, cfg, signal, market, source, skipped)
+    result = BacktestResult(equity, orders, trades, holdings, targets, metrics, analyzers,
+                            initial_cash=broker.startingcash, signal=signal, timings=timings)
+    if out is not None:
+        def extra(stage: Path) -> None:
+            csv_frame(next_targets(targets, signal, market.date_at(i1)), ("rebalance_date",)).to_csv(
+                stage / "targets_next.csv", index=False)
+            if signal is not None:
+                write_analytics(signal, stage / "factors")
+            if cfg.output.report:
+                write_report(stage, result.metrics, result.equity, result.trades, result.holdings, result.orders,
+                             signal=result.signal)
+        write_outputs(Path(out), equity=equity, orders=orders, trades=trades, holdings=holdings,
+                      targets=targets_table(targets), metrics=metrics, extra=extra,
+                      meta={"kind": "backtest", "data": str(market.source), "config": to_plain(cfg), **(meta or {})})
+        link_pages(Path(out))                # report.html <-> research.html when both are there
+    timings["tables_and_outputs"] = time.perf_counter() - mark
+    result.seconds = time.perf_counter() - started
+    logger.info(f"backtest {market.date_at(i0)}..{market.date_at(i1)}: {len(orders)} orders, {len(trades)} fills, "
+                f"final value {equity['value'].iloc[-1]:,.0f} in {result.seconds:.1f} s "
+                f"({', '.join(f'{k} {v:.1f}' for k, v in timings.items())})")
+    return result
+
+
+# ----- pieces --------------------------------------------------------------
+def make_cerebro(market, cfg, i0: int, i1: int) -> tuple[bt.Cerebro, ProxyBook]:
+    """Cerebro with the clock feed over calendar days [i0, i1] and the A-share broker (no strategy yet)."""
+    clock = ClockFeed(dates=market.dates[i0:i1 + 1], first_index=i0)
+    book = ProxyBook(market, clock)
+    cerebro = bt.Cerebro(stdstats=False, preload=True, runonce=True, maxcpus=1)
+    cerebro.adddata(clock, name="clock")
+    cerebro.setbroker(AShareBroker(market=market, cfg=cfg.broker, book=book))
+    return cerebro, book
+
+
+def run_window(market, cfg) -> tuple[int, int]:
+    i0 = market.index_of(cfg.backtest.start) if cfg.backtest.start is not None else 0
+    i1 = market.index_of(cfg.backtest.end, side="right") - 1 if cfg.backtest.end is not None else market.n_days - 1
+    if i1 < i0:
+        raise UserError(f"backtest.start {cfg.backtest.start} .. backtest.end {cfg.backtest.end}: no trading day of "
+                        f"the market ({market.date_at(0)} .. {market.date_at(market.n_days - 1)}) in that window; "
+                        "change the window")
+    return i0, i1
+
+
+def resolve_window(market, cfg, external_targets: pd.DataFrame | None):
+    """The run window with its open ends filled: start = backtest.start, else the first rebalance of an
+    external target list (no years of idle cash before it), else the market's first day; end =
+    backtest.end, else the market's last day."""
+    start, end = cfg.backtest.start, cfg.backtest.end
+    if start is None:
+        if external_targets is not None and len(external_targets):
+            start = pd.Timestamp(external_targets["rebalance_date"].min()).date()
+        else:
+            start = market.date_at(0)
+    if end is None:
+        end = market.date_at(market.n_days - 1)
+    return replace(cfg, backtest=replace(cfg.backtest, start=start, end=end))
+
+
+def resolve_targets(market, cfg, targets: pd.DataFrame | None,
+                    signal: SignalResult | None = None) -> tuple[pd.DataFrame, object, dict]:
+    """(targets, the pipeline result or None, where they came from: metrics.json `targets_source`), with
+    `strategy.signal_delay` applied (a given `signal` is never changed: its delayed copy is returned)."""
+    targets, signal, source = _targets_of_source(market, cfg, targets, signal)
+    delay = int(cfg.strategy.signal_delay)
+    if delay:
+        targets = delay_targets(targets, market.dates, delay)
+        if signal is not None:
+            signal = replace(signal, targets=targets)
+    return targets, signal, source
+
+
+def _targets_of_source(market, cfg, targets: pd.DataFrame | None,
+                       signal: SignalResult | None) -> tuple[pd.DataFrame, object, dict]:
+    if signal is not None:
+        if targets is not None or cfg.strategy.targets_file:
+            raise ValueError("run_backtest: `signal` is the scoring pipeline's result; it cannot stand beside "
+                             "given targets or strategy.targets_file")
+        return signal.targets, signal, {"kind": PIPELINE, "rows": int(len(signal.targets))}
+    if targets is not None:
+        t = targets.copy()
+        t["rebalance_date"] = pd.to_datetime(t["rebalance_date"])
+        unknown = sorted(set(t["symbol"]) - set(market.symbol_index))
+        if unknown:
+            raise UserError(f"targets: unknown symbol '{unknown[0]}' (not in the market's instruments)"
+                            + suggest(unknown[0], market.symbols))
+        extra = [c for c in ("rank", "score") if c in t.columns]
+        base = finish_weights(t[["rebalance_date", "symbol"] + (["weight"] if "weight" in t.columns else [])])
+        if extra:
+            base = base.merge(t[["rebalance_date", "symbol"] + extra], on=["rebalance_date", "symbol"], how="left")
+        return base, None, {"kind": GIVEN, "rows": int(len(base)), "empty": len(base) == 0}
+    if cfg.strategy.targets_file:
+        t = read_targets_file(cfg.strategy.targets_file, market)
+        return t, None, {"kind": FILE, "path": str(cfg.strategy.targets_file), "rows": int(len(t)),
+                         "empty": len(t) == 0}
+    last = run_window(market, resolve_window(market, cfg, None))[1]
+    built = build_targets(market, cfg, next_signal=last)     # and the list for the rebalance after the run
+    return built.targets, built, {"kind": PIPELINE, "rows": int(len(built.targets))}
+
+
+def next_targets(targets: pd.DataFrame, signal, end) -> pd.DataFrame:
+    """targets_next.csv: the scored list for the rebalance after the run's last day (scored runs), or the
+    first list of a targets file dated after the run (empty when there is none)."""
+    if signal is not None and signal.next_targets is not None:
+        return signal.next_targets
+    later = targets[pd.to_datetime(targets["rebalance_date"]) > pd.Timestamp(end)]
+    if len(later):
+        later = later[later["rebalance_date"] == later["rebalance_date"].min()]
+    return targets_table(later)
+
+
+def log_skipped(skipped, n_targets: int) -> None:
+    """One line per cause of targets that gave no order (the counts go to metrics.json `skipped`)."""
+    for cause, n in sorted(skipped.counts.items(), key=lambda kv: -kv[1]):
+        level = "INFO" if cause == "at_target" else "WARNING"
+        logger.log(level, f"targets: {n:,} of {n_targets:,} gave no order: {SKIP_CAUSES.get(cause, cause)} "
+                          f"({cause}; e.g. {skipped.examples[cause]})")
+
+
+def benchmark_levels(market, cfg) -> pd.Series:
+    """Benchmark levels aligned to market.dates (NaN where none)."""
+    index = pd.DatetimeIndex(market.dates.astype("datetime64[ns]"))
+    empty = pd.Series(np.nan, index=index)
+    kind = cfg.backtest.benchmark
+    if kind == "none":
+        return empty
+    if kind == "pool":
+        s = cached_pool_benchmark(market, cfg)            # computed once per market and pool (core.cache)
+        s = pd.Series(np.asarray(s, dtype=float), index=pd.DatetimeIndex(s.index).normalize())
+        return s.reindex(index)
+    if market.benchmark is not None:
+        return pd.Series(market.benchmark.to_numpy(dtype=float), index=index)
+    if kind == "table":
+        logger.warning("benchmark: table requested but the market has no benchmark table; column left empty")
+    return empty
+
+
+def equity_table(market, broker, benchmark: pd.Series, first: int = 0) -> pd.DataFrame:
+    """One row per run day from `first` on (an eve bar before the window is left out)."""
+    rows = [r for r in broker.equity_log if r[0] >= first]
+    t = np.array([r[0] for r in rows], dtype=np.int64)
+    return pd.DataFrame({
+        "date": pd.DatetimeIndex(market.dates[t].astype("datetime64[ns]")),
+        "value": [r[1] for r in rows],
+        "cash": [r[2] for r in rows],
+        "benchmark": benchmark.to_numpy()[t] if len(t) else [],
+    })[EQUITY_COLUMNS]
+
+
+def run_metrics(performance: dict, equity: pd.DataFrame, cfg, signal, market=None, source: dict | None = None,
+                skipped=None) -> dict:
+    """metrics.json: the performance analyzer's figures, the benchmark's name, the run's execution
+    assumptions, where the targets came from, what gave no order and, for scored runs, factor analytics."""
+    metrics = dict(performance)
+    metrics["benchmark_label"] = benchmark_label(cfg, equity)
+    source = source or {"kind": PIPELINE if signal is not None else GIVEN}
+    metrics["targets_source"] = source
+    if market is not None:
+        metrics["execution"] = [list(item) for item in execution_assumptions(cfg, market.rules, source)]
+        metrics["data"] = {"source": str(market.source), "missing": missing_pieces(market, cfg)}
+    counts = dict(skipped.counts) if skipped is not None else {}
+    metrics["skipped"] = {cause: int(counts.get(cause, 0)) for cause in SKIP_CAUSES}
+    if signal is not None:
+        metrics["factors"] = factor_metrics(signal.factor_ic, signal.quintile_returns)
+        metrics["factors"]["dropped"] = list(signal.dropped_factors)
+    return metrics
+
+
+class BrokerTables:
+    """The A-share broker's logs as SPEC tables, built once when first asked for (after the run)."""
+
+    def __init__(self, broker: AShareBroker):
+        self.broker = broker
+        self._cache: dict[str, pd.DataFrame] = {}
+
+    def _table(self, name: str, build) -> pd.DataFrame:
+        if name not in self._cache:
+            self._cache[name] = build()
+        return self._cache[name]
+
+    def orders(self) -> pd.DataFrame:
+        return self._table("orders", lambda: pd.DataFrame([vars(r) for r in self.broker.order_log],
+                                                          columns=ENGINE_ORDER_COLUMNS + ["ref"])[ENGINE_ORDER_COLUMNS])
+
+    def trades(self) -> pd.DataFrame:
+        return self._table("trades", lambda: pd.DataFrame([vars(r) for r in self.broker.trade_log],
+                                                          columns=ENGINE_TRADE_COLUMNS + ["ref"])[ENGINE_TRADE_COLUMNS])
+
+    def holdings(self) -> pd.DataFrame:
+        return self._table("holdings", lambda: pd.DataFrame(self.broker.holdings_log, columns=HOLDING_COLUMNS))
+
+
+def benchmark_label(cfg, equity: pd.DataFrame) -> str | None:
+    if equity["benchmark"].isna().all():
+        return None
+    if cfg.backtest.benchmark == "pool":
+        return "Small-cap pool (equal weight)"
+    return "Benchmark table"

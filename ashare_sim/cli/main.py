@@ -1,0 +1,229 @@
+"""Argument parsing and dispatch; user errors become one line and exit 2."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Callable, Optional
+
+from loguru import logger
+
+from ashare_sim.common.errors import UserError
+from ashare_sim.common.logs import setup_logging
+
+GLOBAL_FLAGS = ("--debug", "-v", "-vv", "--verbose", "-q", "--quiet")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, like every user error
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def global_flags_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", help="show tracebacks")
+    common.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
+    common.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = global_flags_parser()
+
+    cfg = argparse.ArgumentParser(add_help=False)
+    cfg.add_argument("-c", "--config", default=None,
+                     help="config file or shipped preset (study); default: ./config.yaml if there is one, "
+                          "else the shipped defaults")
+    cfg.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                     help="override a config key, e.g. --set broker.volume_cap=0.1 (repeatable)")
+
+    p = _Parser(prog=program_name(), description="A-share small-cap simulator", parents=[common])
+    p.add_argument("--version", action="version", version=f"%(prog)s {version()}")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+
+    bt = sub.add_parser("backtest", parents=[common, cfg], help="run the backtest (default)")
+    bt.add_argument("--out", help="output directory (default: output.dir)")
+    bt.set_defaults(func=_backtest)
+
+    rs = sub.add_parser("research", parents=[common, cfg], help="research analytics and the crowding monitor")
+    rs.add_argument("--out", help="output directory (default: output.dir); writes research/ and research.html")
+    rs.set_defaults(func=_research)
+
+    st = sub.add_parser("stress", parents=[common, cfg], help="run a grid of scenarios (execution, capacity, crowding)")
+    st.add_argument("--grid", required=True, help="grid YAML: axes (a cross product) or scenarios (a list); see grids/")
+    st.add_argument("--out", help="output directory (default: output.dir/stress-<grid name>); run again to resume")
+    st.add_argument("--workers", type=int, default=None, help="local worker processes (default: the cores here)")
+    st.add_argument("--scheduler", help="a Dask scheduler, e.g. tcp://host:8786, instead of local workers")
+    st.add_argument("--episodes", help="YAML list of historical episodes (default: the shipped list); none to skip")
+    st.set_defaults(func=_stress)
+
+    paper = sub.add_parser("paper", parents=[common], help="paper trading")
+    psub = paper.add_subparsers(dest="paper_command", parser_class=_Parser, required=True)
+    pp = psub.add_parser("plan", parents=[common, cfg], help="the orders for trading day --date")
+    pp.add_argument("--account", required=True, help="the paper account (SQLite file; made on the first plan)")
+    pp.add_argument("--date", required=True, help="the trading day the orders execute (YYYY-MM-DD)")
+    pp.add_argument("--basket", help="also write the orders as a basket CSV for a broker terminal")
+    pp.set_defaults(func=_paper("plan_command"))
+    pe = psub.add_parser("execute", parents=[common, cfg], help="fill the plan of --date on that day's bars")
+    pe.add_argument("--account", required=True)
+    pe.add_argument("--date", required=True)
+    pe.add_argument("--fills", help="record the fills CSV a broker terminal exported instead of simulating")
+    pe.set_defaults(func=_paper("execute_command"))
+    ps = psub.add_parser("status", parents=[common], help="positions, cash, value, P&L, last runs")
+    ps.add_argument("--account", required=True)
+    ps.add_argument("--json", action="store_true", help="one JSON object")
+    ps.set_defaults(func=_paper("status_command"))
+
+    data = sub.add_parser("data", parents=[common], help="market data tools")
+    dsub = data.add_subparsers(dest="data_command", parser_class=_Parser, required=True)
+    gen = dsub.add_parser("generate", parents=[common], help="write the embedded synthetic market")
+    gen.add_argument("--out", required=True)
+    gen.add_argument("--stocks", type=int)
+    gen.add_argument("--start")
+    gen.add_argument("--end")
+    gen.add_argument("--seed", type=int)
+    gen.set_defaults(func=_data_generate)
+    val = dsub.add_parser("validate", parents=[common], help="check a market data directory")
+    val.add_argument("dir")
+    val.set_defaults(func=_data_validate)
+    imp = dsub.add_parser("import", parents=[common], help="build a data directory from other sources' files",
+                          description="Build a market data directory from a main bar source and companion tables. "
+                                      "Companions: --KIND SOURCE:PATH (SOURCE may be left out for a file in our own "
+                                      "column names). See the README, 'Importing real data'.")
+    imp.add_argument("--source", help="the main (bar) source: qlib, tushare, baostock, akshare or xbx")
+    imp.add_argument("src", nargs="?", help="the main source's file or folder")
+    imp.add_argument("--out", help="market data directory to write (atomically)")
+    imp.add_argument("--manifest", help="import manifest (YAML) instead of / besides the flags")
+    imp.add_argument("--base", help="folder the manifest's relative paths are relative to (default: its base:)")
+    imp.add_argument("--start", help="first date to import (YYYY-MM-DD)")
+    imp.add_argument("--end", help="last date to import (YYYY-MM-DD)")
+    from ashare_sim.data.importers.plan import KINDS
+
+    for kind in KINDS.values():
+        imp.add_argument(f"--{kind.name}", action="append", default=[], metavar="SOURCE:PATH",
+                         help=kind.help + (" (repeatable)" if kind.many else ""))
+    imp.add_argument("--option", action="append", default=[], metavar="KIND.KEY=VALUE",
+                     help="an option of one source, e.g. industry.codes=FILE, benchmark.index=SH000300,SH000905, "
+                          "source.volume=lots")
+    imp.add_argument("--replace", action="store_true", help="replace --out when it holds a previous import")
+    imp.set_defaults(func=_data_import)
+    return p
+
+
+def _backtest(args: argparse.Namespace) -> int:
+    from ashare_sim.cli.backtest import run_backtest_command
+
+    return run_backtest_command(args)
+
+
+def _research(args: argparse.Namespace) -> int:
+    from ashare_sim.cli.research import run_research_command
+
+    return run_research_command(args)
+
+
+def _stress(args: argparse.Namespace) -> int:
+    from ashare_sim.cli.stress import run_stress_command
+
+    return run_stress_command(args)
+
+
+def _data_generate(args: argparse.Namespace) -> int:
+    from ashare_sim.cli.data import generate_command
+
+    return generate_command(args)
+
+
+def _data_validate(args: argparse.Namespace) -> int:
+    from ashare_sim.cli.data import validate_command
+
+    return validate_command(args)
+
+
+def _data_import(args: argparse.Namespace) -> int:
+    from ashare_sim.cli.data import import_command
+
+    return import_command(args)
+
+
+def _paper(name: str) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        import ashare_sim.cli.paper as commands_paper
+
+        return getattr(commands_paper, name)(args)
+    return run
+
+
+def program_name() -> str:
+    """`run.py` when started through the checkout's shim, else the console command's name."""
+    return "run.py" if os.path.basename(sys.argv[0]) == "run.py" else "ashare-sim"
+
+
+def version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("ashare-sim")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed; run make)"
+
+
+def run() -> None:
+    """The console command `ashare-sim`, `python -m ashare_sim` and `run.py`."""
+    sys.exit(main(sys.argv[1:]))
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    # Global flags (--debug, -v, -q) may stand before a command. They are read here: argparse lets a
+    # subcommand's own defaults overwrite them (run.py --debug backtest would lose --debug).
+    lead = 0
+    while lead < len(argv) and argv[lead] in GLOBAL_FLAGS:
+        lead += 1
+    leading, argv = global_flags_parser().parse_args(argv[:lead]), argv[lead:]
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
+        argv = ["backtest", *argv]           # no command means backtest
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    # A subcommand's own defaults would hide global flags given before it (`run.py -q data ...`).
+    lead_flags = argv[:lead]
+    args.quiet = args.quiet or any(f in ("-q", "--quiet") for f in lead_flags)
+    args.debug = args.debug or "--debug" in lead_flags
+    lead_verbose = sum(2 if f == "-vv" else 1 for f in lead_flags if f in ("-v", "-vv", "--verbose"))
+    args.verbose = max(args.verbose, lead_verbose)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return 2
+    args.debug = args.debug or leading.debug
+    args.verbose = max(args.verbose, leading.verbose)
+    args.quiet = args.quiet or leading.quiet
+    level = "DEBUG" if args.verbose >= 1 else ("WARNING" if args.quiet else "INFO")
+    setup_logging(level)
+    args.log_level_forced = args.verbose >= 1 or args.quiet
+    try:
+        return int(args.func(args) or 0)
+    except BrokenPipeError:
+        # `run.py ... | head`: the reader left; stop quietly (and keep Python from complaining at exit).
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
+        return 0
+    except UserError as exc:
+        if args.debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: say so, keep the traceback behind --debug
+        if args.debug:
+            raise
+        logger.opt(exception=False).error(f"unexpected {exc.__class__.__name__}: {exc} (rerun with --debug)")
+        return 1

@@ -1,0 +1,116 @@
+"""`paper plan | execute | status`: a paper account run forward one trading day at a time."""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from ashare_sim.cli.backtest import load_cli_config, load_configured_market
+from ashare_sim.common.errors import UserError
+from ashare_sim.paper.adapters import adapter
+from ashare_sim.paper.basket import write_basket
+from ashare_sim.paper.ledger import Ledger
+from ashare_sim.paper.session import (
+    close_before,
+    execute_day,
+    parse_day,
+    plan_day,
+    status,
+)
+
+
+def plan_command(args: argparse.Namespace) -> int:
+    cfg = load_cli_config(args)
+    day = parse_day(args.date)
+    chosen = adapter(cfg.paper.adapter)
+    if chosen.name == "basket" and not args.basket:
+        raise UserError("paper.adapter basket: give --basket FILE to write the day's orders for the terminal")
+    basket = check_basket_path(Path(args.basket)) if args.basket else None
+    market = load_configured_market(cfg)
+    close_before(market, day)                   # a bad date fails before the account is opened
+    with Ledger.open(args.account, create=True, timeout=cfg.paper.lock_timeout) as led:
+        summary = plan_day(led, market, cfg, day)
+        if basket is not None:                  # written inside the transaction: no plan without its basket
+            write_basket(basket, cfg.paper.account_name, summary["orders"])
+    print(plan_text(summary, args.basket))
+    return 0
+
+
+def check_basket_path(path: Path) -> Path:
+    if path.is_dir():
+        raise UserError(f"--basket {path}: is a directory; give a file path for the basket CSV")
+    if not path.parent.is_dir():
+        raise UserError(f"--basket {path}: the folder {path.parent} does not exist")
+    return path
+
+
+def execute_command(args: argparse.Namespace) -> int:
+    cfg = load_cli_config(args)
+    day = parse_day(args.date)
+    chosen = adapter(cfg.paper.adapter)
+    if chosen.needs_fills and not args.fills:
+        raise UserError("paper.adapter basket: give --fills FILE, the fills exported from the terminal")
+    market = load_configured_market(cfg)
+    with Ledger.open(args.account, create=False, timeout=cfg.paper.lock_timeout) as led:
+        summary = execute_day(led, market, cfg, day, Path(args.fills) if args.fills else None)
+    print(execute_text(summary))
+    return 0
+
+
+def status_command(args: argparse.Namespace) -> int:
+    with Ledger.open(args.account, create=False, write=False) as led:
+        s = status(led)
+    if args.json:
+        keys = ("last_date", "cash", "value", "positions", "open_orders", "start_date", "start_cash", "pnl", "return",
+                "last_runs")
+        print(json.dumps({k: s[k] for k in keys}, indent=2))
+    else:
+        print(status_text(s))
+    return 0
+
+
+# ----- what the terminal shows ---------------------------------------------------------------
+def plan_text(s: dict, basket: str | None) -> str:
+    lines = [f"plan {s['date']}: {s['kind']}, from the close of {s['signal_date']}; account value "
+             f"{s['value']:,.0f} CNY, cash {s['cash']:,.0f}; {len(s['orders'])} order(s)"]
+    if s["orders"]:
+        lines.append(f"  {'side':<5} {'symbol':<10} {'qty':>9} {'last close':>10} {'lot':>7} {'sellable':>9}  notes")
+        for o in s["orders"]:
+            notes = [n for n, on in (("suspended on the last close", o["suspended_last_close"]),
+                                     ("closed at its limit", o["at_limit_last_close"]),
+                                     (f"retry #{o['attempt']}", o["attempt"] > 0)) if on]
+            lines.append(f"  {o['side']:<5} {o['symbol']:<10} {o['qty']:>9,} {o['last_close'] or float('nan'):>10.2f} "
+                         f"{o['lot']:>7} {'' if o['sellable'] is None else format(o['sellable'], ','):>9}  "
+                         + "; ".join(notes))
+    if s["skipped"]:
+        lines.append("targets without an order: " + ", ".join(f"{k} {v}" for k, v in s["skipped"].items()))
+    if basket:
+        lines.append(f"basket written to {basket}")
+    return "\n".join(lines)
+
+
+def execute_text(s: dict) -> str:
+    if s.get("done"):
+        return f"{s['date']} is already executed: nothing done (the account is unchanged)"
+    lines = [f"executed {s['date']}" + (" (planned now: there was no plan)" if s["planned_now"] else "")
+             + (f", after {s['caught_up_days']} trading day(s) without a run (their corporate actions applied)"
+                if s["caught_up_days"] else ""),
+             f"  orders {s['orders']}: {s['filled']} filled, {s['partial']} partial, {s['rejected']} rejected"
+             + (" (" + ", ".join(f"{k} {v}" for k, v in s["reasons"].items()) + ")" if s["reasons"] else ""),
+             f"  traded {s['traded_value']:,.0f} CNY, fees {s['costs']:,.2f} CNY; cash {s['cash']:,.2f}, value "
+             f"{s['value']:,.2f} CNY, {s['positions']} position(s); {s['retries_left']} remainder(s) to retry"]
+    return "\n".join(lines)
+
+
+def status_text(s: dict) -> str:
+    lines = [f"account {s['account']} (since {s['start_date']} with {s['start_cash']:,.0f} CNY), last executed "
+             f"{s['last_date'] or 'never'}",
+             f"  value {s['value']:,.2f} CNY, cash {s['cash']:,.2f}, P&L {s['pnl']:+,.2f} ({s['return']:+.2%}); "
+             f"{s['open_orders']} open order(s)"]
+    if s["positions"]:
+        lines.append(f"  {'symbol':<10} {'qty':>9} {'sellable':>9} {'avg cost':>9}")
+        lines += [f"  {p['symbol']:<10} {p['qty']:>9,} {p['sellable_qty']:>9,} {p['avg_cost']:>9.3f}"
+                  for p in s["positions"]]
+    if s["last_runs"]:
+        lines.append("  last runs: " + "; ".join(f"{r['command']} {r['date']} at {r['at']}" for r in s["last_runs"]))
+    return "\n".join(lines)

@@ -1,0 +1,67 @@
+"""What the rules see about one order on one day: `OrderContext`.
+
+Built once per order attempt by the broker from the market panels; every
+validator, quantity limit, fill-price and slippage model reads it and nothing
+else, so each can be tested with a hand-made context.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+from ashare_sim.rules.table import round_to_tick
+
+BUY, SELL = "buy", "sell"
+
+
+@dataclass(slots=True)
+class OrderContext:
+    day: dt.date
+    t: int                    # calendar index in the market
+    sid: int
+    symbol: str
+    board: str
+    exchange: str
+    side: str                 # 'buy' | 'sell'
+    qty: int                  # shares requested
+    open: float               # the day's bar (NaN without a bar)
+    high: float
+    low: float
+    close: float
+    volume: float
+    amount: float
+    high_limit: float         # NaN = no limit that day
+    low_limit: float
+    has_bar: bool
+    listed: bool
+    delisted: bool            # past the last listed day
+    position: int = 0         # shares held before this order
+    sellable: int = 0         # shares that may be sold today (T+1)
+
+    @property
+    def is_buy(self) -> bool:
+        return self.side == BUY
+
+    @property
+    def traded(self) -> bool:
+        """A bar with volume: the stock traded today."""
+        return self.has_bar and self.volume > 0 and not math.isnan(self.open)
+
+
+def context_from_market(market, t: int, sid: int, side: str, qty: int, position: int = 0,
+                        sellable: int = 0) -> OrderContext:
+    """Context for one order of `side` on calendar day `t` from the market panels."""
+    p = market.panels
+    tick = market.rules.tick
+    row = lambda name: float(p[name][t, sid])  # noqa: E731
+    # float32 panels hold cents to ~1e-7; prices go back to exact ticks (NaN stays NaN).
+    px = lambda name: round_to_tick(float(p[name][t, sid]), tick) if p[name][t, sid] == p[name][t, sid] \
+        else math.nan  # noqa: E731
+    return OrderContext(
+        day=market.date_at(t), t=t, sid=sid, symbol=str(market.symbols[sid]), board=str(market.board[sid]),
+        exchange=str(market.exchange[sid]), side=side, qty=int(qty),
+        open=px("open"), high=px("high"), low=px("low"), close=px("close"), volume=row("volume"),
+        amount=row("amount"), high_limit=px("high_limit"), low_limit=px("low_limit"),
+        has_bar=bool(market.has_bar[t, sid]), listed=bool(market.is_listed[t, sid]),
+        delisted=bool(t > market.delist_index[sid]), position=int(position), sellable=int(sellable))

@@ -1,0 +1,250 @@
+"""`ExecutionCore`: the A-share order steps on an `Account`, without Backtrader.
+
+The backtest's broker (`brokers.ashare.AShareBroker`) and the paper account both drive this one
+object, so there is a single copy of the rules. A trading day is
+
+    core.start_day(t)            # T+1 unlock, delisted holdings settled, dividends and bonus shares
+    core.execute(request, t)     # one order: -> OrderOutcome, logged in core.order_log / trade_log
+    ...
+    core.end_day(t)              # the day's commission minimums and volume caps reset; equity logged
+
+and one order, in this order (first refusal wins; every model is a small class chosen by config):
+
+    validators (delisted, suspended, price limit, lot size, T+1)    -> rejected with the reason
+    sell: no position -> no_position; cut to the T+1 sellable        -> partial t_plus_1
+    volume cap, cumulative per stock and day (what earlier orders
+      in the stock took today is spent)                              -> partial volume_cap
+    lot rounding (sells of the whole position may keep an odd lot)   -> rejected lot_size when 0
+    deal price (open | close | vwap) -> slippage, on the tick, inside the bar and the limits
+    buys: cut to the lots the cash covers, fees included             -> partial / rejected cash
+    fill: account, costs (commission minimum once per order per day, stamp duty, transfer fee)
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import astuple
+
+from loguru import logger
+
+from ashare_sim.execution.account import Account, Position
+from ashare_sim.execution.context import BUY, SELL, OrderContext, context_from_market
+from ashare_sim.execution.models.corporate_actions import (
+    DelistingSettlement,
+    corporate_action_models,
+)
+from ashare_sim.execution.models.costs import CostModel, Costs
+from ashare_sim.execution.models.deal_price import fill_price_model
+from ashare_sim.execution.models.slippage import slippage_model
+from ashare_sim.execution.models.validators import LotSize, TPlusOne, build_validators
+from ashare_sim.execution.models.volume_cap import volume_cap_model
+from ashare_sim.execution.orders import (
+    FILLED,
+    PARTIAL,
+    REJECTED,
+    DayEvents,
+    Fill,
+    OrderOutcome,
+    OrderRequest,
+    OrderRow,
+    TradeRow,
+)
+from ashare_sim.execution.spec import Reason
+from ashare_sim.rules.table import Lot, round_to_tick
+
+ANY_LOT = Lot(1, 1)
+
+
+class ExecutionCore:
+    def __init__(self, market, cfg_broker, account: Account | None = None):
+        m, cfg = market, cfg_broker
+        self.market = m
+        self.cfg = cfg
+        self.tick = m.rules.tick
+        self.deal = fill_price_model(cfg.deal_price, m.rules.tick)
+        self.validators = build_validators(cfg, m.rules, self.deal)
+        self.volume_cap = volume_cap_model(cfg.volume_cap, cfg.crowd)
+        self.slippage = slippage_model(cfg.slippage, m.rules.tick, m, cfg.crowd)
+        self.costs = CostModel.from_config(cfg, m.rules)
+        self.actions = corporate_action_models(m, cfg)
+        self.delisting = DelistingSettlement(m, cfg.delist_haircut)
+        self.lots = LotSize(m.rules) if cfg.lot_size else None
+        self.t_plus_1 = bool(cfg.t_plus_1)
+        self.account = account if account is not None else Account(float(cfg.cash))
+        self.order_log: list[OrderRow] = []
+        self.trade_log: list[TradeRow] = []
+        self.equity_log: list[tuple[int, float, float]] = []
+        self.holdings_log: list[tuple] = []
+        self.day = -1
+        self._volume_used: dict[int, int] = {}     # sid -> shares filled today (the cap is per stock and day)
+        self._value_key = None
+        self._value = self.account.cash
+
+    # ----- the day -------------------------------------------------------------------
+    def start_day(self, t: int) -> DayEvents:
+        """Before the day's trading: unlock yesterday's shares, settle delisted holdings, pay entitlements."""
+        self.day = t
+        acct = self.account
+        acct.unlock_all()
+        events = DayEvents()
+        for s in self.delisting.settlements(t, acct.positions):
+            self._settle_delisted(t, s)
+            events.settlements.append(s)
+        for model in self.actions:
+            for e in model.entitlements(t, acct.positions):
+                self._entitle(e)
+                events.entitlements.append(e)
+        acct.changed()
+        return events
+
+    def end_day(self, t: int) -> None:
+        self.costs.end_day()
+        self._volume_used.clear()
+        self.equity_log.append((t, self.value(t), self.account.cash))
+
+    def value(self, t: int) -> float:
+        """Cash + held quantities x last close (O(held), cached until the account changes)."""
+        acct = self.account
+        key = (t, acct.version, acct.cash)
+        if key != self._value_key:
+            self._value = acct.cash + acct.positions_value(self.market.last_close[t], self.tick)
+            self._value_key = key
+        return self._value
+
+    def snapshot_holdings(self, t: int) -> None:
+        """Record holdings after the day's trading (holdings.csv)."""
+        day = self.market.date_at(t)
+        row = self.market.last_close[t]
+        for sid, p in sorted(self.account.positions.items()):
+            close = float(round_to_tick(float(row[sid]), self.tick))
+            self.holdings_log.append((day, p.symbol, p.qty, p.sellable, close, p.qty * close))
+
+    # ----- one order -------------------------------------------------------------------
+    def execute(self, req: OrderRequest, t: int) -> OrderOutcome:
+        """One attempt of `req` on calendar day t under every rule switched on."""
+        acct = self.account
+        sid, side = req.sid, req.side
+        held = acct.position(sid)
+        pos = held.qty if held else 0
+        ctx = context_from_market(self.market, t, sid, side, req.qty, pos, acct.sellable(sid))
+        for v in self.validators:
+            reason = v.check(ctx)
+            if reason:
+                return self._refuse(req, ctx, reason)
+        qty, reason = req.qty, ""
+        if side == SELL:
+            if pos <= 0:
+                return self._refuse(req, ctx, Reason.NO_POSITION)
+            qty = min(qty, pos)
+            if self.t_plus_1 or held.locked:
+                if ctx.sellable < qty:
+                    qty, reason = ctx.sellable, TPlusOne.reason
+        cap = self.volume_cap.allowed(ctx) - self._volume_used.get(sid, 0)
+        if cap < qty:
+            qty, reason = max(cap, 0), self.volume_cap.reason
+        lot = self.lots.lot(ctx.board, ctx.day) if self.lots else ANY_LOT
+        if side == BUY or qty != pos:
+            qty = lot.round_down(qty)
+        if qty <= 0:
+            return self._refuse(req, ctx, reason or Reason.LOT_SIZE)
+        deal = self.deal.price(ctx)
+        price = self.slippage.price(ctx, deal, qty)
+        if side == BUY:
+            afford = self.costs.affordable(req.key, ctx.day, ctx.exchange, price, acct.cash, lot)
+            if afford < qty:
+                qty, reason = afford, Reason.CASH
+            if qty <= 0:
+                return self._refuse(req, ctx, Reason.CASH)
+        fill = self._fill(req, ctx, qty, price, deal)
+        wanted = ctx.qty if ctx.is_buy else min(ctx.qty, ctx.position)     # a sell never exceeds the holding
+        if fill.qty >= wanted:
+            return self._log(OrderOutcome(req, FILLED, "", fill), ctx)
+        return self._log(OrderOutcome(req, PARTIAL, str(reason), fill), ctx)
+
+    def book_external(self, req: OrderRequest, t: int, fills: list[dict]) -> OrderOutcome:
+        """Record fills reported by a broker outside this core (basket files) for `req` on day t: their
+        prices and fees as reported, the account and logs as for our own fills. The rest is unfilled."""
+        held = self.account.position(req.sid)
+        ctx = context_from_market(self.market, t, req.sid, req.side, req.qty, held.qty if held else 0,
+                                  self.account.sellable(req.sid))
+        deal = self.deal.price(ctx) if ctx.traded else math.nan
+        done = None
+        for f in fills:
+            slip = 0.0 if math.isnan(deal) else (f["price"] - deal) * f["qty"] * (1.0 if ctx.is_buy else -1.0)
+            costs = Costs(f["commission"], f["stamp_duty"], f["transfer_fee"], slip)
+            one = self._apply(req, ctx, int(f["qty"]), float(f["price"]), deal, costs)
+            done = one if done is None else Fill(
+                done.qty + one.qty, (done.price * done.qty + one.price * one.qty) / (done.qty + one.qty), deal,
+                Costs(*(x + y for x, y in zip(astuple(done.costs), astuple(one.costs)))), math.nan,
+                one.size_after, one.cost_after, done.cost_before)
+        if done is None:
+            return self._refuse(req, ctx, Reason.UNFILLED)
+        status = FILLED if done.qty >= req.qty else PARTIAL
+        return self._log(OrderOutcome(req, status, "" if status == FILLED else Reason.UNFILLED, done), ctx)
+
+    def _fill(self, req: OrderRequest, ctx: OrderContext, qty: int, price: float, deal: float) -> Fill:
+        costs = self.costs.fill_costs(req.key, ctx.day, ctx.side, ctx.exchange, qty, price, deal)
+        return self._apply(req, ctx, qty, price, deal, costs)
+
+    def _apply(self, req: OrderRequest, ctx: OrderContext, qty: int, price: float, deal: float, costs: Costs) -> Fill:
+        acct = self.account
+        p = acct.position(ctx.sid)
+        if p is None:
+            p = acct.positions[ctx.sid] = Position(ctx.sid, ctx.symbol, ctx.day)
+        cost_before = p.cost
+        signed = qty if ctx.is_buy else -qty
+        size, cost, opened, closed = p.update(signed, price)
+        notional = qty * price
+        if ctx.is_buy:
+            acct.cash -= notional + costs.charged
+            p.locked += qty if self.t_plus_1 else 0
+        else:
+            acct.cash += notional - costs.charged
+        if size == 0:
+            del acct.positions[ctx.sid]
+            self._forget(ctx.sid)
+        acct.changed()
+        self._volume_used[ctx.sid] = self._volume_used.get(ctx.sid, 0) + qty
+        participation = qty / ctx.volume if ctx.volume > 0 else math.nan
+        self.trade_log.append(TradeRow(ctx.day, ctx.symbol, ctx.side, qty, price, costs.commission, costs.stamp_duty,
+                                       costs.transfer_fee, costs.slippage, participation=participation,
+                                       ref=_ref(req)))
+        return Fill(qty, price, deal, costs, participation, size, cost, cost_before, opened, closed)
+
+    def _refuse(self, req: OrderRequest, ctx: OrderContext, reason: str) -> OrderOutcome:
+        return self._log(OrderOutcome(req, REJECTED, str(reason)), ctx)
+
+    def _log(self, out: OrderOutcome, ctx: OrderContext) -> OrderOutcome:
+        req = out.request
+        self.order_log.append(OrderRow(ctx.day, ctx.symbol, ctx.side, ctx.qty, out.filled_qty, out.price, out.status,
+                                       out.reason, req.rebalance, int(req.attempt), _ref(req)))
+        return out
+
+    # ----- before the day's trading ---------------------------------------------------------
+    def _entitle(self, e) -> None:
+        p = self.account.positions[e.sid]
+        self.account.cash += e.cash
+        if e.shares > 0:
+            cost = p.qty * p.cost
+            p.qty += e.shares
+            p.cost = cost / p.qty if p.qty else 0.0
+            p.locked += e.shares
+
+    def _settle_delisted(self, t: int, s) -> None:
+        p = self.account.positions.pop(s.sid)
+        self.account.cash += s.qty * s.price
+        self._forget(s.sid)
+        day = self.market.date_at(t)
+        self.trade_log.append(TradeRow(day, p.symbol, SELL, s.qty, s.price, 0.0, 0.0, 0.0, 0.0, kind="delist"))
+        logger.debug(f"{day} {p.symbol}: delisted holding of {s.qty} settled at {s.price:.2f}")
+
+    def _forget(self, sid: int) -> None:
+        for model in self.actions:
+            if hasattr(model, "forget"):
+                model.forget(sid)
+
+
+def _ref(req: OrderRequest) -> int:
+    return req.key if isinstance(req.key, int) else 0
+
+
+__all__ = ["ExecutionCore", "Costs"]

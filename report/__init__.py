@@ -1,4 +1,0 @@
-"""The self-contained HTML report (`report.html`): charts, tables and the page."""
-from report.html import write_report
-
-__all__ = ["write_report"]

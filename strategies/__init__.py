@@ -1,1 +1,0 @@
-"""Backtrader strategies: the rebalancer that trades target lists."""

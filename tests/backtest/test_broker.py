@@ -1,0 +1,76 @@
+"""Orders are real bt.Orders: the strategy hears Completed, Partial then Expired, Rejected, Margin."""
+import backtrader as bt
+
+from ashare_sim.backtest.run import make_cerebro
+from tests.execution.models.harness import config
+from tests.market_builder import MarketBuilder
+
+MAIN = "600000.SH"
+
+
+class Listener(bt.Strategy):
+    params = (("book", None), ("orders", ()))
+
+    def __init__(self):
+        self.heard = []
+        self.trades = []
+
+    def notify_order(self, order):
+        self.heard.append((order.ref, order.getstatusname(), order.info.get("reason", ""),
+                           int(abs(order.executed.size))))
+
+    def notify_trade(self, trade):
+        self.trades.append((trade.isopen, trade.isclosed, trade.size))
+
+    def next(self):
+        t = self.p.book.clock.market_index()
+        for day, side, qty in self.p.orders:
+            if day == t + 1:
+                (self.buy if side == "buy" else self.sell)(data=self.p.book.get(MAIN), size=qty)
+
+
+def run(orders, *sets):
+    b = MarketBuilder(start="2021-03-01", days=5)
+    b.stock(MAIN, close=[10.0] * 5, volume=4000)
+    b.suspend(MAIN, 3)
+    m = b.build()
+    cerebro, book = make_cerebro(m, config(*sets), 0, m.n_days - 1)
+    cerebro.addstrategy(Listener, book=book, orders=orders)
+    return cerebro.run()[0]
+
+
+def test_statuses_and_reasons_reach_notify_order():
+    s = run([(1, "buy", 500), (2, "buy", 2000), (3, "sell", 100), (4, "buy", 100000)],
+            "broker.volume_cap=0.25", "broker.cash=15100")
+    statuses = [(st, reason, filled) for _, st, reason, filled in s.heard]
+    assert statuses == [
+        ("Completed", "", 500),
+        ("Partial", "volume_cap", 1000), ("Expired", "volume_cap", 1000),
+        ("Rejected", "suspended", 0),
+        ("Margin", "cash", 0),
+    ]
+
+
+def test_notify_trade_sees_the_position_open_and_close():
+    s = run([(1, "buy", 500), (2, "sell", 500)])
+    assert s.trades[0][0] and s.trades[-1][1]
+
+
+def test_getvalue_of_some_datas_and_getposition_do_not_create_positions():
+    class Probe(Listener):
+        def stop(self):
+            p = self.p.book.get(MAIN)
+            self.value_of = self.broker.getvalue(datas=[p])
+            self.pos = self.getposition(p).size
+            self.n_positions = len(self.broker.positions)
+
+    b = MarketBuilder(start="2021-03-01", days=3)
+    b.stock(MAIN, close=[10.0, 10.0, 12.0])
+    b.stock("000001.SZ", close=[5.0] * 3)
+    m = b.build()
+    cerebro, book = make_cerebro(m, config(), 0, m.n_days - 1)
+    cerebro.addstrategy(Probe, book=book, orders=[(1, "buy", 500)])
+    s = cerebro.run()[0]
+    assert s.value_of == 6000.0 and s.pos == 500
+    s.getposition(book.get("000001.SZ"))
+    assert len(s.broker.positions) == 1
