@@ -38,11 +38,11 @@ import sys, time, resource
 t0 = time.perf_counter()
 sys.path.insert(0, {root!r})
 from ashare_sim.config.schema import load_config
-import ashare_sim.cli.backtest as cb
+from ashare_sim.data.open import open_market
 import ashare_sim.backtest.run as engine_run
 t1 = time.perf_counter()
 cfg = load_config({config!r}, {sets!r})
-market = cb.load_configured_market(cfg)
+market = open_market(cfg)
 t2 = time.perf_counter()
 result = engine_run.run_backtest(market, cfg, __import__("pathlib").Path({out!r}))
 t3 = time.perf_counter()

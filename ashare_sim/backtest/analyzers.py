@@ -22,7 +22,7 @@ from typing import Any, Callable
 import backtrader as bt
 import pandas as pd
 
-from ashare_sim.execution.spec import EQUITY_COLUMNS, ORDER_COLUMNS, TRADE_COLUMNS
+from ashare_sim.execution.orders import EQUITY_COLUMNS, ORDER_COLUMNS, TRADE_COLUMNS
 from ashare_sim.metrics.performance import PERIODS_PER_YEAR, compute_metrics
 
 # Provider params accept a DataFrame or a zero-argument callable returning one (read at stop()).

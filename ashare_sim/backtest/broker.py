@@ -22,16 +22,16 @@ import collections
 
 import backtrader as bt
 
-from ashare_sim.execution.context import BUY, SELL
 from ashare_sim.execution.core import ExecutionCore
 from ashare_sim.execution.orders import (
     FILLED,
     PARTIAL,
     OrderRequest,
     OrderRow,
+    Reason,
+    Side,
     TradeRow,
 )
-from ashare_sim.execution.spec import Reason
 from ashare_sim.rules.table import round_to_tick
 
 __all__ = ["AShareBroker", "OrderRow", "TradeRow"]
@@ -206,13 +206,13 @@ class AShareBroker(bt.BrokerBase):
     # ----- one order: request -> core -> outcome -> bt.Order ------------------------------
     def execute_order(self, order, t: int) -> None:
         info = order.info
-        req = OrderRequest(order.data.sid, order.data.symbol, BUY if order.isbuy() else SELL,
+        req = OrderRequest(order.data.sid, order.data.symbol, Side.BUY if order.isbuy() else Side.SELL,
                            int(abs(order.created.size)), info.get("rebalance"), int(info.get("attempt", 0) or 0),
                            order.ref)
         out = self.core.execute(req, t)
         fill = out.fill
         if fill is not None:
-            signed = fill.qty if req.side == BUY else -fill.qty
+            signed = fill.qty if req.side == Side.BUY else -fill.qty
             charged = fill.costs.charged
             closedcomm = charged if fill.closed else 0.0
             openedcomm = charged if fill.opened and not fill.closed else 0.0

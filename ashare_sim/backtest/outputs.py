@@ -13,14 +13,14 @@ from typing import Callable, Optional
 import pandas as pd
 
 from ashare_sim.common.outdir import output_set
-from ashare_sim.execution.spec import (
+from ashare_sim.execution.orders import (
     EQUITY_COLUMNS,
     HOLDING_COLUMNS,
     ORDER_COLUMNS,
-    TARGET_COLUMNS,
     TRADE_COLUMNS,
 )
 from ashare_sim.metrics.performance import json_safe
+from ashare_sim.signals.targets import TARGET_COLUMNS
 
 # The A-share engine adds `kind` (fill | delist) and `participation` (qty / the day's volume) to SPEC's
 # trade columns, and to the order columns the

@@ -40,7 +40,7 @@ from ashare_sim.common.errors import UserError
 from ashare_sim.common.outdir import check_output_dir
 from ashare_sim.common.typed import to_plain
 from ashare_sim.data.coverage import missing_pieces, warn_missing_pieces
-from ashare_sim.execution.spec import EQUITY_COLUMNS, HOLDING_COLUMNS
+from ashare_sim.execution.orders import EQUITY_COLUMNS, HOLDING_COLUMNS
 from ashare_sim.metrics.assumptions import FILE, GIVEN, PIPELINE, execution_assumptions
 from ashare_sim.metrics.performance import factor_metrics
 from ashare_sim.report.html import link_pages, write_report

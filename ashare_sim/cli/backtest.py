@@ -2,16 +2,14 @@
 from __future__ import annotations
 
 import argparse
-import shutil
 from pathlib import Path
 
 from loguru import logger
 
 from ashare_sim.common.logs import setup_logging
 from ashare_sim.common.outdir import check_output_dir
-from ashare_sim.config.schema import DEFAULT_DATA_PATH, Config, load_config
-from ashare_sim.data.market import Market
-from ashare_sim.rules import RulesTable
+from ashare_sim.config.schema import Config, load_config
+from ashare_sim.data.open import open_market
 
 
 def load_cli_config(args: argparse.Namespace) -> Config:
@@ -24,50 +22,11 @@ def load_cli_config(args: argparse.Namespace) -> Config:
     return cfg
 
 
-def is_embedded_market_path(path: Path) -> bool:
-    """The embedded market lives at `data/synthetic` (relative to the config file or the working directory)."""
-    return path.parts[-2:] == Path(DEFAULT_DATA_PATH).parts
-
-
-def ensure_market(cfg: Config) -> Path:
-    """The configured data directory. The default one (a path ending in data/synthetic) is the embedded
-    market: generated when missing, and generated again when its stamp shows another generator version or
-    other `data.generate` arguments (a directory without our stamp is never touched)."""
-    path = Path(cfg.data.path)
-    if not is_embedded_market_path(path):
-        return path
-    from ashare_sim.data.synthetic.generator import generate_market
-    from ashare_sim.data.synthetic.stamp import read_stamp, stamp
-
-    g = cfg.data.generate
-    wanted = stamp(g.stocks, g.start, g.end, g.seed)
-    if path.exists():
-        found = read_stamp(path)
-        if found is None or found == wanted:
-            return path
-        logger.warning(f"{path} was made by another generator version or other data.generate arguments "
-                       f"({found} != {wanted}): generating it again")
-        shutil.rmtree(path)
-    else:
-        logger.info(f"{path} not found: generating the embedded synthetic market ({g.stocks} stocks, "
-                    f"{g.start}..{g.end}, seed {g.seed}); later runs reuse it")
-    generate_market(path, stocks=g.stocks, start=g.start, end=g.end, seed=g.seed)
-    return path
-
-
-def load_configured_market(cfg: Config) -> Market:
-    """The configured market, mapped from the cache after its first read (feeds.cache)."""
-    from ashare_sim.data.cache import load_market_cached
-
-    rules = RulesTable.load(cfg.rules.table)
-    return load_market_cached(ensure_market(cfg), rules)
-
-
 def run_backtest_command(args: argparse.Namespace) -> int:
     cfg = load_cli_config(args)
     out = Path(args.out or cfg.output.dir)
     check_output_dir(out)                   # before loading anything: a bad --out costs a second, not a run
-    market = load_configured_market(cfg)
+    market = open_market(cfg)
     logger.info(f"market {market.source}: {market.n_symbols} symbols x {market.n_days} days "
                 f"({market.nbytes() / 1e6:.0f} MB of panels); output to {out}")
     from ashare_sim.backtest.run import run_backtest

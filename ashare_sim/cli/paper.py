@@ -5,8 +5,9 @@ import argparse
 import json
 from pathlib import Path
 
-from ashare_sim.cli.backtest import load_cli_config, load_configured_market
+from ashare_sim.cli.backtest import load_cli_config
 from ashare_sim.common.errors import UserError
+from ashare_sim.data.open import open_market
 from ashare_sim.paper.adapters import adapter
 from ashare_sim.paper.basket import write_basket
 from ashare_sim.paper.ledger import Ledger
@@ -26,7 +27,7 @@ def plan_command(args: argparse.Namespace) -> int:
     if chosen.name == "basket" and not args.basket:
         raise UserError("paper.adapter basket: give --basket FILE to write the day's orders for the terminal")
     basket = check_basket_path(Path(args.basket)) if args.basket else None
-    market = load_configured_market(cfg)
+    market = open_market(cfg)
     close_before(market, day)                   # a bad date fails before the account is opened
     with Ledger.open(args.account, create=True, timeout=cfg.paper.lock_timeout) as led:
         summary = plan_day(led, market, cfg, day)
@@ -50,7 +51,7 @@ def execute_command(args: argparse.Namespace) -> int:
     chosen = adapter(cfg.paper.adapter)
     if chosen.needs_fills and not args.fills:
         raise UserError("paper.adapter basket: give --fills FILE, the fills exported from the terminal")
-    market = load_configured_market(cfg)
+    market = open_market(cfg)
     with Ledger.open(args.account, create=False, timeout=cfg.paper.lock_timeout) as led:
         summary = execute_day(led, market, cfg, day, Path(args.fills) if args.fills else None)
     print(execute_text(summary))

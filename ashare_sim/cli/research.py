@@ -7,8 +7,9 @@ from pathlib import Path
 
 from loguru import logger
 
-from ashare_sim.cli.backtest import load_cli_config, load_configured_market
+from ashare_sim.cli.backtest import load_cli_config
 from ashare_sim.common.outdir import check_output_dir
+from ashare_sim.data.open import open_market
 from ashare_sim.research.smallest import annual_rates
 
 
@@ -17,7 +18,7 @@ def run_research_command(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     out = Path(args.out or cfg.output.dir)
     check_output_dir(out)                   # before any work
-    market = load_configured_market(cfg)
+    market = open_market(cfg)
     logger.info(f"market {market.source}: {market.n_symbols} symbols x {market.n_days} days; research to {out}")
     from ashare_sim.research.build import run_research
     from ashare_sim.research.outputs import write_research

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from loguru import logger
 
-from ashare_sim.cli.backtest import ensure_market, load_cli_config
+from ashare_sim.cli.backtest import load_cli_config
 from ashare_sim.common.errors import UserError
 from ashare_sim.common.logs import progress
 from ashare_sim.common.outdir import (
@@ -26,6 +26,7 @@ from ashare_sim.common.outdir import (
     read_manifest,
 )
 from ashare_sim.common.typed import to_plain
+from ashare_sim.data.open import ensure_market
 from ashare_sim.stress.episodes import load_episodes
 from ashare_sim.stress.grid import Grid, load_grid
 from ashare_sim.stress.inputs import data_fingerprint, inputs_fingerprint, shared_key

@@ -16,9 +16,8 @@ import yaml
 
 from ashare_sim.common.errors import ConfigError, UserError
 from ashare_sim.common.typed import CommandLineValue, build, doc, resolve_paths
+from ashare_sim.data.open import EMBEDDED_PATH
 from ashare_sim.resources import presets
-
-DEFAULT_DATA_PATH = "data/synthetic"
 
 FACTOR_NAMES = ("book_to_price", "dividend_yield", "roe", "sue", "profit_growth",
                 "announcement_gap", "amihud", "residual_vol", "size")
@@ -38,7 +37,7 @@ class GenerateConfig:
 
 @dataclass
 class DataConfig:
-    path: str = field(default=DEFAULT_DATA_PATH, metadata=doc("market data directory", path=True))
+    path: str = field(default=EMBEDDED_PATH, metadata=doc("market data directory", path=True))
     generate: GenerateConfig = field(default_factory=GenerateConfig,
                                      metadata=doc("market made when `path` is the default and missing"))
 

@@ -10,9 +10,8 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
+from ashare_sim.execution.orders import Side
 from ashare_sim.rules.table import round_to_tick
-
-BUY, SELL = "buy", "sell"
 
 
 @dataclass(slots=True)
@@ -41,7 +40,7 @@ class OrderContext:
 
     @property
     def is_buy(self) -> bool:
-        return self.side == BUY
+        return self.side == Side.BUY
 
     @property
     def traded(self) -> bool:

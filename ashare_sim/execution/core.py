@@ -27,12 +27,12 @@ from dataclasses import astuple
 from loguru import logger
 
 from ashare_sim.execution.account import Account, Position
-from ashare_sim.execution.context import BUY, SELL, OrderContext, context_from_market
+from ashare_sim.execution.context import OrderContext, context_from_market
 from ashare_sim.execution.models.corporate_actions import (
     DelistingSettlement,
     corporate_action_models,
 )
-from ashare_sim.execution.models.costs import CostModel, Costs
+from ashare_sim.execution.models.costs import CostModel
 from ashare_sim.execution.models.deal_price import fill_price_model
 from ashare_sim.execution.models.slippage import slippage_model
 from ashare_sim.execution.models.validators import LotSize, TPlusOne, build_validators
@@ -41,14 +41,16 @@ from ashare_sim.execution.orders import (
     FILLED,
     PARTIAL,
     REJECTED,
+    Costs,
     DayEvents,
     Fill,
     OrderOutcome,
     OrderRequest,
     OrderRow,
+    Reason,
+    Side,
     TradeRow,
 )
-from ashare_sim.execution.spec import Reason
 from ashare_sim.rules.table import Lot, round_to_tick
 
 ANY_LOT = Lot(1, 1)
@@ -131,7 +133,7 @@ class ExecutionCore:
             if reason:
                 return self._refuse(req, ctx, reason)
         qty, reason = req.qty, ""
-        if side == SELL:
+        if side == Side.SELL:
             if pos <= 0:
                 return self._refuse(req, ctx, Reason.NO_POSITION)
             qty = min(qty, pos)
@@ -142,13 +144,13 @@ class ExecutionCore:
         if cap < qty:
             qty, reason = max(cap, 0), self.volume_cap.reason
         lot = self.lots.lot(ctx.board, ctx.day) if self.lots else ANY_LOT
-        if side == BUY or qty != pos:
+        if side == Side.BUY or qty != pos:
             qty = lot.round_down(qty)
         if qty <= 0:
             return self._refuse(req, ctx, reason or Reason.LOT_SIZE)
         deal = self.deal.price(ctx)
         price = self.slippage.price(ctx, deal, qty)
-        if side == BUY:
+        if side == Side.BUY:
             afford = self.costs.affordable(req.key, ctx.day, ctx.exchange, price, acct.cash, lot)
             if afford < qty:
                 qty, reason = afford, Reason.CASH
@@ -234,7 +236,7 @@ class ExecutionCore:
         self.account.cash += s.qty * s.price
         self._forget(s.sid)
         day = self.market.date_at(t)
-        self.trade_log.append(TradeRow(day, p.symbol, SELL, s.qty, s.price, 0.0, 0.0, 0.0, 0.0, kind="delist"))
+        self.trade_log.append(TradeRow(day, p.symbol, Side.SELL, s.qty, s.price, 0.0, 0.0, 0.0, 0.0, kind="delist"))
         logger.debug(f"{day} {p.symbol}: delisted holding of {s.qty} settled at {s.price:.2f}")
 
     def _forget(self, sid: int) -> None:

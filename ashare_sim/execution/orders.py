@@ -1,4 +1,5 @@
-"""An order request, its outcome, and the rows the execution core logs (orders.csv, trades.csv).
+"""Orders: sides, statuses and reason codes (each defined once), a request, its outcome, and the rows the
+execution core logs (orders.csv, trades.csv, holdings.csv, equity.csv).
 
 A request is a day order: it executes on one trading day at that day's deal price, and whatever is
 not filled that day lapses (a retry on a later day is a new request with `attempt` + 1).
@@ -8,10 +9,63 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
+from enum import StrEnum
 
-from ashare_sim.execution.models.costs import Costs
 
-FILLED, PARTIAL, REJECTED = "filled", "partial", "rejected"
+class Side(StrEnum):
+    BUY = "buy"
+    SELL = "sell"
+
+
+class Status(StrEnum):
+    """The `status` column of orders.csv."""
+    FILLED = "filled"
+    PARTIAL = "partial"
+    REJECTED = "rejected"
+
+
+class Reason(StrEnum):
+    """Why an order attempt was refused or cut: the `reason` column of orders.csv, defined once."""
+
+    LIMIT_UP = "limit_up"
+    LIMIT_DOWN = "limit_down"
+    SUSPENDED = "suspended"
+    T_PLUS_1 = "t_plus_1"
+    LOT_SIZE = "lot_size"
+    CASH = "cash"
+    VOLUME_CAP = "volume_cap"
+    DELISTED = "delisted"
+    NO_POSITION = "no_position"          # a sell with nothing held
+    UNFILLED = "unfilled"                # a paper broker (basket files) reported no fill for the rest
+
+
+# The reasons of the output contract (each gets a blocked_<reason> figure, zero or not), and the ones a retry
+# can never cure.
+CONTRACT_REASONS = tuple(r.value for r in Reason if r not in (Reason.NO_POSITION, Reason.UNFILLED))
+PERMANENT_REASONS = frozenset({Reason.LOT_SIZE, Reason.DELISTED, Reason.NO_POSITION})
+
+
+# Columns of the output files the core's logs become (metrics and outputs build their tables from these).
+EQUITY_COLUMNS = ["date", "value", "cash", "benchmark"]
+ORDER_COLUMNS = ["date", "symbol", "side", "requested_qty", "filled_qty", "price", "status", "reason"]
+TRADE_COLUMNS = ["date", "symbol", "side", "qty", "price", "commission", "stamp_duty", "transfer_fee", "slippage"]
+HOLDING_COLUMNS = ["date", "symbol", "qty", "sellable_qty", "close", "value"]
+
+FILLED, PARTIAL, REJECTED = Status.FILLED, Status.PARTIAL, Status.REJECTED
+
+
+@dataclass(frozen=True, slots=True)
+class Costs:
+    """What one fill cost, by kind (trades.csv); `charged` is what leaves the cash."""
+    commission: float = 0.0
+    stamp_duty: float = 0.0
+    transfer_fee: float = 0.0
+    slippage: float = 0.0            # CNY the fill price cost against the deal price: > 0 a cost, < 0 a gain
+                                     # (inside the fill price: shown, not charged again)
+
+    @property
+    def charged(self) -> float:
+        return self.commission + self.stamp_duty + self.transfer_fee
 
 
 @dataclass(slots=True)

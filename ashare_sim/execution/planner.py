@@ -31,8 +31,7 @@ from typing import Any
 import pandas as pd
 
 from ashare_sim.execution.account import Account
-from ashare_sim.execution.orders import OrderRequest
-from ashare_sim.execution.spec import PERMANENT_REASONS, Reason
+from ashare_sim.execution.orders import PERMANENT_REASONS, OrderRequest, Reason
 from ashare_sim.rules.table import round_to_tick
 
 # Why a target row produced no order (metrics.json `skipped`).

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from loguru import logger
 
-from ashare_sim.execution.spec import SPEC_REASONS
+from ashare_sim.execution.orders import CONTRACT_REASONS
 
 # Annualization of daily means and standard deviations (SPEC: TE = std(daily excess) x sqrt(252)).
 PERIODS_PER_YEAR = 252
@@ -41,7 +41,7 @@ DAYS_PER_YEAR = 365.25
 COST_KINDS = ("commission", "stamp_duty", "transfer_fee", "slippage")
 # Reason codes of orders.csv (SPEC §4); each gets a blocked_<reason> key even when zero,
 # so stress.csv has stable columns. Unknown reasons found in the data are added too.
-ORDER_REASONS = SPEC_REASONS
+ORDER_REASONS = CONTRACT_REASONS
 # Order statuses that mean part or all of the requested quantity did not trade.
 BLOCKED_STATUSES = ("rejected", "partial")
 # Relative size below which a standard deviation is floating-point noise (constant series).

@@ -35,7 +35,6 @@ from loguru import logger
 from ashare_sim.common.errors import UserError
 from ashare_sim.config.schema import FACTOR_NAMES
 from ashare_sim.data.schema import FACTOR_INPUTS
-from ashare_sim.execution.spec import TARGET_COLUMNS
 from ashare_sim.signals import ic as icmod
 from ashare_sim.signals import price_factors as pf
 from ashare_sim.signals import value
@@ -43,6 +42,7 @@ from ashare_sim.signals.calendar import month_ends, schedule
 from ashare_sim.signals.composite import composite, pick_top, quintile_means
 from ashare_sim.signals.fundamentals import PointInTime, fill_ann_dates
 from ashare_sim.signals.returns import TotalReturnPrice, total_return_price
+from ashare_sim.signals.targets import TARGET_COLUMNS
 from ashare_sim.signals.transform import industry_codes, neutralize, standardize
 from ashare_sim.signals.universe import universe_mask
 

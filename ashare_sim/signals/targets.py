@@ -20,7 +20,9 @@ from ashare_sim.common.errors import UserError
 from ashare_sim.common.typed import parse_date_text
 from ashare_sim.rules.symbols import parse_symbol, suggest
 
-TARGET_COLUMNS = ["rebalance_date", "symbol", "weight"]
+# The columns of a targets file as read (weights filled in), and of targets.csv (the lists a run traded).
+FILE_COLUMNS = ["rebalance_date", "symbol", "weight"]
+TARGET_COLUMNS = ["rebalance_date", "symbol", "rank", "score", "weight"]
 # Tolerance when checking that the weights of a date sum to at most 1.
 WEIGHT_TOLERANCE = 1e-6
 
@@ -113,4 +115,4 @@ def finish_weights(df: pd.DataFrame, source: str = "<targets>") -> pd.DataFrame:
     if not out:
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in
                              (("rebalance_date", "datetime64[ns]"), ("symbol", object), ("weight", float))})
-    return pd.concat(out, ignore_index=True)[TARGET_COLUMNS]
+    return pd.concat(out, ignore_index=True)[FILE_COLUMNS]

@@ -75,10 +75,10 @@ def market_for(cfg: Config):
     key = (str(Path(cfg.data.path).resolve()), cfg.rules.table)
     market = _MARKETS.get(key)
     if market is None:
-        from ashare_sim.cli.backtest import load_configured_market
+        from ashare_sim.data.open import open_market
         from ashare_sim.signals.returns import total_return_price
 
-        market = load_configured_market(cfg)
+        market = open_market(cfg)
         # Derived panels every scenario and the scoring read: computed here, before a pool forks, so
         # the workers share them instead of each computing its own copy.
         for panel in ("last_close", "market_cap"):

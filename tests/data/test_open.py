@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from ashare_sim.cli.backtest import ensure_market
+from ashare_sim.data.open import ensure_market
 from ashare_sim.config.schema import load_config
 from ashare_sim.data.synthetic.stamp import STAMP_FILE
 

@@ -5,9 +5,9 @@ from loguru import logger
 
 from ashare_sim.config.schema import load_config
 from ashare_sim.data.market import Market
-from ashare_sim.execution.spec import TARGET_COLUMNS
 from ashare_sim.signals.calendar import month_starts
 from ashare_sim.signals.pipeline import build_targets, write_analytics, write_targets
+from ashare_sim.signals.targets import TARGET_COLUMNS
 from ashare_sim.signals.universe import universe_mask
 from tests.signals.random_market import random_frames
 

@@ -15,22 +15,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
-from ashare_sim.execution.context import BUY, SELL
-
-
-@dataclass(frozen=True, slots=True)
-class Costs:
-    commission: float = 0.0
-    stamp_duty: float = 0.0
-    transfer_fee: float = 0.0
-    slippage: float = 0.0            # CNY the fill price cost against the deal price: > 0 a cost, < 0 a gain
-                                     # (inside the fill price: shown, not charged again)
-
-    @property
-    def charged(self) -> float:
-        return self.commission + self.stamp_duty + self.transfer_fee
+from ashare_sim.execution.orders import Costs, Side
 
 
 class Commission:
@@ -64,7 +50,7 @@ class StampDuty:
 
     def rate_for(self, day: dt.date, side: str) -> float:
         if self.rate is not None:
-            return self.rate if side == SELL else 0.0
+            return self.rate if side == Side.SELL else 0.0
         key = (day, side)
         r = self._cache.get(key)
         if r is None:
@@ -115,11 +101,11 @@ class CostModel:
         return Costs(commission=self.commission.charge(order_key, notional),
                      stamp_duty=self.stamp_duty.fee(day, side, notional),
                      transfer_fee=self.transfer_fee.fee(day, exchange, qty, notional),
-                     slippage=(price - deal) * qty * (1.0 if side == BUY else -1.0))
+                     slippage=(price - deal) * qty * (1.0 if side == Side.BUY else -1.0))
 
     def affordable(self, order_key, day: dt.date, exchange: str, price: float, cash: float, lot) -> int:
         """Largest valid buy quantity (per `lot`) whose cost and fees fit in `cash`."""
-        rate = self.commission.rate + self.stamp_duty.rate_for(day, BUY)
+        rate = self.commission.rate + self.stamp_duty.rate_for(day, Side.BUY)
         tf_rate, tf_share = self.transfer_fee.rates_for(day, exchange)
         unit = price * (1.0 + rate + tf_rate) + tf_share
         if unit <= 0:
@@ -128,7 +114,7 @@ class CostModel:
         while qty > 0:
             notional = qty * price
             total = (notional + self.commission.preview(order_key, notional)
-                     + self.stamp_duty.fee(day, BUY, notional) + self.transfer_fee.fee(day, exchange, qty, notional))
+                     + self.stamp_duty.fee(day, Side.BUY, notional) + self.transfer_fee.fee(day, exchange, qty, notional))
             if total <= cash + 1e-9:
                 return qty
             qty = lot.round_down(qty - lot.step) if qty - lot.step >= lot.min else 0

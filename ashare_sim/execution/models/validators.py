@@ -16,7 +16,7 @@ from typing import Optional, Protocol
 from ashare_sim.common.errors import ConfigError
 from ashare_sim.common.registry import Registry
 from ashare_sim.execution.context import OrderContext
-from ashare_sim.execution.spec import Reason
+from ashare_sim.execution.orders import Reason
 
 # In checking order; each class says from the config whether it is on (`from_config` -> instance or None).
 VALIDATORS: Registry = Registry("order validator", "broker")

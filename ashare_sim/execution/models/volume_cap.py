@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 
 from ashare_sim.execution.context import OrderContext
-from ashare_sim.execution.spec import Reason
+from ashare_sim.execution.orders import Reason
 
 
 class VolumeCap:
