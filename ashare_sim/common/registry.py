@@ -9,10 +9,10 @@
 """
 from __future__ import annotations
 
-import difflib
 from typing import Callable, Generic, TypeVar
 
 from ashare_sim.common.errors import ConfigError
+from ashare_sim.common.text import did_you_mean
 
 T = TypeVar("T")
 
@@ -35,8 +35,7 @@ class Registry(Generic[T]):
         try:
             return self._items[name]
         except KeyError:
-            close = difflib.get_close_matches(str(name), list(self._items), n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            hint = did_you_mean(name, self._items)
             raise ConfigError(self.config_key, f"'{name}' is not a known {self.what}; choose one of "
                                                f"{', '.join(self._items)}{hint}") from None
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import difflib
 import types
 import typing
 from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from ashare_sim.common.errors import ConfigError
+from ashare_sim.common.text import did_you_mean
 
 
 def doc(text: str, path: bool = False, **limits: float) -> dict[str, Any]:
@@ -151,8 +151,7 @@ def _convert(tp: Any, value: Any, path: str, meta: Any) -> Any:
             return value
         hint = ""
         if isinstance(value, str):
-            close = difflib.get_close_matches(value, [str(c) for c in choices], n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            hint = did_you_mean(value, choices)
         raise ConfigError(path, f"got {_show(value)}; choose one of {', '.join(map(str, choices))}{hint}")
     if dataclasses.is_dataclass(tp):
         return build(tp, value, path)
@@ -220,9 +219,7 @@ def _check_range(num: float, path: str, meta: Any) -> None:
 
 
 def _hint(key: str, names: typing.Iterable[str]) -> str:
-    close = difflib.get_close_matches(key, list(names), n=1, cutoff=0.6)
-    known = ", ".join(names)
-    return f" (did you mean '{close[0]}'?)" if close else f"; known keys: {known}"
+    return did_you_mean(key, names) or f"; known keys: {', '.join(names)}"
 
 
 def _join(path: str, key: str) -> str:

@@ -15,6 +15,7 @@ from typing import Any, Literal, Optional, Union
 import yaml
 
 from ashare_sim.common.errors import ConfigError, UserError
+from ashare_sim.common.text import did_you_mean
 from ashare_sim.common.typed import CommandLineValue, build, doc, resolve_paths
 from ashare_sim.data.open import EMBEDDED_PATH
 from ashare_sim.resources import presets
@@ -69,9 +70,7 @@ class FactorsConfig:
     def check(self, path: str) -> None:
         for i, name in enumerate(self.use):
             if name not in FACTOR_NAMES:
-                import difflib
-                close = difflib.get_close_matches(name, FACTOR_NAMES, n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else f"; known: {', '.join(FACTOR_NAMES)}"
+                hint = did_you_mean(name, FACTOR_NAMES) or f"; known: {', '.join(FACTOR_NAMES)}"
                 raise ConfigError(f"{path}.use[{i}]", f"unknown factor '{name}'{hint}")
         if self.ic_min_periods > self.ic_window:
             raise ConfigError(f"{path}.ic_min_periods", f"{self.ic_min_periods} exceeds ic_window {self.ic_window}")

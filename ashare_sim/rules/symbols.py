@@ -17,7 +17,6 @@ from stocks with the same digits (`000300.SZ`).
 """
 from __future__ import annotations
 
-import difflib
 import re
 from typing import Iterable, Optional
 
@@ -25,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ashare_sim.common.errors import UserError
+from ashare_sim.common.text import did_you_mean
 
 # Exchange aliases seen in the sources: ours, qlib / JoinQuant / Yahoo / Wind / BaoStock spellings.
 _EXCHANGE = {"SH": "SH", "SS": "SH", "XSHG": "SH", "SSE": "SH",
@@ -100,5 +100,4 @@ def normalize_symbols(values: pd.Series | Iterable, rules=None) -> pd.Series:
 
 def suggest(symbol: str, known: Iterable[str]) -> str:
     """' (did you mean 'X'?)' for the closest known symbol, else ''."""
-    close = difflib.get_close_matches(str(symbol), list(known), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    return did_you_mean(symbol, known)

@@ -17,7 +17,6 @@ a number key); relative paths resolve against the grid file's folder, as in a co
 """
 from __future__ import annotations
 
-import difflib
 import itertools
 import math
 import re
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ashare_sim.common.errors import ConfigError, UserError
+from ashare_sim.common.text import did_you_mean
 from ashare_sim.common.typed import CommandLineValue, resolve_paths, to_plain
 from ashare_sim.config.schema import Config, parse_yaml, with_overrides
 from ashare_sim.resources import grids
@@ -62,8 +62,7 @@ def load_grid(path: str | Path, cfg: Config) -> Grid:
     raw = _read(path)
     unknown = [k for k in raw if k not in TOP_KEYS]
     if unknown:
-        close = difflib.get_close_matches(str(unknown[0]), TOP_KEYS, n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else f"; a grid has {', '.join(TOP_KEYS)}"
+        hint = did_you_mean(unknown[0], TOP_KEYS) or f"; a grid has {', '.join(TOP_KEYS)}"
         raise UserError(f"{path}: unknown top-level key '{unknown[0]}'{hint}")
     has_axes, has_list = "axes" in raw, "scenarios" in raw
     if has_axes == has_list:

@@ -19,7 +19,6 @@ Everything a reader leaves out is counted in the `ImportLog` by file and cause.
 """
 from __future__ import annotations
 
-import difflib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ from typing import ClassVar, Optional
 import numpy as np
 import pandas as pd
 
+from ashare_sim.common.text import did_you_mean
 from ashare_sim.common.errors import UserError
 
 BAR_FIELDS = ("open", "high", "low", "close", "pre_close", "volume", "amount", "adj_factor", "total_shares",
@@ -104,7 +104,7 @@ class Importer:
     def __init__(self, **options: object) -> None:
         for key in options:
             if key not in self.options:
-                raise UserError(f"source '{self.name}': unknown option '{key}'{_hint(key, self.options)}; "
+                raise UserError(f"source '{self.name}': unknown option '{key}'{did_you_mean(key, self.options)}; "
                                 f"options: {', '.join(self.options) or 'none'}")
         self.opts = dict(options)
 
@@ -115,17 +115,7 @@ class Importer:
         return self.opts.get(key, default)
 
 
-def _hint(key: str, known) -> str:
-    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
-
-
-def hint(key: str, known) -> str:
-    """' (did you mean 'x'?)' or ''."""
-    return _hint(key, known)
-
-
 def one_of(value: Optional[str], choices: tuple[str, ...], what: str) -> str:
     if value not in choices:
-        raise UserError(f"{what}: got {value!r}; choose one of {', '.join(choices)}{_hint(str(value), choices)}")
+        raise UserError(f"{what}: got {value!r}; choose one of {', '.join(choices)}{did_you_mean(value, choices)}")
     return value

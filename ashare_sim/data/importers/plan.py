@@ -26,8 +26,8 @@ from typing import Any, Optional
 
 import yaml
 
+from ashare_sim.common.text import did_you_mean
 from ashare_sim.common.errors import UserError
-from ashare_sim.data.importers.base import hint
 from ashare_sim.data.importers.registry import IMPORTERS, importer_class, sources_giving
 from ashare_sim.data.importers.writer import check_out
 
@@ -170,7 +170,7 @@ def _read_manifest(path: Path) -> dict:
         raise UserError(f"{path}: a manifest is a mapping of keys ({', '.join(MANIFEST_KEYS)})")
     for key in data:
         if key not in MANIFEST_KEYS:
-            raise UserError(f"{path}: key '{key}': unknown{hint(str(key), MANIFEST_KEYS)}; "
+            raise UserError(f"{path}: key '{key}': unknown{did_you_mean(str(key), MANIFEST_KEYS)}; "
                             f"keys: {', '.join(MANIFEST_KEYS)}")
     return data
 
@@ -198,7 +198,7 @@ def _split(text: str) -> dict:
     if sep and head in IMPORTERS:
         return {"source": head, "path": rest}
     if sep and head and "/" not in head and "\\" not in head and not Path(text).exists():
-        raise UserError(f"'{text}': unknown source '{head}'{hint(head, IMPORTERS)}; write SOURCE:PATH with a "
+        raise UserError(f"'{text}': unknown source '{head}'{did_you_mean(head, IMPORTERS)}; write SOURCE:PATH with a "
                         f"source of {', '.join(IMPORTERS)}")
     return {"source": "table", "path": text}
 
@@ -222,7 +222,7 @@ def _apply_option(text: str, main: Entry, entries: dict[str, list[Entry]]) -> No
         raise UserError(f"--option {text}: write KIND.KEY=VALUE, e.g. industry.codes=codes.csv or "
                         "source.volume=lots")
     if kind != MAIN and kind not in KINDS:
-        raise UserError(f"--option {text}: unknown kind '{kind}'{hint(kind, [MAIN, *KINDS])}; "
+        raise UserError(f"--option {text}: unknown kind '{kind}'{did_you_mean(kind, [MAIN, *KINDS])}; "
                         f"kinds: {MAIN}, {', '.join(KINDS)}")
     targets = [main] if kind == MAIN else entries.get(kind, [])
     if not targets:
@@ -249,7 +249,7 @@ def _check_entry(e: Entry) -> None:
     allowed = set(cls.options) | (set(KINDS[e.kind].settings) if e.kind in KINDS else set())
     for key in {**e.options, **e.settings}:
         if key not in allowed and not (key == "kind" and e.source == "table"):
-            raise UserError(f"{e.label}: unknown option '{key}' for source '{e.source}'{hint(key, allowed)}; "
+            raise UserError(f"{e.label}: unknown option '{key}' for source '{e.source}'{did_you_mean(key, allowed)}; "
                             f"options: {', '.join(sorted(allowed)) or 'none'}")
     if not e.path.exists():
         raise UserError(f"{e.label}: {e.path}: no such file or directory")

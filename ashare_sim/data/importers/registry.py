@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import importlib
 
+from ashare_sim.common.text import did_you_mean
 from ashare_sim.common.errors import UserError
-from ashare_sim.data.importers.base import Importer, hint
+from ashare_sim.data.importers.base import Importer
 
 IMPORTERS: dict[str, str] = {
     "qlib": "ashare_sim.data.importers.qlib:QlibImporter",
@@ -22,7 +23,7 @@ def importer_class(name: str) -> type[Importer]:
     """The class registered as `name`; UserError with a did-you-mean for an unknown one."""
     target = IMPORTERS.get(name)
     if target is None:
-        raise UserError(f"unknown source '{name}'{hint(name, IMPORTERS)}; sources: {', '.join(IMPORTERS)}")
+        raise UserError(f"unknown source '{name}'{did_you_mean(name, IMPORTERS)}; sources: {', '.join(IMPORTERS)}")
     module, _, cls = target.partition(":")
     return getattr(importlib.import_module(module), cls)
 
