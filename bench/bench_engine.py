@@ -145,7 +145,7 @@ def peak_rss_mb() -> float:
 # ----- one timed run, in this process ----------------------------------------------------
 def child(kind: str, n_stocks: int | None, rules: str) -> dict:
     from ashare_sim.backtest.run import run_backtest
-    from ashare_sim.config.schema import load_config
+    from ashare_sim.config import load_config
 
     t0 = time.perf_counter()
     market = load_or_make_market(n_stocks)

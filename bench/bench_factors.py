@@ -27,7 +27,7 @@ def main() -> None:
     ap.add_argument("--end", default=None)
     args = ap.parse_args()
 
-    from ashare_sim.config.schema import load_config
+    from ashare_sim.config import load_config
     from ashare_sim.data.market import load_market
     from ashare_sim.signals.pipeline import build_targets
     from ashare_sim.signals.universe import pool_benchmark

@@ -30,7 +30,7 @@ def child(directory: str, out: str, overrides: list[str]) -> None:
     """One run in this process; prints one JSON line of timings."""
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from ashare_sim.common.logs import setup_logging
-    from ashare_sim.config.schema import load_config
+    from ashare_sim.config import load_config
     from ashare_sim.data.market import load_market
     from ashare_sim.research.build import run_research
     from ashare_sim.research.outputs import write_research

@@ -37,7 +37,7 @@ PHASES = r"""
 import sys, time, resource
 t0 = time.perf_counter()
 sys.path.insert(0, {root!r})
-from ashare_sim.config.schema import load_config
+from ashare_sim.config import load_config
 from ashare_sim.data.open import open_market
 import ashare_sim.backtest.run as engine_run
 t1 = time.perf_counter()

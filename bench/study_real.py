@@ -40,7 +40,7 @@ def rss_mb() -> float:
 
 def run(market, sets: list[str], study: bool = True, out: Path | None = None) -> dict:
     from ashare_sim.backtest.run import run_backtest
-    from ashare_sim.config.schema import load_config
+    from ashare_sim.config import load_config
 
     cfg = load_config("study" if study else "default",
                       [f"data.path={market.source}", "output.report=false", *sets])

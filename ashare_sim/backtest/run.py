@@ -151,10 +151,13 @@ def run_window(market, cfg) -> tuple[int, int]:
     i0 = market.index_of(cfg.backtest.start) if cfg.backtest.start is not None else 0
     i1 = market.index_of(cfg.backtest.end, side="right") - 1 if cfg.backtest.end is not None else market.n_days - 1
     if i1 < i0:
-        raise UserError(f"backtest.start {cfg.backtest.start} .. backtest.end {cfg.backtest.end}: no trading day of "
-                        f"the market ({market.date_at(0)} .. {market.date_at(market.n_days - 1)}) in that window; "
-                        "change the window")
+        raise _empty_window(market, cfg.backtest.start, cfg.backtest.end)
     return i0, i1
+
+
+def _empty_window(market, start, end) -> UserError:
+    return UserError(f"backtest.start {start} .. backtest.end {end}: no trading day of the market "
+                     f"({market.date_at(0)} .. {market.date_at(market.n_days - 1)}) in that window; change the window")
 
 
 def resolve_window(market, cfg, external_targets: pd.DataFrame | None):
@@ -169,6 +172,8 @@ def resolve_window(market, cfg, external_targets: pd.DataFrame | None):
             start = market.date_at(0)
     if end is None:
         end = market.date_at(market.n_days - 1)
+    if end < start:
+        raise _empty_window(market, start, end)
     return replace(cfg, backtest=replace(cfg.backtest, start=start, end=end))
 
 

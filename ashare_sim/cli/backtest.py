@@ -8,7 +8,7 @@ from loguru import logger
 
 from ashare_sim.common.logs import setup_logging
 from ashare_sim.common.outdir import check_output_dir
-from ashare_sim.config.schema import Config, load_config
+from ashare_sim.config import Config, load_config
 from ashare_sim.data.open import open_market
 
 

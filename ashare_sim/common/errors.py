@@ -15,7 +15,12 @@ class ConfigError(UserError):
 
     def __init__(self, key_path: str, message: str):
         self.key_path = key_path
+        self.detail = message
         super().__init__(f"config key '{key_path}': {message}")
+
+    def within(self, section: str) -> "ConfigError":
+        """The same error with the key path of the section it was found in put in front."""
+        return ConfigError(f"{section}.{self.key_path}" if section else self.key_path, self.detail)
 
 
 class DataError(UserError):

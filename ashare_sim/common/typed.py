@@ -1,27 +1,116 @@
-"""Build typed dataclasses from plain YAML data, naming the key path on error.
+"""Typed, immutable config sections that validate themselves, built from plain YAML data or in Python.
 
-A small validator for the shapes the config uses: bool, int, float, str, date,
-Literal, Optional, Union of those, list[...], dict[str, ...] and nested
-dataclasses. Range limits come from field metadata (`ge`, `gt`, `le`, `lt`).
-Unknown keys are errors with a did-you-mean hint.
+    @dataclass(frozen=True)
+    class Params(Section):
+        impact: float = key(0.3, "k in k x sigma x sqrt(qty / volume)", ge=0)
+
+    Params(impact=-1)                  # ConfigError: config key 'impact': got -1; must be >= 0
+    build(Params, {"impact": 0.5}, "broker.slippage")      # from YAML, errors name the whole key path
+
+A small validator for the shapes the config uses: bool, int, float, str, date, Literal, Optional,
+Union of those, list[...] (kept as tuples), dict[str, ...] and nested sections. Range limits come
+from field metadata (`ge`, `gt`, `le`, `lt`), a set of allowed names from `choices` (a registry).
+Unknown keys are errors with a did-you-mean hint. `section(...)` assembles a section from fields
+that registered models declare in their own `Params`.
 """
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import numbers
 import types
 import typing
 from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
+import numpy as np
+
 from ashare_sim.common.errors import ConfigError
 from ashare_sim.common.text import did_you_mean
 
 
-def doc(text: str, path: bool = False, **limits: float) -> dict[str, Any]:
-    """Field metadata: the key's documentation, optional numeric limits, and whether the value is a
-    file system path (relative paths in a config file resolve against that file's folder)."""
-    return {"doc": text, "path": path, **limits}
+def doc(text: str, path: bool = False, choices: Any = None, **limits: float) -> dict[str, Any]:
+    """Field metadata: the key's documentation, optional numeric limits, the allowed names (`choices`:
+    a registry or any collection of names), and whether the value is a file system path (relative paths
+    in a config file resolve against that file's folder)."""
+    return {"doc": text, "path": path, "choices": choices, **limits}
+
+
+def key(default: Any, text: str, path: bool = False, choices: Any = None, **limits: float) -> Any:
+    """A config key: its default, one line of documentation, and its limits (a dataclass field)."""
+    meta = doc(text, path, choices, **limits)
+    if isinstance(default, (list, dict)) or callable(default):
+        factory = default if callable(default) else (lambda d=default: type(d)(d))
+        return dataclasses.field(default_factory=factory, metadata=meta)
+    return dataclasses.field(default=default, metadata=meta)
+
+
+class Section:
+    """Base of every config section: a frozen dataclass that converts and validates its fields when it is
+    made, from YAML or in Python alike, and then runs its own `check()` (relations between keys).
+    Errors name the key relative to the section; `build` puts the section's path in front."""
+
+    def __post_init__(self) -> None:
+        hints = _hints(type(self))
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            converted = _convert(hints[f.name], value, f.name, f.metadata)
+            if converted is not value:
+                object.__setattr__(self, f.name, converted)
+        self.check()
+
+    def check(self) -> None:
+        """Relations between keys; a ConfigError naming the key (relative to this section)."""
+
+
+def section(name: str, doc_text: str, fields: list[tuple[str, Any, dataclasses.Field]], module: str) -> type:
+    """A frozen Section class from (name, type, field) triples, e.g. a section's own keys followed by the
+    keys its registered models declare (`model_fields`). A key declared twice must be declared alike.
+    Assign it to `name` in `module`."""
+    seen: dict[str, tuple[Any, dataclasses.Field]] = {}
+    for fname, tp, f in fields:
+        if fname in seen:
+            tp0, f0 = seen[fname]
+            if tp0 != tp or f0.default != f.default or f0.metadata.get("doc") != f.metadata.get("doc"):
+                raise TypeError(f"{name}.{fname}: declared twice, differently")
+            continue
+        seen[fname] = (tp, f)
+    cls = dataclasses.make_dataclass(name, [(n, tp, f) for n, (tp, f) in seen.items()], bases=(Section,),
+                                     frozen=True)
+    cls.__doc__ = doc_text
+    cls.__module__ = module             # where it is defined under `name` (pickling finds it there)
+    return cls
+
+
+def model_fields(models: typing.Iterable[type]) -> list[tuple[str, Any, dataclasses.Field]]:
+    """The (name, type, field) triples of the `Params` sections of `models` (classes without Params add none)."""
+    out = []
+    for m in models:
+        params = getattr(m, "Params", None)
+        if params is None:
+            continue
+        hints = _hints(params)
+        for f in dataclasses.fields(params):
+            copy = (dataclasses.field(default=f.default, metadata=f.metadata) if f.default is not dataclasses.MISSING
+                    else dataclasses.field(default_factory=f.default_factory, metadata=f.metadata))
+            out.append((f.name, hints[f.name], copy))
+    return out
+
+
+def params_of(model: type, section_obj: Any) -> Any:
+    """The model's own `Params`, taken from the config section that holds its keys."""
+    params = model.Params
+    return params(**{f.name: getattr(section_obj, f.name) for f in dataclasses.fields(params)})
+
+
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    hints = _HINTS.get(cls)
+    if hints is None:
+        hints = _HINTS[cls] = get_type_hints(cls)
+    return hints
 
 
 class CommandLineValue:
@@ -39,6 +128,9 @@ class CommandLineValue:
     def __repr__(self) -> str:
         return f"CommandLineValue({self.raw!r})"
 
+    def __str__(self) -> str:
+        return self.raw
+
     def as_type(self, tp: Any) -> Any:
         if tp is str:
             return self.raw
@@ -51,25 +143,21 @@ class CommandLineValue:
 
 
 def build(cls: type, data: Any, path: str = "") -> Any:
-    """Return an instance of dataclass `cls` from `data`, validated."""
+    """An instance of section `cls` from the mapping `data` (YAML), validated; errors name `path`.key."""
     if data is None:
         data = {}
+    if isinstance(data, cls):
+        return data
     if not isinstance(data, dict):
         raise ConfigError(path or "<root>", f"expected a mapping of keys, got {_show(data)}")
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    for key in data:
-        if key not in fields:
-            raise ConfigError(_join(path, str(key)), "unknown key" + _hint(str(key), fields))
-    hints = get_type_hints(cls)
-    values = {}
-    for name, f in fields.items():
-        if name in data:
-            values[name] = _convert(hints[name], data[name], _join(path, name), f.metadata)
-    obj = cls(**values)
-    check = getattr(obj, "check", None)
-    if callable(check):
-        check(path)
-    return obj
+    fields = {f.name for f in dataclasses.fields(cls)}
+    for name in data:
+        if name not in fields:
+            raise ConfigError(_join(path, str(name)), "unknown key" + _hint(str(name), fields))
+    try:
+        return cls(**{str(k): v for k, v in data.items()})
+    except ConfigError as exc:
+        raise exc.within(path) from None
 
 
 def to_plain(obj: Any) -> Any:
@@ -154,12 +242,15 @@ def _convert(tp: Any, value: Any, path: str, meta: Any) -> Any:
             hint = did_you_mean(value, choices)
         raise ConfigError(path, f"got {_show(value)}; choose one of {', '.join(map(str, choices))}{hint}")
     if dataclasses.is_dataclass(tp):
+        if isinstance(value, tp):
+            return value
         return build(tp, value, path)
     if origin in (list, tuple):
         (item_tp, *_) = get_args(tp) or (Any,)
         if not isinstance(value, (list, tuple)):
             raise ConfigError(path, f"got {_show(value)}; expected a list")
-        return [_convert(item_tp, v, f"{path}[{i}]", {}) for i, v in enumerate(value)]
+        items = tuple(_convert(item_tp, v, f"{path}[{i}]", {}) for i, v in enumerate(value))
+        return value if isinstance(value, tuple) and all(a is b for a, b in zip(items, value)) else items
     if origin is dict:
         _, val_tp = get_args(tp) or (str, Any)
         if not isinstance(value, dict):
@@ -168,20 +259,25 @@ def _convert(tp: Any, value: Any, path: str, meta: Any) -> Any:
     if tp is Any:
         return value
     if tp is bool:
-        if isinstance(value, bool):
-            return value
+        if isinstance(value, (bool, np.bool_)):
+            return bool(value)
         raise ConfigError(path, f"got {_show(value)}; expected true or false")
     if tp in (int, float):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
             raise ConfigError(path, f"got {_show(value)}; expected a number")
         if tp is int and float(value) != int(value):
             raise ConfigError(path, f"got {_show(value)}; expected a whole number")
-        num = tp(value)
+        num = value if type(value) is tp else tp(value)
         _check_range(num, path, meta)
         return num
     if tp is str:
         if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-            return str(value)
+            text = value if type(value) is str else str(value)
+            choices = meta.get("choices") if meta else None
+            if choices is not None and text not in choices:
+                raise ConfigError(path, f"got {_show(text)}; choose one of {', '.join(choices)}"
+                                  f"{did_you_mean(text, choices)}")
+            return text
         raise ConfigError(path, f"got {_show(value)}; expected text")
     if tp is dt.date:
         return parse_date(value, path)

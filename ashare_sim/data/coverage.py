@@ -15,12 +15,12 @@ from loguru import logger
 PIECES: tuple[tuple[str, str, str], ...] = (
     ("table", "st", "no st table: the universe's ST/*ST exclusion and the ST price limit (5% on the main "
                     "board) are off"),
-    ("table", "fundamentals", "no fundamentals table: book_to_price, roe, sue, profit_growth and "
-                              "announcement_gap cannot be computed and drop out of the composite"),
+    ("table", "fundamentals", "no fundamentals table: the factors that need fundamentals cannot be computed "
+                              "and drop out of the composite"),
     ("table", "dividends", "no dividends table: cash dividends and bonus shares are inferred from adj_factor "
-                           "(total return, no dividend tax) and dividend_yield drops out"),
-    ("column", "total_shares", "bars has no total_shares: no market caps, so no small-cap cut, no size and no "
-                               "book_to_price"),
+                           "(total return, no dividend tax) and the factors that need dividends drop out"),
+    ("column", "total_shares", "bars has no total_shares: no market caps, so no small-cap cut, and the factors "
+                               "that need share counts drop out"),
     ("column", "amount", "bars has no amount: VWAP deal prices, Amihud and turnover use volume x "
                          "(high + low + close) / 3"),
     ("column", "adj_factor", "bars has no adj_factor: returns ignore dividends and splits (factor 1)"),

@@ -72,19 +72,4 @@ BAR_PANEL_FIELDS = ("open", "high", "low", "close", "pre_close", "volume", "amou
 
 # Inputs each factor of the scoring pipeline needs beyond bars: a table or a bar column. Kept with
 # the schema so that what writes a data directory (the importers) can say what a gap switches off.
-FACTOR_INPUTS: dict[str, tuple[str, ...]] = {
-    "book_to_price": ("fundamentals", "total_shares"),
-    "dividend_yield": ("dividends",),
-    "roe": ("fundamentals",),
-    "sue": ("fundamentals",),
-    "profit_growth": ("fundamentals",),
-    "announcement_gap": ("fundamentals",),
-    "amihud": (),
-    "residual_vol": (),
-    "size": ("total_shares",),
-}
 
-
-def factors_needing(name: str) -> list[str]:
-    """The factors that drop without the table or bar column `name`."""
-    return [f for f, needs in FACTOR_INPUTS.items() if name in needs]

@@ -28,15 +28,13 @@ from loguru import logger
 
 from ashare_sim.execution.account import Account, Position
 from ashare_sim.execution.context import OrderContext, context_from_market
-from ashare_sim.execution.models.corporate_actions import (
-    DelistingSettlement,
-    corporate_action_models,
-)
+from ashare_sim.execution.models.base import Env, build_all, build_chosen
+from ashare_sim.execution.models.corporate_actions import CORPORATE_ACTIONS
 from ashare_sim.execution.models.costs import CostModel
-from ashare_sim.execution.models.deal_price import fill_price_model
-from ashare_sim.execution.models.slippage import slippage_model
-from ashare_sim.execution.models.validators import LotSize, TPlusOne, build_validators
-from ashare_sim.execution.models.volume_cap import volume_cap_model
+from ashare_sim.execution.models.deal_price import DEAL_PRICES
+from ashare_sim.execution.models.slippage import SLIPPAGE
+from ashare_sim.execution.models.validators import VALIDATORS, LotSize, TPlusOne
+from ashare_sim.execution.models.volume_cap import QUANTITY_LIMITS
 from ashare_sim.execution.orders import (
     FILLED,
     PARTIAL,
@@ -62,15 +60,19 @@ class ExecutionCore:
         self.market = m
         self.cfg = cfg
         self.tick = m.rules.tick
-        self.deal = fill_price_model(cfg.deal_price, m.rules.tick)
-        self.validators = build_validators(cfg, m.rules, self.deal)
-        self.volume_cap = volume_cap_model(cfg.volume_cap, cfg.crowd)
-        self.slippage = slippage_model(cfg.slippage, m.rules.tick, m, cfg.crowd)
-        self.costs = CostModel.from_config(cfg, m.rules)
-        self.actions = corporate_action_models(m, cfg)
-        self.delisting = DelistingSettlement(m, cfg.delist_haircut)
-        self.lots = LotSize(m.rules) if cfg.lot_size else None
-        self.t_plus_1 = bool(cfg.t_plus_1)
+        self.rules = m.rules
+        env = Env(m, m.rules, cfg.crowd)
+        self.deal = build_chosen(DEAL_PRICES, cfg.deal_price, cfg, env)
+        env = Env(m, m.rules, cfg.crowd, self.deal)
+        self.validators = build_all(VALIDATORS, cfg, env)
+        self.limits = build_all(QUANTITY_LIMITS, cfg, env)
+        self.slippage = build_chosen(SLIPPAGE, cfg.slippage.model, cfg, env)
+        self.costs = CostModel.from_config(cfg, env)
+        actions = build_all(CORPORATE_ACTIONS, cfg, env)
+        self.settlers = [a for a in actions if hasattr(a, "settlements")]      # delisted holdings, first
+        self.payers = [a for a in actions if hasattr(a, "entitlements")]       # dividends and bonus shares
+        self.lots = any(isinstance(v, LotSize) for v in self.validators)
+        self.t_plus_1 = any(isinstance(v, TPlusOne) for v in self.validators)
         self.account = account if account is not None else Account(float(cfg.cash))
         self.order_log: list[OrderRow] = []
         self.trade_log: list[TradeRow] = []
@@ -88,10 +90,11 @@ class ExecutionCore:
         acct = self.account
         acct.unlock_all()
         events = DayEvents()
-        for s in self.delisting.settlements(t, acct.positions):
-            self._settle_delisted(t, s)
-            events.settlements.append(s)
-        for model in self.actions:
+        for model in self.settlers:
+            for s in model.settlements(t, acct.positions):
+                self._settle_delisted(t, s)
+                events.settlements.append(s)
+        for model in self.payers:
             for e in model.entitlements(t, acct.positions):
                 self._entitle(e)
                 events.entitlements.append(e)
@@ -140,10 +143,11 @@ class ExecutionCore:
             if self.t_plus_1 or held.locked:
                 if ctx.sellable < qty:
                     qty, reason = ctx.sellable, TPlusOne.reason
-        cap = self.volume_cap.allowed(ctx) - self._volume_used.get(sid, 0)
-        if cap < qty:
-            qty, reason = max(cap, 0), self.volume_cap.reason
-        lot = self.lots.lot(ctx.board, ctx.day) if self.lots else ANY_LOT
+        for limit in self.limits:
+            cap = limit.allowed(ctx) - self._volume_used.get(sid, 0)
+            if cap < qty:
+                qty, reason = max(cap, 0), limit.reason
+        lot = self.rules.lot(ctx.board, ctx.day) if self.lots else ANY_LOT
         if side == Side.BUY or qty != pos:
             qty = lot.round_down(qty)
         if qty <= 0:
@@ -240,7 +244,7 @@ class ExecutionCore:
         logger.debug(f"{day} {p.symbol}: delisted holding of {s.qty} settled at {s.price:.2f}")
 
     def _forget(self, sid: int) -> None:
-        for model in self.actions:
+        for model in self.payers:
             if hasattr(model, "forget"):
                 model.forget(sid)
 

@@ -32,7 +32,8 @@ from ashare_sim.execution.account import Account, Position
 from ashare_sim.execution.core import ExecutionCore
 from ashare_sim.execution.orders import FILLED, OrderRequest
 from ashare_sim.execution.planner import RebalancePlanner
-from ashare_sim.paper.basket import FillChecks
+from ashare_sim.paper.adapters import adapter
+from ashare_sim.paper.basket import FillChecks, read_fills
 from ashare_sim.paper.ledger import Ledger
 
 # Set to a number of seconds to pause inside execute's transaction (tests kill the process there).
@@ -198,13 +199,12 @@ class TargetLists:
             rows = targets[pd.to_datetime(targets["rebalance_date"]).dt.date == days[-1]]
             source = f"targets file {Path(self.file).name}, list of {days[-1]}"
         else:
-            from dataclasses import replace
-
             from ashare_sim.signals.pipeline import build_targets
 
-            cfg, m = self.cfg, self.market
-            window = replace(cfg.backtest, end=m.date_at(t))
-            result = build_targets(m, replace(cfg, backtest=window), next_signal=t)
+            m = self.market
+            # Scored on the history up to the close of t (a window that may end before backtest.start: then
+            # only the list for the next rebalance is scored).
+            result = build_targets(m, self.cfg, next_signal=t, window=(self.cfg.backtest.start, m.date_at(t)))
             if result.next_targets is None:
                 raise UserError(f"--date {day}: not enough history before {m.date_at(t)} to score a list")
             rows, source = result.next_targets, "scoring pipeline"
@@ -266,20 +266,18 @@ def execute_day(led: Ledger, market, cfg, day: dt.date, fills_file: Path | None 
         events.append((skipped, core.start_day(skipped)))
         core.end_day(skipped)
     events.append((t, core.start_day(t)))
-    external = None
+    filler = adapter(cfg.paper.adapter, fills_file)
+    fills = None
     if fills_file is not None:                          # checked against what the account may sell today
-        from ashare_sim.paper.basket import read_fills
-
-        external = read_fills(fills_file, requests, day, FillChecks(market, t, account, cfg.broker.lot_size))
-    outcomes = []
-    for i, row in enumerate(requests):
-        req = OrderRequest(int(market.symbol_index[row["symbol"]]), row["symbol"], row["side"], int(row["qty"]),
+        fills = read_fills(fills_file, requests, day, FillChecks(market, t, account, cfg.broker.lot_size))
+    orders = [OrderRequest(int(market.symbol_index[row["symbol"]]), row["symbol"], row["side"], int(row["qty"]),
                            parse_date_text(row["rebalance"]), int(row["attempt"]), key=i + 1)
-        out = core.book_external(req, t, external.get(i, [])) if external is not None else core.execute(req, t)
+              for i, row in enumerate(requests)]
+    outcomes = filler.execute(core, orders, t, fills)
+    for req, out in zip(orders, outcomes):
         planner.record(req, out.filled_qty, out.status == FILLED, out.reason, t)
-        outcomes.append(out)
     core.end_day(t)
-    _write_day(led, market, core, events, "basket" if external is not None else "simulated")
+    _write_day(led, market, core, events, filler.source)
     _pause_if_asked()
     led.update_account(cash=account.cash, last_date=day.isoformat(), planner=json.dumps(planner.to_dict()))
     led.mark_plan(day, "executed")

@@ -28,7 +28,8 @@ import pandas as pd
 from ashare_sim.research.book import books
 from ashare_sim.signals import price_factors as pf
 from ashare_sim.signals.calendar import schedule
-from ashare_sim.signals.pipeline import FACTOR_INPUTS, FactorInputs, missing_inputs
+from ashare_sim.signals.factors import factor_inputs
+from ashare_sim.signals.pipeline import FactorInputs, missing_inputs
 from ashare_sim.signals.returns import total_return_price
 from ashare_sim.signals.transform import industries, standardize
 from ashare_sim.signals.universe import universe_mask
@@ -50,7 +51,7 @@ def _available_styles(market) -> tuple[list[str], list[str]]:
     """(styles, pipeline factors they need) computable from this market's tables."""
     missing = missing_inputs(market)
     styles = [s for s in STYLES if s not in FROM_PIPELINE
-              or not any(i in missing for i in FACTOR_INPUTS[FROM_PIPELINE[s][0]])]
+              or not any(i in missing for i in factor_inputs(FROM_PIPELINE[s][0]))]
     if not np.isfinite(market.float_shares).any():
         styles.remove("liquidity")
     return styles, [FROM_PIPELINE[s][0] for s in styles if s in FROM_PIPELINE]

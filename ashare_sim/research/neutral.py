@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 from loguru import logger
 
-from ashare_sim.config.schema import with_overrides
+from ashare_sim.config import with_overrides
 from ashare_sim.signals.pipeline import SignalResult, build_targets
 from ashare_sim.signals.transform import industries
 

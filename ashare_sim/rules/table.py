@@ -87,8 +87,7 @@ class RulesTable:
         self.tick = float(_require(raw, "tick", source))
         self.boards = list(_require(raw, "boards", source))
         self.board_open = {b: _as_date(d, f"{source}: board_open.{b}") for b, d in _require(raw, "board_open", source).items()}
-        self.commission_rate = float(_require(raw, "commission", source)["rate"])
-        self.commission_min = float(raw["commission"]["min"])
+        self._lots: dict[tuple, Lot] = {}
         self.report_deadlines = dict(_require(raw, "report_deadlines", source))
         self._rows: dict[str, list[Row]] = {}
         for name, keys in _MATCH_KEYS.items():
@@ -145,10 +144,15 @@ class RulesTable:
         return None if row is None else (float(row.values["up"]), float(row.values["down"]))
 
     def lot(self, board: str, day: dt.date | None = None) -> Lot:
-        row = self._find("lots", day or _FAR_FUTURE, board=board)
-        if row is None:
-            raise UserError(f"{self.source}: no lot rule for board '{board}'")
-        return Lot(int(row.values["min"]), int(row.values["step"]))
+        """The board's lot rule on `day` (today's when None); looked up once per (board, day)."""
+        k = (board, day)
+        lot = self._lots.get(k)
+        if lot is None:
+            row = self._find("lots", day or _FAR_FUTURE, board=board)
+            if row is None:
+                raise UserError(f"{self.source}: no lot rule for board '{board}'")
+            lot = self._lots[k] = Lot(int(row.values["min"]), int(row.values["step"]))
+        return lot
 
     def stamp_duty(self, day: dt.date, side: str) -> float:
         """Stamp duty rate for a 'buy' or 'sell' on `day`."""
@@ -256,6 +260,17 @@ class RulesTable:
                 if best is None or len(row.match) > len(best.match):
                     best = row
         return best
+
+
+def at_up_limit(price, limit, tick: float):
+    """At or above the up limit, to half a tick (float32 panels hold cents only to that): for one price or
+    whole panels. A NaN limit (no limit that day) is never hit."""
+    return price >= limit - tick / 2
+
+
+def at_down_limit(price, limit, tick: float):
+    """At or below the down limit, to half a tick; a NaN limit is never hit."""
+    return price <= limit + tick / 2
 
 
 def round_to_tick(price: np.ndarray | float, tick: float) -> np.ndarray | float:

@@ -11,7 +11,7 @@ that every step sees data up to the signal close only:
   calendar.schedule          rebalance day r_k = first trading day of each month in
                              [backtest.start, backtest.end]; signal day s_k = r_k - 1
   universe.universe_mask     the small-cap pool at s_k
-  FactorInputs.raw           the nine raw factors at s_k, oriented so higher is better
+  FactorInputs.raw           the raw factors at s_k (signals.factors), oriented so higher is better
   transform.standardize      winsorize + z-score inside the pool
   transform.neutralize       (strategy.neutralize: industry) less the industry mean
   ic.trailing_weights        weights from ICs known before s_k
@@ -33,13 +33,12 @@ import pandas as pd
 from loguru import logger
 
 from ashare_sim.common.errors import UserError
-from ashare_sim.config.schema import FACTOR_NAMES
-from ashare_sim.data.schema import FACTOR_INPUTS
 from ashare_sim.signals import ic as icmod
 from ashare_sim.signals import price_factors as pf
 from ashare_sim.signals import value
 from ashare_sim.signals.calendar import month_ends, schedule
 from ashare_sim.signals.composite import composite, pick_top, quintile_means
+from ashare_sim.signals.factors import FACTORS, factor_inputs
 from ashare_sim.signals.fundamentals import PointInTime, fill_ann_dates
 from ashare_sim.signals.returns import TotalReturnPrice, total_return_price
 from ashare_sim.signals.targets import TARGET_COLUMNS
@@ -79,7 +78,7 @@ def available_factors(market, names: list[str]) -> tuple[list[str], list[str]]:
     missing = missing_inputs(market)
     use, dropped = [], []
     for name in names:
-        lack = [i for i in FACTOR_INPUTS[name] if i in missing]
+        lack = [i for i in factor_inputs(name) if i in missing]
         if lack:
             dropped.append(name)
             logger.warning(f"factor '{name}' dropped: the market data has no {' or '.join(lack)} "
@@ -95,8 +94,9 @@ class FactorInputs:
     def __init__(self, market, cfg, signals: np.ndarray, use: list[str], trp: TotalReturnPrice):
         self.market, self.cfg, self.use, self.trp = market, cfg, use, trp
         self.fcfg = cfg.strategy.factors
+        self.factors = {name: FACTORS.get(name)() for name in use}
         has_fund = market.fundamentals is not None and len(market.fundamentals) > 0
-        need_fund = any("fundamentals" in FACTOR_INPUTS[n] for n in use)
+        need_fund = any("fundamentals" in factor_inputs(n) for n in use)
         self.fundamentals = fill_ann_dates(market.fundamentals, market.rules) if has_fund and need_fund else None
         self.pit = PointInTime(self.fundamentals, market.n_symbols) if self.fundamentals is not None else None
         self.divs = value.DividendBook(market, trp.last) if "dividend_yield" in use else None
@@ -124,54 +124,28 @@ class FactorInputs:
         """Oriented raw factors at signal day t; costly ones only where `mask` (the universe)."""
         m, out = self.market, {}
         cols = np.flatnonzero(mask) if mask is not None else None
-        cap = m.market_cap[t]
         snap = None
         if self.pit is not None:
             self.pit.advance(m.dates[t])
             snap = self.pit.snapshot()
         for name in self.use:
-            if name == "book_to_price":
-                v = value.book_to_price(snap.equity, cap)
-            elif name == "dividend_yield":
-                every = np.arange(m.n_symbols)
-                last = np.maximum(self.trp.last[t], 0)
-                price = np.where(self.trp.last[t] >= 0, m.close[last, every], np.nan)
-                shares = m.total_shares[last, every]
-                v = self.divs.dividend_yield(m.dates[t], price, shares)
-            elif name == "roe":
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    v = np.where(snap.avg_equity > 0, snap.ttm_profit / snap.avg_equity, np.nan)
-            elif name == "sue":
-                v = snap.sue
-            elif name == "profit_growth":
-                v = snap.growth
-            elif name == "announcement_gap":
-                v = pf.announcement_gap(m, t, snap.last_ann)
-            elif name == "amihud":
-                a = pf.amihud(m, t, int(self.fcfg.amihud_days))
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    v = np.where(a > 0, np.log(a), np.nan)
-            elif name == "residual_vol":
-                v = -pf.residual_vol(m, t, int(self.fcfg.residual_vol_days), self.ff, cols)
-            elif name == "size":
-                v = value.size(cap)
-            else:  # pragma: no cover - config validation names the factor first
-                raise KeyError(name)
-            out[name] = v
+            out[name] = self.factors[name].compute(self, t, snap, cols)
         return out
 
 
 # ----- the walk --------------------------------------------------------------
-def build_targets(market, cfg, next_signal: int | None = None) -> SignalResult:
+def build_targets(market, cfg, next_signal: int | None = None, window: tuple | None = None) -> SignalResult:
     """Monthly top-N targets and factor analytics over [backtest.start, backtest.end].
 
     `next_signal` (a calendar index after the last signal day) also scores the list for the next
     rebalance after the window, on that day's close: `SignalResult.next_targets` (the backtest's
-    targets_next.csv; `paper plan` when the data ends before the rebalance day)."""
+    targets_next.csv; `paper plan` when the data ends before the rebalance day). `window` (start, end)
+    replaces backtest.start / end (a paper plan scores up to its signal close)."""
     fcfg, ucfg = cfg.strategy.factors, cfg.strategy.universe
     top_n = int(cfg.strategy.top_n)
-    sch = schedule(market.dates, cfg.backtest.start, cfg.backtest.end)
-    names = list(dict.fromkeys(n for n in fcfg.use if n in FACTOR_NAMES))   # config order, no repeats
+    start, end = window if window is not None else (cfg.backtest.start, cfg.backtest.end)
+    sch = schedule(market.dates, start, end)
+    names = list(dict.fromkeys(n for n in fcfg.use if n in FACTORS))   # config order, no repeats
     use, dropped = available_factors(market, names)
     if not use:
         raise UserError(f"strategy.factors.use: none of {names or '[]'} can be computed from {market.source} "

@@ -32,7 +32,7 @@ import pandas as pd
 
 from ashare_sim.common.errors import ConfigError, UserError
 from ashare_sim.common.typed import parse_date
-from ashare_sim.config.schema import parse_yaml
+from ashare_sim.common.yamlfile import parse_yaml
 from ashare_sim.data.derive import limit_closes
 from ashare_sim.resources import EPISODES
 from ashare_sim.signals.returns import traded

@@ -27,7 +27,8 @@ from typing import Any
 from ashare_sim.common.errors import ConfigError, UserError
 from ashare_sim.common.text import did_you_mean
 from ashare_sim.common.typed import CommandLineValue, resolve_paths, to_plain
-from ashare_sim.config.schema import Config, parse_yaml, with_overrides
+from ashare_sim.common.yamlfile import parse_yaml
+from ashare_sim.config import Config, with_overrides
 from ashare_sim.resources import grids
 
 TOP_KEYS = ("axes", "scenarios", "base", "description")

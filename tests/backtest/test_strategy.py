@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from ashare_sim.backtest.run import run_backtest
-from ashare_sim.config.schema import load_config
+from ashare_sim.config import load_config
 from tests.market_builder import MarketBuilder
 from tests.presets import IDEAL_EXECUTION
 

@@ -8,7 +8,7 @@ import yaml
 
 from ashare_sim.common.errors import ConfigError, UserError
 from ashare_sim.common.typed import field_paths, to_plain
-from ashare_sim.config.schema import Config, load_config, parse_override, with_overrides
+from ashare_sim.config import Config, load_config, parse_override, with_overrides
 from ashare_sim.resources import DEFAULT_CONFIG
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from ashare_sim.config.schema import load_config
+from ashare_sim.config import load_config
 from ashare_sim.execution.account import Account
 from ashare_sim.execution.core import ExecutionCore
 from ashare_sim.execution.orders import OrderRequest

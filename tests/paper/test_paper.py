@@ -15,7 +15,7 @@ import pytest
 
 from ashare_sim.backtest.run import run_backtest
 from ashare_sim.cli.main import main
-from ashare_sim.config.schema import load_config
+from ashare_sim.config import load_config
 from ashare_sim.data.market import load_market
 from ashare_sim.data.synthetic.generator import generate_market
 from ashare_sim.paper.ledger import SCHEMA_VERSION, Ledger

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from loguru import logger
 
-from ashare_sim.config.schema import load_config
+from ashare_sim.config import load_config
 from ashare_sim.data.market import Market
 from ashare_sim.report.research import SECTIONS, render
 from ashare_sim.research import neutral

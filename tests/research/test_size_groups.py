@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ashare_sim.config.schema import load_config
+from ashare_sim.config import load_config
 from ashare_sim.research.size_groups import era_excess, monthly_group_returns
 from tests.market_builder import MarketBuilder
 

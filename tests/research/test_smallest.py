@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ashare_sim.config.schema import load_config
+from ashare_sim.config import load_config
 from ashare_sim.research.smallest import by_year, levels
 from ashare_sim.signals.universe import pool_benchmark
 from tests.market_builder import MarketBuilder

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from ashare_sim.config.schema import load_config
+from ashare_sim.config import load_config
 from ashare_sim.research.valuation import COLUMNS, pool_valuation, valuation_at
 from tests.market_builder import MarketBuilder
 

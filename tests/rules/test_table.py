@@ -1,5 +1,6 @@
 """One test per row family of the dated rules table (ASHARE_RULES.md)."""
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -125,8 +126,9 @@ def test_transfer_fee_schedule(rules, day, exchange, rate, per_share):
     assert (fee.rate, fee.per_share) == (pytest.approx(rate), pytest.approx(per_share))
 
 
-def test_commission_defaults(rules):
-    assert (rules.commission_rate, rules.commission_min) == (0.0003, 5.0)
+def test_the_table_holds_no_commission(rules):
+    # Commission is the broker's, not the market's: it is configured (broker.commission), never tabled.
+    assert "commission" not in Path(rules.source).read_text()
 
 
 @pytest.mark.parametrize("held, rate", [(10, 0.20), (30, 0.20), (31, 0.10), (365, 0.10), (366, 0.0)])

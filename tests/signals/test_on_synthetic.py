@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from ashare_sim.config.schema import load_config
+from ashare_sim.config import load_config
 from ashare_sim.data.market import load_market
 from ashare_sim.signals.pipeline import build_targets
 from ashare_sim.signals.universe import pool_benchmark

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 from loguru import logger
 
-from ashare_sim.config.schema import load_config
+from ashare_sim.config import load_config
 from ashare_sim.data.market import Market
 from ashare_sim.signals.calendar import month_starts
 from ashare_sim.signals.pipeline import build_targets, write_analytics, write_targets

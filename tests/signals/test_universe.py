@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from ashare_sim.config.schema import UniverseConfig, load_config
+from ashare_sim.config import load_config
+from ashare_sim.config.schema import UniverseConfig
 from ashare_sim.signals.universe import pool_benchmark, universe_mask
 from tests.market_builder import MarketBuilder
 
@@ -122,7 +123,7 @@ def test_pool_benchmark_with_another_member_rule_is_held_the_same_way():
 
 def test_the_pool_benchmark_is_kept_between_runs_of_a_market_read_from_disk(tmp_path, monkeypatch):
     import ashare_sim.signals.universe as universe
-    from ashare_sim.config.schema import load_config
+    from ashare_sim.config import load_config
     from ashare_sim.data.market import load_market
     from tests.market_builder import MarketBuilder
 

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from ashare_sim.common.errors import UserError
-from ashare_sim.config.schema import load_config
+from ashare_sim.config import load_config
 from ashare_sim.stress.episodes import (
     Episode,
     book_episodes,

@@ -15,7 +15,7 @@ from loguru import logger
 
 from ashare_sim.common.errors import DataError
 from ashare_sim.common.logs import progress
-from ashare_sim.data.importers.base import Bars, ImportLog, Importer, Tables
+from ashare_sim.data.importers.base import Bars, ImportLog, IMPORTERS, Importer, Tables
 from ashare_sim.data.importers.common.adjust import factor_from_pre_close, pre_close_from_change
 from ashare_sim.data.importers.common.files import Col, code_from_name, drop_exact_duplicates, read_mapped, source_name, table_files
 from ashare_sim.data.importers.common.units import AKShare, check_turnover
@@ -28,8 +28,10 @@ HIST = [Col.of("date", "日期", kind="date"), Col.of("symbol", "股票代码", 
         Col.of("change", "涨跌额", required=False)]
 
 
+@IMPORTERS.register
 class AKShareImporter(Importer):
     name = "akshare"
+    description = "AKShare's stock_zh_a_hist downloads (one CSV per stock)"
     gives = ("bars", "instruments")
     expects = "stock_zh_a_hist files: 日期 开盘 收盘 最高 最低 成交量 成交额 [涨跌额 股票代码]"
 

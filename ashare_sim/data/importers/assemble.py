@@ -24,7 +24,7 @@ from loguru import logger
 
 from ashare_sim.common.errors import DataError, UserError
 from ashare_sim.data.derive import AMOUNT_ESTIMATE, estimate_amount
-from ashare_sim.data.schema import ST_KINDS, factors_needing
+from ashare_sim.data.schema import ST_KINDS
 from ashare_sim.data.importers.base import BAR_FIELDS, Bars, ImportLog
 from ashare_sim.data.importers.common.dates import day_numbers
 from ashare_sim.data.importers.common.industry import latest
@@ -262,8 +262,8 @@ def fill_shares(bars: MergedBars, tables: list[pd.DataFrame], log: ImportLog) ->
     if total is None or np.isnan(total).all():
         bars.fields.pop("total_shares", None)
         bars.fields.pop("float_shares", None)
-        log.lack("no share counts (add --shares): no market cap, so the small-cap cut is off and "
-                 f"{', '.join(factors_needing('total_shares'))} drop")
+        log.lack("no share counts (add --shares): no market cap, so the small-cap cut is off and the factors "
+                 "that need share counts drop out of the composite")
         return
     gap = np.isnan(total)
     if gap.any():
@@ -411,14 +411,14 @@ def report_missing(bars: MergedBars, tables: dict[str, pd.DataFrame], log: Impor
     if "st" not in tables:
         log.lack("no st table (add --st): ST rules are off (no ST exclusion, no ST price limits)")
     if "fundamentals" not in tables:
-        log.lack(f"no fundamentals (add --fundamentals): {', '.join(factors_needing('fundamentals'))} drop")
+        log.lack("no fundamentals (add --fundamentals): the factors that need them drop out of the composite")
     else:
         last_ann = tables["fundamentals"]["ann_date"].max()
         if pd.notna(last_ann) and last_ann < bars.day.max().astype("datetime64[ns]") - pd.Timedelta(days=200):
             log.lack(f"fundamentals end with reports announced by {last_ann.date()}: after that the factors use "
                      "ever older reports")
     if "dividends" not in tables:
-        log.lack(f"no dividends (add --dividends): {', '.join(factors_needing('dividends'))} drops; holdings get "
+        log.lack("no dividends (add --dividends): the factors that need them drop out of the composite; holdings get "
                  "corporate actions from adj_factor changes")
     if "benchmark" not in tables:
         log.note("no benchmark table (add --benchmark): backtest.benchmark 'table' is unavailable, 'pool' works")

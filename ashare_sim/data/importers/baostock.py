@@ -18,7 +18,7 @@ import pandas as pd
 from loguru import logger
 
 from ashare_sim.common.errors import DataError
-from ashare_sim.data.importers.base import Bars, ImportLog, Importer, Tables
+from ashare_sim.data.importers.base import Bars, ImportLog, IMPORTERS, Importer, Tables
 from ashare_sim.data.importers.common.adjust import factor_from_pre_close
 from ashare_sim.data.importers.common.files import Col, drop_exact_duplicates, header_of, read_mapped, source_name, table_files
 from ashare_sim.data.importers.common.names import spells_from_daily_kinds
@@ -51,8 +51,10 @@ def _kind(header: list[str]) -> str | None:
     return None
 
 
+@IMPORTERS.register
 class BaoStockImporter(Importer):
     name = "baostock"
+    description = "BaoStock query results saved as CSV (daily bars, profit data, stock basics)"
     gives = ("bars", "instruments", "st", "fundamentals", "shares")
     expects = "query_history_k_data_plus / query_profit_data / query_stock_basic CSVs"
 

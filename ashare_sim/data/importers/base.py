@@ -29,6 +29,7 @@ import pandas as pd
 
 from ashare_sim.common.text import did_you_mean
 from ashare_sim.common.errors import UserError
+from ashare_sim.common.registry import Model, Registry
 
 BAR_FIELDS = ("open", "high", "low", "close", "pre_close", "volume", "amount", "adj_factor", "total_shares",
               "float_shares")
@@ -92,9 +93,13 @@ class ImportLog:
             self.missing.append(text)
 
 
-class Importer:
-    """One source format. Subclasses set `name`, `gives` (the table kinds it can produce), `options`
-    (name -> help) and implement `read`."""
+IMPORTERS = Registry("data source", "--source")
+
+
+class Importer(Model):
+    """One source format, registered in IMPORTERS. Subclasses set `name`, `description` (one line: where
+    the files come from), `gives` (the table kinds it can produce), `options` (name -> help), `expects`
+    and implement `read`."""
     name: ClassVar[str] = ""
     gives: ClassVar[tuple[str, ...]] = ()
     options: ClassVar[dict[str, str]] = {}

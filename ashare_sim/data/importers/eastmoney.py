@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from ashare_sim.data.importers.base import ImportLog, Importer, Tables
+from ashare_sim.data.importers.base import ImportLog, IMPORTERS, Importer, Tables
 from ashare_sim.data.importers.common.files import Col, drop_exact_duplicates, header_of, read_mapped, table_files
 from ashare_sim.data.importers.common.shares import points_at_announcement
 from ashare_sim.data.importers.common.statements import VALUES, first_disclosure, side_by_side
@@ -35,8 +35,10 @@ FLAT = [Col.of("symbol", kind="symbol"), Col.of("period_end", kind="date"),
         Col.of("revenue", "revenue_ytd", required=False), Col.of("share_capital", required=False)]
 
 
+@IMPORTERS.register
 class EastMoneyImporter(Importer):
     name = "eastmoney"
+    description = "East Money (东方财富) financial statement exports: fundamentals and share counts"
     gives = ("fundamentals", "shares")
     expects = "SECUCODE REPORT_DATE NOTICE_DATE ... PARENT_NETPROFIT TOTAL_PARENT_EQUITY (or the flattened table)"
 

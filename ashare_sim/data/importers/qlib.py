@@ -26,7 +26,7 @@ from loguru import logger
 
 from ashare_sim.common.errors import DataError
 from ashare_sim.common.logs import progress
-from ashare_sim.data.importers.base import Bars, ImportLog, Importer, Tables, one_of
+from ashare_sim.data.importers.base import Bars, ImportLog, IMPORTERS, Importer, Tables, one_of
 from ashare_sim.data.importers.common.adjust import raw_from_adjusted
 from ashare_sim.data.importers.common.dates import parse_dates
 from ashare_sim.data.importers.common.files import read_file
@@ -39,8 +39,10 @@ REQUIRED_FIELDS = (*PRICES, "volume", "factor")
 VOLUME_UNITS = ("shares", "lots", "adjusted")
 
 
+@IMPORTERS.register
 class QlibImporter(Importer):
     name = "qlib"
+    description = "a qlib data folder (binary features) or a long table of its fields"
     gives = ("bars", "instruments", "listing", "calendar", "benchmark")
     options = {"volume": "unit of the volume field: shares (default), lots, or adjusted (shares / factor)",
                "instruments": "instruments file under instruments/ (default all.txt)"}

@@ -1,31 +1,28 @@
-"""Importers by name. A new source is one class and one line here."""
+"""Importers by name: every source module registers its class in `IMPORTERS` (data.importers.base);
+importing this module loads them all. A new source is one module with one registered class, and its
+name in the import below."""
 from __future__ import annotations
 
-import importlib
-
-from ashare_sim.common.text import did_you_mean
 from ashare_sim.common.errors import UserError
-from ashare_sim.data.importers.base import Importer
-
-IMPORTERS: dict[str, str] = {
-    "qlib": "ashare_sim.data.importers.qlib:QlibImporter",
-    "tushare": "ashare_sim.data.importers.tushare:TushareImporter",
-    "baostock": "ashare_sim.data.importers.baostock:BaoStockImporter",
-    "akshare": "ashare_sim.data.importers.akshare:AKShareImporter",
-    "eastmoney": "ashare_sim.data.importers.eastmoney:EastMoneyImporter",
-    "xbx": "ashare_sim.data.importers.xbx:XbxImporter",
-    "shenwan": "ashare_sim.data.importers.shenwan:ShenwanImporter",
-    "table": "ashare_sim.data.importers.table:TableImporter",
-}
+from ashare_sim.common.text import did_you_mean
+from ashare_sim.data.importers import (  # noqa: F401  (each registers its importer)
+    akshare,
+    baostock,
+    eastmoney,
+    qlib,
+    shenwan,
+    table,
+    tushare,
+    xbx,
+)
+from ashare_sim.data.importers.base import IMPORTERS, Importer
 
 
 def importer_class(name: str) -> type[Importer]:
     """The class registered as `name`; UserError with a did-you-mean for an unknown one."""
-    target = IMPORTERS.get(name)
-    if target is None:
+    if name not in IMPORTERS:
         raise UserError(f"unknown source '{name}'{did_you_mean(name, IMPORTERS)}; sources: {', '.join(IMPORTERS)}")
-    module, _, cls = target.partition(":")
-    return getattr(importlib.import_module(module), cls)
+    return IMPORTERS.get(name)
 
 
 def sources_giving(kind: str) -> list[str]:

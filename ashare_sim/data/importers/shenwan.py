@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ashare_sim.common.errors import DataError
-from ashare_sim.data.importers.base import ImportLog, Importer, Tables
+from ashare_sim.data.importers.base import ImportLog, IMPORTERS, Importer, Tables
 from ashare_sim.data.importers.common.files import Col, drop_exact_duplicates, read_mapped
 from ashare_sim.data.importers.common.industry import level1_names
 
@@ -22,8 +22,10 @@ CODES = [Col.of("code", "行业代码", kind="text"), Col.of("level1", "一级�
 DEFAULT_CODES = "industry_sw2021_codes.csv"
 
 
+@IMPORTERS.register
 class ShenwanImporter(Importer):
     name = "shenwan"
+    description = "Shenwan (申万) industry classification history"
     gives = ("industry_history",)
     path_options = ("codes",)
     options = {"codes": f"the code table (行业代码, 一级行业名称); default {DEFAULT_CODES} beside the history"}

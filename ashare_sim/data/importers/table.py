@@ -18,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ashare_sim.common.errors import UserError
-from ashare_sim.data.importers.base import ImportLog, Importer, Tables
+from ashare_sim.data.importers.base import ImportLog, IMPORTERS, Importer, Tables
 from ashare_sim.data.importers.common.files import Col, drop_exact_duplicates, read_mapped, table_files
 
 S, D, T = "symbol", "date", "text"
@@ -48,8 +48,10 @@ SHAPES: dict[str, tuple[list[Col], list[str]]] = {
 }
 
 
+@IMPORTERS.register
 class TableImporter(Importer):
     name = "table"
+    description = "any table already in this simulator's column names (CSV or Parquet)"
     gives = tuple(SHAPES)
     options = {"kind": f"which table the file holds: {', '.join(SHAPES)} (set from the companion flag)"}
     expects = "a CSV / Parquet file with our column names"

@@ -19,7 +19,7 @@ import pandas as pd
 from loguru import logger
 
 from ashare_sim.common.errors import DataError
-from ashare_sim.data.importers.base import Bars, ImportLog, Importer, Tables
+from ashare_sim.data.importers.base import Bars, ImportLog, IMPORTERS, Importer, Tables
 from ashare_sim.data.importers.common.adjust import factor_from_pre_close
 from ashare_sim.data.importers.common.files import Col, drop_exact_duplicates, header_of, read_mapped, source_name, table_files
 from ashare_sim.data.importers.common.keys import SymbolIndex, frame_keys, lookup_exact
@@ -80,8 +80,10 @@ def endpoint_of(columns: list[str]) -> str | None:
     return None
 
 
+@IMPORTERS.register
 class TushareImporter(Importer):
     name = "tushare"
+    description = "Tushare Pro exports (daily, adj_factor, daily_basic, stock_basic, dividend, statements)"
     gives = ("bars", "instruments", "st", "dividends", "fundamentals", "shares")
     expects = "daily, adj_factor, daily_basic, stock_basic, namechange, dividend, income, balancesheet (CSV/Parquet)"
 

@@ -16,7 +16,7 @@ import pandas as pd
 from loguru import logger
 
 from ashare_sim.common.logs import progress
-from ashare_sim.data.importers.base import Bars, ImportLog, Importer, Tables
+from ashare_sim.data.importers.base import Bars, ImportLog, IMPORTERS, Importer, Tables
 from ashare_sim.data.importers.common.adjust import factor_from_pre_close
 from ashare_sim.data.importers.common.files import (Col, drop_exact_duplicates, has_cjk, header_of, read_mapped, source_name,
                                     table_files)
@@ -35,8 +35,10 @@ FLAT = [Col.of("symbol", kind="symbol"), Col.of("name", kind="text", required=Fa
         Col.of("amount"), Col.of("total_shares", required=False), Col.of("float_shares", required=False)]
 
 
+@IMPORTERS.register
 class XbxImporter(Importer):
     name = "xbx"
+    description = "XBX (邢不行) per-stock daily CSVs with caps and names"
     gives = ("bars", "instruments", "st")
     expects = "per-stock CSVs 股票代码 股票名称 交易日期 开盘价 ... 流通市值 总市值 (or their flattened table)"
 

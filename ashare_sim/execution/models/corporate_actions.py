@@ -1,7 +1,7 @@
 """Corporate actions on raw prices, and delisting settlement.
 
-One class per source of events, each `entitlements(t, held) -> list[Entitlement]`
-(or `settlements` for delisting), applied by the broker before the day's trading:
+One registered class per source of events, each `entitlements(t, held) -> list[Entitlement]`
+(or `settlements` for delisting), applied by the execution core before the day's trading:
 
 - `DividendTable`: the market's `dividends` table. Holders at the close before
   `ex_date` receive `cash_per_share x qty` (less dividend tax by holding period
@@ -20,11 +20,19 @@ One class per source of events, each `entitlements(t, held) -> list[Entitlement]
 """
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass
 
 import numpy as np
 from loguru import logger
+
+from ashare_sim.common.registry import Registry
+from ashare_sim.common.text import pct_text
+from ashare_sim.common.typed import Section, key
+from ashare_sim.execution.models.base import ExecutionModel
+
+CORPORATE_ACTIONS = Registry("corporate action model", "", "broker")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,10 +50,36 @@ class Settlement:
     price: float           # CNY per share paid out
 
 
-class DividendTable:
-    def __init__(self, market, dividend_tax: bool):
+@dataclass(frozen=True)
+class _DividendTax(Section):
+    dividend_tax: bool = key(True, "withhold dividend tax by holding period")
+
+
+@CORPORATE_ACTIONS.register
+class DividendTable(ExecutionModel):
+    name = "dividends"
+    description = "cash dividends (less dividend tax by holding period) and bonus shares on their ex-dates"
+    Params = _DividendTax
+
+    @classmethod
+    def build(cls, params, env):
+        return cls(params, env) if env.market.dividends is not None else None
+
+    @classmethod
+    def describe(cls, params, rules) -> str:
+        if not params.dividend_tax:
+            return "off (dividends paid gross)"
+        today = [r for r in rules.schedule_rows("dividend_tax") if r.end >= dt.date(2999, 1, 1)]
+        today.sort(key=lambda r: r.values.get("max_days", float("inf")))
+        parts = [(f"{pct_text(float(r.values['rate']), 0)} held <= {r.values['max_days']} days"
+                  if "max_days" in r.values else f"{pct_text(float(r.values['rate']), 0)} after") for r in today]
+        return "withheld by holding period (" + ", ".join(parts) + ")"
+
+    def __init__(self, params, env):
+        super().__init__(params, env)
+        market = env.market
         self.market = market
-        self.tax = dividend_tax
+        self.tax = params.dividend_tax
         self._events: dict[int, list[tuple[int, float, float]]] = {}
         div = market.dividends
         if div is None or not len(div):
@@ -78,8 +112,20 @@ class DividendTable:
         return out
 
 
-class AdjFactorShares:
-    def __init__(self, market):
+@CORPORATE_ACTIONS.register
+class AdjFactorShares(ExecutionModel):
+    name = "adj_factor_shares"
+    description = ("without a dividends table: a rise of adj_factor between a held stock's bars becomes extra "
+                   "shares (total return, no dividend tax)")
+    Params = _DividendTax
+
+    @classmethod
+    def build(cls, params, env):
+        return cls(params, env) if env.market.dividends is None else None
+
+    def __init__(self, params, env):
+        super().__init__(params, env)
+        market = env.market
         self.market = market
         self.used = False
         self._adj = market.panels["adj_factor"]
@@ -119,10 +165,23 @@ class AdjFactorShares:
         self._last[sid] = np.nan
 
 
-class DelistingSettlement:
-    def __init__(self, market, haircut: float):
-        self.market = market
-        self.haircut = float(haircut)
+@CORPORATE_ACTIONS.register
+class DelistingSettlement(ExecutionModel):
+    name = "delisting"
+    description = "a holding past its stock's last listed day is settled at the last close less a haircut"
+
+    @dataclass(frozen=True)
+    class Params(Section):
+        delist_haircut: float = key(0.0, "fraction lost when settling a delisted holding", ge=0, le=1)
+
+    @classmethod
+    def describe(cls, params, rules) -> str:
+        return f"holdings settled at the last close less {pct_text(params.delist_haircut, 1)}"
+
+    def __init__(self, params, env):
+        super().__init__(params, env)
+        self.market = env.market
+        self.haircut = float(params.delist_haircut)
 
     def settlements(self, t: int, held: dict) -> list[Settlement]:
         out = []
@@ -141,8 +200,3 @@ def _ref_price(market, t: int, sid: int) -> float:
         pc = float(market.last_close[max(t - 1, 0), sid])
     return 0.0 if math.isnan(pc) else pc
 
-
-def corporate_action_models(market, cfg_broker) -> list:
-    if market.dividends is not None:
-        return [DividendTable(market, cfg_broker.dividend_tax)]
-    return [AdjFactorShares(market)]

@@ -1,124 +1,214 @@
-"""Trading costs as a typed value: commission, stamp duty, transfer fee, slippage.
+"""Trading costs: one registered class per fee, each the column of trades.csv it fills.
 
-- `Commission(rate, min)`: rate x turnover, at least `min` CNY per order,
-  charged once across the order's partial fills in the day:
-  `charge(order_key, notional)` returns the increment for one fill, so the
-  cumulative charge is max(rate x cumulative turnover, min). A retry on a
-  later day is a new order (a new key).
-- `StampDuty`: from the dated rules table by (day, side), or a config rate
-  (sell side only).
-- `TransferFee`: from the dated rules table by (day, exchange) as a rate of
+- `commission` (broker.commission: rate, min): rate x turnover, at least `min` CNY per order, charged
+  once across the order's partial fills in the day: `fee` returns the increment for one fill, so the
+  cumulative charge is max(rate x cumulative turnover, min). A retry on a later day is a new order.
+- `stamp_duty` (broker.stamp_duty): from the dated rules table by (day, side), or a config rate (sells).
+- `transfer_fee` (broker.transfer_fee): from the dated rules table by (day, exchange) as a rate of
   turnover plus CNY per share, or a config rate of turnover (both sides).
-`CostModel.fill_costs(...) -> Costs`; `Costs.charged` is what leaves the cash
-(slippage is already in the fill price and only shown).
+
+`CostModel` runs them all: `fill_costs(...) -> Costs` (`Costs.charged` is what leaves the cash; slippage
+is already in the fill price and only shown) and `affordable(...)`, the largest buy the cash covers.
 """
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from typing import Literal, Union
 
+from ashare_sim.common.registry import Registry
+from ashare_sim.common.text import pct_text
+from ashare_sim.common.typed import Section, key
+from ashare_sim.execution.models.base import Env, ExecutionModel, build_all
 from ashare_sim.execution.orders import Costs, Side
 
+COSTS = Registry("trading cost", "", "broker")
+FAR_PAST, FAR_FUTURE, THIS_CENTURY = dt.date(1900, 1, 1), dt.date(2999, 12, 31), dt.date(2000, 1, 1)
 
-class Commission:
-    def __init__(self, rate: float, minimum: float):
-        self.rate = float(rate)
-        self.minimum = float(minimum)
+
+class Fee(ExecutionModel):
+    """One fee of a fill; `name` is its column in trades.csv."""
+
+    def rates(self, day: dt.date, side: str, exchange: str) -> tuple[float, float]:
+        """(fraction of turnover, CNY per share) before any per-order minimum."""
+        raise NotImplementedError
+
+    def fee(self, order_key, day: dt.date, side: str, exchange: str, qty: int, notional: float,
+            preview: bool = False) -> float:
+        rate, per_share = self.rates(day, side, exchange)
+        return rate * notional + per_share * qty
+
+    def end_day(self) -> None:
+        """A new trading day (per-order minimums start again)."""
+
+
+@COSTS.register
+class Commission(Fee):
+    name = "commission"
+    description = "the broker's commission: a rate of turnover with a minimum per order"
+    subsection = "commission"
+
+    @dataclass(frozen=True)
+    class Params(Section):
+        rate: float = key(0.0003, "fraction of turnover", ge=0, lt=0.01)
+        min: float = key(5.0, "CNY per order, charged once per order", ge=0)
+
+    @classmethod
+    def describe(cls, params, rules) -> str:
+        return f"{pct_text(params.rate, 4)} a side, minimum {params.min:g} CNY per order"
+
+    def __init__(self, params, env=None):
+        super().__init__(params, env)
+        self.rate = float(params.rate)
+        self.minimum = float(params.min)
         self._orders: dict[object, tuple[float, float]] = {}   # key -> (turnover, charged)
 
-    def charge(self, order_key, notional: float) -> float:
+    def rates(self, day, side, exchange) -> tuple[float, float]:
+        return self.rate, 0.0
+
+    def fee(self, order_key, day, side, exchange, qty, notional, preview=False) -> float:
         turnover, charged = self._orders.get(order_key, (0.0, 0.0))
         turnover += notional
         total = max(self.rate * turnover, self.minimum) if turnover > 0 else 0.0
-        self._orders[order_key] = (turnover, total)
+        if not preview:
+            self._orders[order_key] = (turnover, total)
         return total - charged
-
-    def preview(self, order_key, notional: float) -> float:
-        """What `charge` would return, without recording it."""
-        turnover, charged = self._orders.get(order_key, (0.0, 0.0))
-        turnover += notional
-        return (max(self.rate * turnover, self.minimum) if turnover > 0 else 0.0) - charged
 
     def end_day(self) -> None:
         self._orders.clear()
 
 
-class StampDuty:
-    def __init__(self, setting, rules):
-        self.rules = rules
-        self.rate = None if setting == "schedule" else float(setting)
-        self._cache: dict[tuple, float] = {}
+class DatedFee(Fee):
+    """A fee from the dated rules table (`schedule`), or a flat rate of turnover given in the config."""
+    side_only: str | None = None          # the side a flat rate applies to (None: both)
 
-    def rate_for(self, day: dt.date, side: str) -> float:
-        if self.rate is not None:
-            return self.rate if side == Side.SELL else 0.0
-        key = (day, side)
-        r = self._cache.get(key)
-        if r is None:
-            r = self._cache[key] = self.rules.stamp_duty(day, side)
-        return r
-
-    def fee(self, day: dt.date, side: str, notional: float) -> float:
-        return self.rate_for(day, side) * notional
-
-
-class TransferFee:
-    def __init__(self, setting, rules):
-        self.rules = rules
+    def __init__(self, params, env):
+        super().__init__(params, env)
+        self.rules = env.rules
+        setting = getattr(params, self.name)
         self.rate = None if setting == "schedule" else float(setting)
         self._cache: dict[tuple, tuple[float, float]] = {}
 
-    def rates_for(self, day: dt.date, exchange: str) -> tuple[float, float]:
-        """(rate of turnover, CNY per share)."""
+    def rates(self, day, side, exchange) -> tuple[float, float]:
         if self.rate is not None:
-            return self.rate, 0.0
-        key = (day, exchange)
-        r = self._cache.get(key)
+            return (self.rate if self.side_only in (None, side) else 0.0), 0.0
+        k = (day, side, exchange)
+        r = self._cache.get(k)
         if r is None:
-            fee = self.rules.transfer_fee(day, exchange)
-            r = self._cache[key] = (fee.rate, fee.per_share)
+            r = self._cache[k] = self.scheduled(day, side, exchange)
         return r
 
-    def fee(self, day: dt.date, exchange: str, qty: int, notional: float) -> float:
-        rate, per_share = self.rates_for(day, exchange)
-        return rate * notional + per_share * qty
+    def scheduled(self, day, side, exchange) -> tuple[float, float]:
+        raise NotImplementedError
+
+
+@COSTS.register
+class StampDuty(DatedFee):
+    name = "stamp_duty"
+    description = "stamp duty on sells, at the dated rate of the rules table (or a flat rate)"
+    side_only = Side.SELL
+
+    @dataclass(frozen=True)
+    class Params(Section):
+        stamp_duty: Union[Literal["schedule"], float] = key("schedule", "schedule or a rate", ge=0, lt=0.01)
+
+    @classmethod
+    def describe(cls, params, rules) -> str:
+        if params.stamp_duty != "schedule":
+            return f"{pct_text(float(params.stamp_duty))} of sells"
+        rows = [(r.start, r.end, float(r.values["rate"])) for r in rules.schedule_rows("stamp_duty")
+                if r.match.get("side") == "sell"]
+        return f"sells, dated table ({dated_text(rows)})"
+
+    def scheduled(self, day, side, exchange) -> tuple[float, float]:
+        return self.rules.stamp_duty(day, side), 0.0
+
+
+@COSTS.register
+class TransferFee(DatedFee):
+    name = "transfer_fee"
+    description = "the exchanges' transfer fee, at the dated rates of the rules table (or a flat rate)"
+
+    @dataclass(frozen=True)
+    class Params(Section):
+        transfer_fee: Union[Literal["schedule"], float] = key("schedule", "schedule or a rate", ge=0, lt=0.01)
+
+    @classmethod
+    def describe(cls, params, rules) -> str:
+        if params.transfer_fee != "schedule":
+            return f"{pct_text(float(params.transfer_fee), 4)} of turnover, both sides"
+        rows = rules.schedule_rows("transfer_fee")
+        rates = [(r.start, r.end, float(r.values["rate"])) for r in rows
+                 if r.match.get("exchange") == "SH" and "rate" in r.values]
+        per_share = [(r.start, r.end, float(r.values["per_share"])) for r in rows
+                     if r.match.get("exchange") == "SH" and "per_share" in r.values]
+        text = f"both sides, dated table (SH/SZ {dated_text(rates, lambda x: pct_text(x, 4))}"
+        if per_share:
+            text += f"; SH {dated_text(per_share, lambda x: f'{x:g} CNY per share')}"
+        return text + ")"
+
+    def scheduled(self, day, side, exchange) -> tuple[float, float]:
+        fee = self.rules.transfer_fee(day, exchange)
+        return fee.rate, fee.per_share
+
+
+def dated_text(rows: list[tuple[dt.date, dt.date, float]], unit=pct_text) -> str:
+    """'0.1% to <date>, 0.05% from <date>' for the rows that reach into this century."""
+    parts = []
+    for start, end, rate in rows:
+        if end < THIS_CENTURY:
+            continue
+        if start <= FAR_PAST and end >= FAR_FUTURE:
+            parts.append(unit(rate))
+        elif start <= FAR_PAST:
+            parts.append(f"{unit(rate)} to {end}")
+        elif end >= FAR_FUTURE:
+            parts.append(f"{unit(rate)} from {start}")
+        else:
+            parts.append(f"{unit(rate)} {start}..{end}")
+    return ", ".join(parts)
 
 
 class CostModel:
-    def __init__(self, commission: Commission, stamp_duty: StampDuty, transfer_fee: TransferFee):
-        self.commission = commission
-        self.stamp_duty = stamp_duty
-        self.transfer_fee = transfer_fee
+    """Every fee of `COSTS`, applied to one fill at a time."""
+
+    def __init__(self, fees: list[Fee]):
+        self.fees = fees
 
     @classmethod
-    def from_config(cls, cfg_broker, rules) -> "CostModel":
-        c = cfg_broker.commission
-        return cls(Commission(c.rate, c.min), StampDuty(cfg_broker.stamp_duty, rules),
-                   TransferFee(cfg_broker.transfer_fee, rules))
+    def from_config(cls, broker, env: Env) -> "CostModel":
+        return cls(build_all(COSTS, broker, env))
 
     def fill_costs(self, order_key, day: dt.date, side: str, exchange: str, qty: int, price: float,
                    deal: float) -> Costs:
         notional = qty * price
-        return Costs(commission=self.commission.charge(order_key, notional),
-                     stamp_duty=self.stamp_duty.fee(day, side, notional),
-                     transfer_fee=self.transfer_fee.fee(day, exchange, qty, notional),
-                     slippage=(price - deal) * qty * (1.0 if side == Side.BUY else -1.0))
+        fees = {f.name: f.fee(order_key, day, side, exchange, qty, notional) for f in self.fees}
+        return Costs(**fees, slippage=(price - deal) * qty * (1.0 if side == Side.BUY else -1.0))
+
+    def total(self, order_key, day: dt.date, side: str, exchange: str, qty: int, price: float) -> float:
+        """What a buy of `qty` at `price` would take from the cash, fees included (nothing recorded)."""
+        notional = qty * price
+        total = notional
+        for f in self.fees:
+            total += f.fee(order_key, day, side, exchange, qty, notional, preview=True)
+        return total
 
     def affordable(self, order_key, day: dt.date, exchange: str, price: float, cash: float, lot) -> int:
         """Largest valid buy quantity (per `lot`) whose cost and fees fit in `cash`."""
-        rate = self.commission.rate + self.stamp_duty.rate_for(day, Side.BUY)
-        tf_rate, tf_share = self.transfer_fee.rates_for(day, exchange)
-        unit = price * (1.0 + rate + tf_rate) + tf_share
+        rate, per_share = 0.0, 0.0
+        for f in self.fees:
+            r, s = f.rates(day, Side.BUY, exchange)
+            rate, per_share = rate + r, per_share + s
+        unit = price * (1.0 + rate) + per_share
         if unit <= 0:
             return 0
         qty = lot.round_down(cash / unit)
         while qty > 0:
-            notional = qty * price
-            total = (notional + self.commission.preview(order_key, notional)
-                     + self.stamp_duty.fee(day, Side.BUY, notional) + self.transfer_fee.fee(day, exchange, qty, notional))
-            if total <= cash + 1e-9:
+            if self.total(order_key, day, Side.BUY, exchange, qty, price) <= cash + 1e-9:
                 return qty
             qty = lot.round_down(qty - lot.step) if qty - lot.step >= lot.min else 0
         return 0
 
     def end_day(self) -> None:
-        self.commission.end_day()
+        for f in self.fees:
+            f.end_day()

@@ -11,25 +11,27 @@
   "Direct Estimation of Equity Market Impact", Risk 18(7); Toth et al. (2011),
   "Anomalous price impact and the critical nature of liquidity in financial
   markets", Phys. Rev. X 1, 021006 (impact ~ Y sigma sqrt(Q / V), Y of order 1
-  for the full metaorder; the default k = 0.3 is argued at broker.slippage.impact in
-  config.yaml). With `broker.crowd` = N similar funds trading the same lists, the
+  for the full metaorder; the default k = 0.3 is argued in docs/execution.md). With `broker.crowd` = N similar funds trading the same lists, the
   impact is that of their combined size: sqrt(N x qty / day_volume).
 
 Every model's price is rounded to the tick and clamped so that no fill is ever
 outside [low, high] of the day or outside its price limits: `clamp(ctx, p)`.
-One class each, `price(ctx, deal, qty) -> float`.
+One registered class each, `price(ctx, deal, qty) -> float`.
 """
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
 from ashare_sim.common.registry import Registry
+from ashare_sim.common.typed import Section, key
 from ashare_sim.execution.context import OrderContext
+from ashare_sim.execution.models.base import ExecutionModel
 from ashare_sim.rules.table import round_to_tick
 
-SLIPPAGE: Registry = Registry("slippage model", "broker.slippage.model")
+SLIPPAGE = Registry("slippage model", "broker.slippage.model", "broker")
 
 
 def clamp(ctx: OrderContext, price: float, tick: float) -> float:
@@ -49,54 +51,82 @@ def clamp(ctx: OrderContext, price: float, tick: float) -> float:
     return p
 
 
-@SLIPPAGE.register("fixed_bps")
-class FixedBps:
+class SlippageModel(ExecutionModel):
+    subsection = "slippage"
+
+    def __init__(self, params=None, env=None):
+        super().__init__(params, env)
+        self.tick = env.rules.tick
+
+    def price(self, ctx: OrderContext, deal: float, qty: int) -> float:
+        raise NotImplementedError
+
+
+@SLIPPAGE.register
+class FixedBps(SlippageModel):
     name = "fixed_bps"
+    description = "a fixed number of basis points against the trader"
+
+    @dataclass(frozen=True)
+    class Params(Section):
+        bps: float = key(0.0, "fixed_bps: basis points against the trader", ge=0)
 
     @classmethod
-    def from_config(cls, c, tick: float, market, crowd: int = 1) -> "FixedBps":
-        return cls(c.bps, tick)
+    def describe(cls, params, rules) -> str:
+        return "none" if params.bps == 0 else f"{params.bps:g} bp against the trader"
 
-    def __init__(self, bps: float, tick: float):
-        self.frac = bps / 10_000.0
-        self.tick = tick
+    def __init__(self, params, env):
+        super().__init__(params, env)
+        self.frac = params.bps / 10_000.0
 
     def price(self, ctx: OrderContext, deal: float, qty: int) -> float:
         sign = 1.0 if ctx.is_buy else -1.0
         return clamp(ctx, deal * (1.0 + sign * self.frac), self.tick)
 
 
-@SLIPPAGE.register("ticks")
-class Ticks:
+@SLIPPAGE.register
+class Ticks(SlippageModel):
     name = "ticks"
+    description = "a fixed number of price ticks against the trader"
+
+    @dataclass(frozen=True)
+    class Params(Section):
+        ticks: int = key(1, "ticks: ticks against the trader", ge=0)
 
     @classmethod
-    def from_config(cls, c, tick: float, market, crowd: int = 1) -> "Ticks":
-        return cls(c.ticks, tick)
+    def describe(cls, params, rules) -> str:
+        return "none" if params.ticks == 0 else f"{params.ticks} tick(s) against the trader"
 
-    def __init__(self, ticks: int, tick: float):
-        self.ticks = int(ticks)
-        self.tick = tick
+    def __init__(self, params, env):
+        super().__init__(params, env)
+        self.ticks = int(params.ticks)
 
     def price(self, ctx: OrderContext, deal: float, qty: int) -> float:
         sign = 1.0 if ctx.is_buy else -1.0
         return clamp(ctx, deal + sign * self.ticks * self.tick, self.tick)
 
 
-@SLIPPAGE.register("sqrt_impact")
-class SqrtImpact:
+@SLIPPAGE.register
+class SqrtImpact(SlippageModel):
     name = "sqrt_impact"
+    description = "the square-root law of market impact: k x daily vol x sqrt(qty / day volume)"
+
+    @dataclass(frozen=True)
+    class Params(Section):
+        impact: float = key(0.3, "sqrt_impact: k in k*sigma*sqrt(qty/volume)", ge=0)
+        vol_days: int = key(20, "sqrt_impact: days of daily volatility", ge=2)
 
     @classmethod
-    def from_config(cls, c, tick: float, market, crowd: int = 1) -> "SqrtImpact":
-        return cls(c.impact, c.vol_days, tick, market, crowd)
+    def describe(cls, params, rules) -> str:
+        return (f"square-root impact: {params.impact:g} x daily vol ({params.vol_days} days) x sqrt(qty / day "
+                "volume) against the trader")
 
-    def __init__(self, impact: float, vol_days: int, tick: float, market, crowd: int = 1):
-        self.k = float(impact)
-        self.crowd = max(int(crowd), 1)       # funds trading alongside: impact is on their combined size
-        self.vol_days = int(vol_days)
-        self.tick = tick
-        self.market = market
+    def __init__(self, params, env):
+        super().__init__(params, env)
+        self.k = float(params.impact)
+        self.crowd = max(int(env.crowd), 1)       # funds trading alongside: impact is on their combined size
+        self.vol_days = int(params.vol_days)
+        self.market = env.market
 
     def sigma(self, t: int, sid: int) -> float:
         """Daily log-return volatility over the `vol_days` days before t (0 when unknown)."""
@@ -115,8 +145,3 @@ class SqrtImpact:
         move = self.k * self.sigma(ctx.t, ctx.sid) * math.sqrt(qty * self.crowd / ctx.volume)
         sign = 1.0 if ctx.is_buy else -1.0
         return clamp(ctx, deal * (1.0 + sign * move), self.tick)
-
-
-def slippage_model(cfg_slippage, tick: float, market, crowd: int = 1):
-    """The configured model (`broker.slippage.model`), built from its own keys."""
-    return SLIPPAGE.get(cfg_slippage.model).from_config(cfg_slippage, tick, market, crowd)

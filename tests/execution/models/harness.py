@@ -11,7 +11,7 @@ import backtrader as bt
 import pandas as pd
 
 from ashare_sim.backtest.run import make_cerebro
-from ashare_sim.config.schema import load_config
+from ashare_sim.config import load_config
 from tests.presets import IDEAL_EXECUTION
 
 
@@ -56,3 +56,16 @@ def only(broker, **match):
     rows = [r for r in broker.order_log if all(getattr(r, k) == v for k, v in match.items())]
     assert len(rows) == 1, rows
     return rows[0]
+
+
+def make(cls, *, tick: float = 0.01, market=None, crowd: int = 1, deal=None, rules=None, **params):
+    """One execution model built as the core builds it: its own Params (defaults unless given) and an Env."""
+    import types
+
+    from ashare_sim.execution.models.base import Env
+    from ashare_sim.rules import RulesTable
+
+    if rules is None:
+        rules = RulesTable.load() if tick == 0.01 else types.SimpleNamespace(tick=tick)
+    p = cls.Params(**params) if cls.Params is not None else None
+    return cls(p, Env(market, rules, crowd, deal))

@@ -5,22 +5,22 @@ from ashare_sim.execution.context import context_from_market
 from ashare_sim.execution.models.costs import (
     Commission,
     CostModel,
-    Costs,
     StampDuty,
     TransferFee,
 )
-from ashare_sim.rules import RulesTable
-from tests.execution.models.harness import config, run_orders, trades_df
+from ashare_sim.execution.orders import Costs
+from tests.execution.models.harness import config, make, run_orders, trades_df
 from tests.market_builder import MarketBuilder, d
 
 MAIN = "600000.SH"
 
 
 def test_commission_minimum_is_charged_once_across_partial_fills():
-    c = Commission(rate=0.0003, minimum=5.0)
-    charges = [c.charge("order-1", 1000.0) for _ in range(3)]      # 3 x 1,000 CNY: 0.9 CNY at the rate
+    c = make(Commission, rate=0.0003, min=5.0)
+    day = d("2021-06-01")
+    charges = [c.fee("order-1", day, "buy", "SH", 100, 1000.0) for _ in range(3)]   # 3 x 1,000 CNY: 0.9 at the rate
     assert charges == pytest.approx([5.0, 0.0, 0.0])
-    big = [c.charge("order-2", 10_000.0) for _ in range(3)]          # 9 CNY at the rate in total
+    big = [c.fee("order-2", day, "buy", "SH", 1000, 10_000.0) for _ in range(3)]  # 9 CNY at the rate in total
     assert sum(big) == pytest.approx(9.0)
     assert big[0] == pytest.approx(5.0)
 
@@ -65,23 +65,21 @@ def test_stamp_duty_differs_for_sells_on_2023_08_25_and_2023_08_28():
 
 
 def test_transfer_fee_follows_the_dated_schedule_both_sides():
-    rules = RulesTable.load()
-    fee = TransferFee("schedule", rules)
-    assert fee.fee(d("2021-06-01"), "SH", 1000, 10_000.0) == pytest.approx(0.2)    # 0.002%
-    assert fee.fee(d("2022-06-01"), "SZ", 1000, 10_000.0) == pytest.approx(0.1)    # 0.001%
-    assert fee.fee(d("2014-06-03"), "SH", 1000, 10_000.0) == pytest.approx(0.3)    # per share era (SH)
-    assert TransferFee(0.0, rules).fee(d("2021-06-01"), "SH", 1000, 10_000.0) == 0.0
+    fee = make(TransferFee, transfer_fee="schedule")
+    assert fee.fee("o", d("2021-06-01"), "buy", "SH", 1000, 10_000.0) == pytest.approx(0.2)    # 0.002%
+    assert fee.fee("o", d("2022-06-01"), "sell", "SZ", 1000, 10_000.0) == pytest.approx(0.1)   # 0.001%
+    assert fee.fee("o", d("2014-06-03"), "buy", "SH", 1000, 10_000.0) == pytest.approx(0.3)    # per share era (SH)
+    assert make(TransferFee, transfer_fee=0.0).fee("o", d("2021-06-01"), "buy", "SH", 1000, 10_000.0) == 0.0
 
 
 def test_stamp_duty_config_number_is_a_sell_side_rate():
-    s = StampDuty(0.002, RulesTable.load())
-    assert s.fee(d("2021-06-01"), "sell", 1000.0) == pytest.approx(2.0)
-    assert s.fee(d("2021-06-01"), "buy", 1000.0) == 0.0
+    s = make(StampDuty, stamp_duty=0.002)
+    assert s.fee("o", d("2021-06-01"), "sell", "SH", 100, 1000.0) == pytest.approx(2.0)
+    assert s.fee("o", d("2021-06-01"), "buy", "SH", 100, 1000.0) == 0.0
 
 
 def test_costs_are_separate_fields_and_charged_excludes_slippage():
-    model = CostModel(Commission(0.0003, 5.0), StampDuty("schedule", RulesTable.load()),
-                      TransferFee("schedule", RulesTable.load()))
+    model = CostModel([make(Commission), make(StampDuty), make(TransferFee)])
     c = model.fill_costs("o", d("2021-06-01"), "sell", "SH", 1000, 9.99, 10.0)
     assert isinstance(c, Costs)
     assert c.commission == pytest.approx(5.0)
@@ -92,8 +90,7 @@ def test_costs_are_separate_fields_and_charged_excludes_slippage():
 
 
 def test_slippage_is_signed_a_better_price_is_a_gain_not_a_cost():
-    model = CostModel(Commission(0.0003, 5.0), StampDuty("schedule", RulesTable.load()),
-                      TransferFee("schedule", RulesTable.load()))
+    model = CostModel([make(Commission), make(StampDuty), make(TransferFee)])
     assert model.fill_costs("s", d("2021-06-01"), "sell", "SH", 1000, 10.01, 10.0).slippage == pytest.approx(-10.0)
     assert model.fill_costs("b", d("2021-06-01"), "buy", "SH", 1000, 10.02, 10.0).slippage == pytest.approx(20.0)
     assert model.fill_costs("c", d("2021-06-01"), "buy", "SH", 1000, 9.99, 10.0).slippage == pytest.approx(-10.0)

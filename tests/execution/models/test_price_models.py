@@ -6,15 +6,16 @@ import pytest
 
 from ashare_sim.common.errors import ConfigError
 from ashare_sim.execution.context import OrderContext
+from ashare_sim.execution.models.base import build_chosen
 from ashare_sim.execution.models.deal_price import (
+    DEAL_PRICES,
     ClosePrice,
     OpenPrice,
     VwapPrice,
-    fill_price_model,
 )
 from ashare_sim.execution.models.slippage import FixedBps, SqrtImpact, Ticks, clamp
-from ashare_sim.execution.models.volume_cap import NoVolumeCap, VolumeCap
-from tests.execution.models.harness import only, run_orders
+from ashare_sim.execution.models.volume_cap import UNLIMITED, VolumeCap
+from tests.execution.models.harness import config, make, only, run_orders
 from tests.market_builder import MarketBuilder
 
 
@@ -30,24 +31,27 @@ def test_deal_prices_by_name():
     c = ctx()
     assert OpenPrice().price(c) == 10.0
     assert ClosePrice().price(c) == 10.2
-    assert VwapPrice().price(c) == pytest.approx(10.1)
-    assert VwapPrice().price(ctx(amount=2e7)) == 10.5          # clamped into [low, high]
-    assert isinstance(fill_price_model("vwap"), VwapPrice)
+    assert make(VwapPrice).price(c) == pytest.approx(10.1)
+    assert make(VwapPrice).price(ctx(amount=2e7)) == 10.5          # clamped into [low, high]
+    from ashare_sim.execution.models.base import Env
+
+    assert isinstance(build_chosen(DEAL_PRICES, "vwap", config().broker, Env(None, make(OpenPrice).env.rules)),
+                      VwapPrice)
     with pytest.raises(ConfigError):
-        fill_price_model("twap")
+        DEAL_PRICES.get("twap")
 
 
 def test_fixed_bps_and_ticks_move_against_the_trader():
-    assert FixedBps(10, 0.01).price(ctx(), 10.0, 100) == pytest.approx(10.01)
-    assert FixedBps(10, 0.01).price(ctx(side="sell"), 10.0, 100) == pytest.approx(9.99)
-    assert Ticks(2, 0.01).price(ctx(), 10.0, 100) == pytest.approx(10.02)
-    assert Ticks(2, 0.01).price(ctx(side="sell"), 10.0, 100) == pytest.approx(9.98)
+    assert make(FixedBps, bps=10).price(ctx(), 10.0, 100) == pytest.approx(10.01)
+    assert make(FixedBps, bps=10).price(ctx(side="sell"), 10.0, 100) == pytest.approx(9.99)
+    assert make(Ticks, ticks=2).price(ctx(), 10.0, 100) == pytest.approx(10.02)
+    assert make(Ticks, ticks=2).price(ctx(side="sell"), 10.0, 100) == pytest.approx(9.98)
 
 
 def test_no_fill_price_outside_the_bar_or_the_limits():
     c = ctx(high=10.05, low=9.95, high_limit=10.03, low_limit=9.97)
-    assert FixedBps(500, 0.01).price(c, 10.0, 100) == pytest.approx(10.03)
-    assert FixedBps(500, 0.01).price(ctx(side="sell", high=10.05, low=9.95, high_limit=10.03, low_limit=9.97),
+    assert make(FixedBps, bps=500).price(c, 10.0, 100) == pytest.approx(10.03)
+    assert make(FixedBps, bps=500).price(ctx(side="sell", high=10.05, low=9.95, high_limit=10.03, low_limit=9.97),
                                      10.0, 100) == pytest.approx(9.97)
     assert clamp(ctx(high_limit=math.nan), 12.0, 0.01) == pytest.approx(10.5)
 
@@ -62,7 +66,7 @@ class _M:
 def test_sqrt_impact_grows_with_the_square_root_of_participation():
     closes = [10.0, 10.2, 10.0, 10.3, 10.1, 10.4, 10.2]
     m = _M(closes)
-    model = SqrtImpact(impact=0.5, vol_days=5, tick=0.0001, market=m)
+    model = make(SqrtImpact, impact=0.5, vol_days=5, tick=0.0001, market=m)
     c = ctx(t=6, high=20.0, high_limit=math.nan, volume=1e6)
     sigma = float(np.std(np.diff(np.log(np.asarray(closes[0:6], dtype=np.float32).astype(float))), ddof=1))
     assert model.sigma(6, 0) == pytest.approx(sigma, rel=1e-6)
@@ -73,8 +77,9 @@ def test_sqrt_impact_grows_with_the_square_root_of_participation():
 
 
 def test_volume_cap_models():
-    assert VolumeCap(0.25).allowed(ctx(volume=1000)) == 250
-    assert NoVolumeCap().allowed(ctx(qty=12345)) >= 12345 * 10 ** 9       # never binds
+    assert make(VolumeCap, volume_cap=0.25).allowed(ctx(volume=1000)) == 250
+    assert VolumeCap.build(VolumeCap.Params(volume_cap=None), None) is None        # null: no cap at all
+    assert UNLIMITED >= 12345 * 10 ** 9
 
 
 def test_slippage_is_reported_in_trades_not_charged_twice():
@@ -103,12 +108,13 @@ def test_a_crowd_of_funds_shares_the_volume_cap_and_moves_the_price_together():
     ctx = OrderContext(day=None, t=5, sid=0, symbol="X", board="main", exchange="SH", side="buy", qty=50_000,
                        open=10.0, high=11.0, low=9.0, close=10.0, volume=1_000_000, amount=1e7,
                        high_limit=11.0, low_limit=9.0, has_bar=True, listed=True, delisted=False)
-    assert VolumeCap(0.10).allowed(ctx) == 100_000 and VolumeCap(0.10, crowd=4).allowed(ctx) == 25_000
+    assert make(VolumeCap, volume_cap=0.10).allowed(ctx) == 100_000
+    assert make(VolumeCap, volume_cap=0.10, crowd=4).allowed(ctx) == 25_000
 
     class Flat(SqrtImpact):
         def sigma(self, t, sid):
             return 0.02
 
-    alone, crowd = Flat(0.3, 20, 0.01, None), Flat(0.3, 20, 0.01, None, crowd=4)
+    alone, crowd = make(Flat, impact=0.3, vol_days=20), make(Flat, impact=0.3, vol_days=20, crowd=4)
     assert alone.price(ctx, 10.0, 25_000) == pytest.approx(10.0 * (1 + 0.3 * 0.02 * (0.025 ** 0.5)), abs=0.005)
     assert crowd.price(ctx, 10.0, 25_000) == pytest.approx(alone.price(ctx, 10.0, 100_000))   # impact of 4 x 25k

@@ -11,7 +11,7 @@ from ashare_sim.execution.models.validators import (
     TPlusOne,
 )
 from ashare_sim.rules import RulesTable
-from tests.execution.models.harness import only, run_orders
+from tests.execution.models.harness import make, only, run_orders
 from tests.market_builder import MarketBuilder
 
 MAIN, STAR, GEM = "600000.SH", "688001.SH", "300001.SZ"
@@ -184,14 +184,14 @@ def ctx(**kw):
 
 def test_validator_classes_return_a_reason_or_none():
     rules = RulesTable.load()
-    assert Delisted().check(ctx(delisted=True)) == "delisted"
-    assert Delisted().check(ctx()) is None
-    assert Suspended().check(ctx(has_bar=False)) == "suspended"
-    assert Suspended().check(ctx(volume=0)) == "suspended"
-    assert PriceLimit("strict", 0.01, OpenPrice()).check(ctx(open=11.0)) == "limit_up"
-    assert PriceLimit("strict", 0.01, OpenPrice()).check(ctx(open=10.99)) is None
-    assert PriceLimit("strict", 0.01, OpenPrice()).check(ctx(side="sell", open=9.0)) == "limit_down"
-    assert PriceLimit("strict", 0.01, OpenPrice()).check(ctx(open=20.0, high_limit=float("nan"))) is None
-    assert LotSize(rules).check(ctx(qty=150)) == "lot_size"
-    assert LotSize(rules).check(ctx(side="sell", qty=37, position=37)) is None
-    assert TPlusOne().check(ctx(side="sell", position=100, sellable=0)) == "t_plus_1"
+    assert make(Delisted).check(ctx(delisted=True)) == "delisted"
+    assert make(Delisted).check(ctx()) is None
+    assert make(Suspended).check(ctx(has_bar=False)) == "suspended"
+    assert make(Suspended).check(ctx(volume=0)) == "suspended"
+    assert make(PriceLimit, limit_rule="strict", deal=make(OpenPrice)).check(ctx(open=11.0)) == "limit_up"
+    assert make(PriceLimit, limit_rule="strict", deal=make(OpenPrice)).check(ctx(open=10.99)) is None
+    assert make(PriceLimit, limit_rule="strict", deal=make(OpenPrice)).check(ctx(side="sell", open=9.0)) == "limit_down"
+    assert make(PriceLimit, limit_rule="strict", deal=make(OpenPrice)).check(ctx(open=20.0, high_limit=float("nan"))) is None
+    assert make(LotSize, rules=rules).check(ctx(qty=150)) == "lot_size"
+    assert make(LotSize, rules=rules).check(ctx(side="sell", qty=37, position=37)) is None
+    assert make(TPlusOne).check(ctx(side="sell", position=100, sellable=0)) == "t_plus_1"

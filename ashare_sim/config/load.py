@@ -1,0 +1,106 @@
+"""Loading a config: a YAML file or a shipped preset, plus `--set` overrides, into a validated `Config`.
+
+    cfg = load_config()                                   # the defaults (config.yaml as shipped)
+    cfg = load_config("study", ["backtest.start=2015-01-01"])
+    cfg = load_config("my.yaml", {"broker.volume_cap": 0.05})
+    cfg2 = with_overrides(cfg, {"broker.crowd": 10})      # a validated copy (stress grids)
+"""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from ashare_sim.common.errors import ConfigError, UserError
+from ashare_sim.common.typed import CommandLineValue, build, resolve_paths, to_plain
+from ashare_sim.common.yamlfile import parse_yaml
+from ashare_sim.config.schema import Config
+from ashare_sim.resources import presets
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """'a.b.c=value' -> ('a.b.c', CommandLineValue): the text and its YAML reading; the key's type picks."""
+    if "=" not in text:
+        raise UserError(f"--set '{text}': expected KEY=VALUE, e.g. --set broker.volume_cap=0.1")
+    key, raw = text.split("=", 1)
+    key = key.strip()
+    if not key:
+        raise UserError(f"--set '{text}': the key is empty")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError as exc:
+        raise UserError(f"--set '{text}': value is not valid YAML ({exc.__class__.__name__})") from None
+    return key, CommandLineValue(raw.strip(), value)
+
+
+def apply_overrides(raw: dict, overrides: list[tuple[str, Any]]) -> dict:
+    """Set dotted keys in a raw config mapping (validation happens in build)."""
+    out = copy.deepcopy(raw)
+    for key, value in overrides:
+        node = out
+        parts = key.split(".")
+        for depth, part in enumerate(parts[:-1]):
+            nxt = node.get(part)
+            if nxt is None:
+                nxt = node[part] = {}
+            if not isinstance(nxt, dict):
+                raise ConfigError(".".join(parts[: depth + 1]), f"is a value, cannot set '{key}' below it")
+            node = nxt
+        node[parts[-1]] = value
+    return out
+
+
+def config_file(name: str | Path) -> tuple[Path, bool]:
+    """(the config file `name` means, whether it ships with the package): an existing file, else a shipped
+    preset by name (`study`, `study.yaml` or `configs/study.yaml`); a UserError listing them otherwise."""
+    path = Path(name)
+    if path.is_file():
+        return path, False
+    shipped = presets()
+    key = path.stem if path.suffix in (".yaml", ".yml") and len(path.parts) <= 2 else str(name)
+    if key in shipped and (len(path.parts) == 1 or path.parts[0] == "configs"):
+        return shipped[key], True
+    raise UserError(f"{name}: no such config file; give a path, or a shipped preset: {', '.join(shipped)}")
+
+
+def read_yaml(path: Path) -> dict:
+    """Read a YAML mapping, with errors naming the file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such config file (copy config.yaml or pass -c PATH)") from None
+    raw = parse_yaml(text, path)
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise UserError(f"{path}: expected a mapping of config keys at the top level")
+    return raw
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | Mapping[str, Any] | None = None) -> Config:
+    """Config from a YAML file or a shipped preset's name (or the defaults when None) plus --set overrides.
+
+    Relative paths in a file resolve against the file's folder (so `-c /abs/config.yaml` from anywhere
+    reads the same data); in a shipped preset, and given with --set, against the working directory."""
+    raw, shipped = {}, True
+    if path is not None:
+        file, shipped = config_file(path)
+        raw = resolve_paths(Config, read_yaml(file), Path.cwd() if shipped else file.resolve().parent)
+    if isinstance(overrides, Mapping):          # from Python: values as they are, checked like YAML
+        parsed = list(overrides.items())
+    else:
+        parsed = [parse_override(o) for o in overrides or []]
+    try:
+        return build(Config, apply_overrides(raw, parsed))
+    except ConfigError as exc:
+        if not shipped:                    # a shipped file is right: the error came from --set
+            exc.args = (f"{path}: {exc}",)
+        raise
+
+
+def with_overrides(cfg: Config, overrides: dict[str, Any]) -> Config:
+    """A validated copy of `cfg` with dotted-key overrides (for stress grids)."""
+    return build(Config, apply_overrides(to_plain(cfg), list(overrides.items())))
+
