@@ -10,7 +10,6 @@ from loguru import logger
 from ashare_sim.cli.backtest import load_cli_config
 from ashare_sim.common.outdir import check_output_dir
 from ashare_sim.data.open import open_market
-from ashare_sim.research.smallest import annual_rates
 
 
 def run_research_command(args: argparse.Namespace) -> int:
@@ -48,7 +47,7 @@ def summary_text(r, out: Path, files: list[str], seconds: float) -> str:
         lines.append("  by year          " + "  ".join(f"{c:>11}" for c in cols))
         for _, row in by.iterrows():
             lines.append(f"  {int(row['year']):<16} " + "  ".join(f"{p(row[c]):>11}" for c in cols))
-        rates = annual_rates(r.smallest_levels, r.smallest_base)
+        rates = r.smallest_rates
         lines.append("  whole (annual)   " + "  ".join(f"{p(rates.get(c)):>11}" for c in cols))
     v = r.valuation
     if len(v):

@@ -84,6 +84,7 @@ def run_stress_command(args: argparse.Namespace) -> int:
     curves = capacity_curves(grid, table)
     seconds = time.perf_counter() - started
     info = {"grid": str(grid.path), "description": grid.description, "config": str(args.config),
+            "reference": reference_scenario(table),
             "data": sorted({str(s.cfg.data.path) for s in grid.scenarios}), "runner": label,
             "seconds": round(seconds, 1), "shared_inputs": len(shared)}
     from ashare_sim.report.stress import render

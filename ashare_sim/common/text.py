@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import difflib
-from typing import Iterable
+import math
+from typing import Any, Iterable
 
 
 def did_you_mean(word: object, known: Iterable[object]) -> str:
@@ -17,3 +18,28 @@ def pct_text(x: float, digits: int = 3) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return f"{text}%"
+
+
+def short_labels(keys: list[str]) -> dict[str, str]:
+    """The shortest dotted suffix of each key that tells it from the others (broker.slippage.bps -> bps)."""
+    out = {}
+    for key in keys:
+        parts = key.split(".")
+        for n in range(1, len(parts) + 1):
+            label = ".".join(parts[-n:])
+            if not any(o != key and o.split(".")[-n:] == parts[-n:] for o in keys):
+                break
+        out[key] = label
+    return out
+
+
+def value_text(v: Any) -> str:
+    """A value as a scenario name shows it: none, true, 0.05, 1e9 (text as written)."""
+    v = getattr(v, "raw", v)             # a --set value: its text as typed
+    if v is None:
+        return "none"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)) and math.isfinite(v) and abs(v) >= 1e6 and float(f"{v:g}") == v:
+        return f"{v:g}".replace("e+0", "e").replace("e+", "e")          # 1e9, 1.5e9: cash as written
+    return str(v)

@@ -14,8 +14,6 @@ from ashare_sim.report import research_charts as charts
 from ashare_sim.report.html import _img, _missing, page
 from ashare_sim.report.labels import industry_name
 from ashare_sim.report.tables import NA, num, pct, table, text
-from ashare_sim.research.crowding import INDICATORS, WORDS
-from ashare_sim.research.smallest import annual_rates
 
 # The study's valuation of the real small-cap market in 2022-03: context for real data only.
 STUDY_VALUATION = {"month": "2022-03", "pb": 2.20, "pb_percentile": 32, "pe_ttm": 40.5, "pe_ttm_percentile": 17}
@@ -81,7 +79,7 @@ def _smallest(r) -> str:
         return _missing("Smallest-N portfolio")
     cols = [c for c in by.columns if c != "year"]
     rows = [[str(int(y["year"]))] + [pct(y[c]) for c in cols] for _, y in by.iterrows()]
-    rates = annual_rates(r.smallest_levels, r.smallest_base)
+    rates = r.smallest_rates
     rows.append(["Whole window (annual)"] + [pct(rates.get(c)) for c in cols])
     tab = table(["Year"] + cols, rows).replace('<tr><td class="t">Whole window',
                                                '<tr class="total"><td class="t">Whole window')
@@ -173,10 +171,10 @@ def _crowding(r, cfg) -> str:
            "participation": lambda x: pct(x, 2), "days_to_exit": lambda x: num(x, 1),
            "limit_down_names": lambda x: num(x, 0)}
     rows = []
-    for n in INDICATORS:
+    for n, words in r.crowding_words.items():
         p = last[n] if n == "pool_pe_percentile" else last[f"{n}_percentile"]
         col = c[n]
-        rows.append([WORDS[n], fmt[n](last[n]), _pctile(p), fmt[n](col.median()), fmt[n](col.max())])
+        rows.append([words, fmt[n](last[n]), _pctile(p), fmt[n](col.median()), fmt[n](col.max())])
     latest = table(["Indicator", f"On {pd.Timestamp(last['date']).date()}", "Percentile of own history",
                     "Median (window)", "Max (window)"], rows)
     worst = r.worst_days
@@ -184,7 +182,7 @@ def _crowding(r, cfg) -> str:
               _pctile(x["pool_pe_percentile"]), num(x["extremes"], 0)] for _, x in worst.iterrows()]
     worst_tab = table(["Date", "Names at limit-down", "Small-cap turnover share", "Pool PE pct",
                        "Indicators at extremes"], wrows)
-    labels = {n: WORDS[n][0].upper() + WORDS[n][1:] for n in INDICATORS}
+    labels = {n: w[0].upper() + w[1:] for n, w in r.crowding_words.items()}
     note = ('<p class="note">Daily, from the pool and the book formed at the latest signal close. Small-cap turnover '
             "share = the pool's amount / every stock's amount. Participation = mean over the book's names of "
             f"(broker.cash {num(cfg.broker.cash, 0)} × weight) / the name's average daily amount over {cfg.research.adv_days} days. Days "
@@ -235,7 +233,7 @@ def _summary(r) -> str:
                          f"equal-weight market, D{g_max} {pct(part.get(g_max), 1, signed=True)}.")
     if r.smallest_levels is not None and len(r.smallest_levels):
         rates = ", ".join(f"{html.escape(c)} {pct(v)}"
-                          for c, v in annual_rates(r.smallest_levels, r.smallest_base).items())
+                          for c, v in r.smallest_rates.items())
         items.append(f"Compound annual return over the window: {rates}.")
     v = r.valuation
     if v is not None and len(v):

@@ -16,12 +16,11 @@ from typing import Any
 
 import pandas as pd
 
+from ashare_sim.common.text import short_labels, value_text
 from ashare_sim.report import stress_charts as charts
 from ashare_sim.report.html import _img, page
-from ashare_sim.report.tables import NA, cny, num, pct, text
+from ashare_sim.report.tables import NA, cny, cny_short, num, pct, text
 from ashare_sim.report.tables import table as html_table
-from ashare_sim.stress.grid import Grid, short_labels, value_text
-from ashare_sim.stress.outputs import cny_short, reference_scenario
 
 MAX_LINES = 5
 SECTIONS = [("summary", "Summary"), ("scenarios", "Scenarios"), ("capacity", "Capacity curve"),
@@ -37,7 +36,7 @@ ul.key li{margin:3px 0}
 """
 
 
-def _xlabels(grid: Grid, key: str, table: pd.DataFrame) -> list[Any]:
+def _xlabels(grid: Any, key: str, table: pd.DataFrame) -> list[Any]:
     """The axis's values in grid order (axes grids) or in order of first appearance."""
     if key in grid.axes:
         by_text = {_key(v): v for v in table[key].tolist()}
@@ -56,7 +55,7 @@ def _key(v: Any) -> str:
     return value_text(None if isinstance(v, float) and v != v else v)
 
 
-def _slices(grid: Grid, ok: pd.DataFrame, key: str) -> tuple[list[str], list[charts.Series]]:
+def _slices(grid: Any, ok: pd.DataFrame, key: str) -> tuple[list[str], list[charts.Series]]:
     xs = _xlabels(grid, key, ok)
     pos = {_key(v): i for i, v in enumerate(xs)}
     others = [k for k in grid.varied if k != key]
@@ -102,7 +101,7 @@ def _slices(grid: Grid, ok: pd.DataFrame, key: str) -> tuple[list[str], list[cha
 # --------------------------------------------------------------------------- sections
 
 
-def _summary(grid: Grid, table: pd.DataFrame, curves: list, episodes: pd.DataFrame, info: dict) -> str:
+def _summary(grid: Any, table: pd.DataFrame, curves: list, episodes: pd.DataFrame, info: dict) -> str:
     ok = table[table["status"] == "ok"]
     items = [f"{len(table)} scenarios: {len(ok)} ok ({int(ok['reused'].sum())} reused from an earlier run), "
              f"{len(table) - len(ok)} failed. Ran on {html.escape(str(info.get('runner', '')))} in "
@@ -118,7 +117,7 @@ def _summary(grid: Grid, table: pd.DataFrame, curves: list, episodes: pd.DataFra
         where = f" ({html.escape(c.label)})" if c.label else ""
         items.append(f"Capacity{where}: excess halves at <b>{cny_short(c.half_at)} CNY</b>." if c.half_at else
                      f"Capacity{where}: {html.escape(c.note)}.")
-    ref = reference_scenario(table)
+    ref = info.get("reference")
     part = episodes[(episodes["scenario"] == ref) & (episodes["skipped"] == "")] if len(episodes) else episodes
     for _, r in part.iterrows():
         items.append(f"{html.escape(r['episode'])}: at worst {pct(r['unsellable_max'], 0)} of the book could not be "
@@ -127,7 +126,7 @@ def _summary(grid: Grid, table: pd.DataFrame, curves: list, episodes: pd.DataFra
     return '<ul class="key">' + "".join(f"<li>{i}</li>" for i in items) + "</ul>"
 
 
-def _scenarios(grid: Grid, table: pd.DataFrame) -> str:
+def _scenarios(grid: Any, table: pd.DataFrame) -> str:
     labels = short_labels(list(grid.varied))
     heads = ["scenario", *[labels[k] for k in grid.varied], "annual", "excess", "IR", "max DD", "turnover",
              "costs", "costs/yr", "capped", "suspended", "limit", "p95 fill", ""]
@@ -174,7 +173,7 @@ def _capacity(curves: list) -> str:
             + html_table(["slice", "scenario", "capital", "excess", "IR"], rows))
 
 
-def _axes(grid: Grid, table: pd.DataFrame) -> str:
+def _axes(grid: Any, table: pd.DataFrame) -> str:
     ok = table[table["status"] == "ok"]
     parts = []
     for key in grid.varied:
@@ -191,10 +190,9 @@ def _days(v: Any) -> str:
     return ">250" if v is None or (isinstance(v, float) and v != v) else f"{int(v)}"
 
 
-def _episodes(table: pd.DataFrame, episodes: pd.DataFrame, daily: pd.DataFrame) -> str:
+def _episodes(ref: str | None, episodes: pd.DataFrame, daily: pd.DataFrame) -> str:
     if episodes is None or episodes.empty:
         return ""
-    ref = reference_scenario(table)
     part = episodes[episodes["scenario"] == ref]
     rows = []
     for _, r in part.iterrows():
@@ -239,12 +237,13 @@ def _definitions() -> str:
             "figure of every scenario.</p>")
 
 
-def render(grid: Grid, table: pd.DataFrame, curves: list, episodes: pd.DataFrame, daily: pd.DataFrame,
+def render(grid: Any, table: pd.DataFrame, curves: list, episodes: pd.DataFrame, daily: pd.DataFrame,
            info: dict) -> str:
-    """The page's HTML."""
+    """The page's HTML. `grid` is the stress grid (its path, description, varied keys and axes);
+    `info["reference"]` names the scenario the episodes are shown for."""
     body = {"summary": _summary(grid, table, curves, episodes, info), "scenarios": _scenarios(grid, table),
             "capacity": _capacity(curves), "axes": _axes(grid, table),
-            "episodes": _episodes(table, episodes, daily), "definitions": _definitions()}
+            "episodes": _episodes(info.get("reference"), episodes, daily), "definitions": _definitions()}
     title = f"Stress test — {grid.path.stem}"
     sub = " · ".join(html.escape(str(x)) for x in (grid.description, grid.path, ", ".join(info.get("data", [])))
                      if x)

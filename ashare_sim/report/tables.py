@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import html
 import math
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Optional, Sequence
 
 import numpy as np
 import pandas as pd
@@ -112,3 +112,14 @@ def frame_table(df: pd.DataFrame, formats: dict[str, Callable[[Any], str]], inde
         cells = [text(idx)] + [formats.get(c, text)(row[c]) for c in df.columns]
         rows.append(cells)
     return table(headers, rows, cls)
+
+
+def cny_short(x: Optional[float]) -> str:
+    """10000000 -> '10 M', 1.5e9 -> '1.5 bn' (CNY)."""
+    if x is None or not math.isfinite(x):
+        return "n/a"
+    if abs(x) >= 1e9:
+        return f"{x / 1e9:.3g} bn"
+    if abs(x) >= 1e6:
+        return f"{x / 1e6:.3g} M"
+    return f"{x:,.0f}"

@@ -33,6 +33,8 @@ class ResearchResult:
     flag: crowd_mod.Flag
     signal: SignalResult
     neutral: neutral.Comparison | None
+    smallest_rates: dict = field(default_factory=dict)   # whole-window annual rate of each smallest_levels column
+    crowding_words: dict = field(default_factory=dict)   # crowding indicator -> its words, in the indicators' order
     source: str = ""
     window: tuple[str, str] = ("", "")
     timings: dict[str, float] = field(default_factory=dict)
@@ -76,6 +78,8 @@ def run_research(market, cfg) -> ResearchResult:
         flag=crowd_mod.flag(crowd, cfg.research),
         signal=parts["signal"],
         neutral=parts["neutral"],
+        smallest_rates=smallest.annual_rates(levels, base),
+        crowding_words={n: crowd_mod.WORDS[n] for n in crowd_mod.INDICATORS},
         source=str(market.source),
         window=(str(market.date_at(i0)), str(market.date_at(i1))),
         timings=timings,

@@ -18,14 +18,13 @@ a number key); relative paths resolve against the grid file's folder, as in a co
 from __future__ import annotations
 
 import itertools
-import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ashare_sim.common.errors import ConfigError, UserError
-from ashare_sim.common.text import did_you_mean
+from ashare_sim.common.text import did_you_mean, short_labels, value_text
 from ashare_sim.common.typed import CommandLineValue, resolve_paths, to_plain
 from ashare_sim.common.yamlfile import parse_yaml
 from ashare_sim.config import Config, with_overrides
@@ -209,31 +208,6 @@ def _unique(names: list[str], path: Path, where: str) -> None:
         if n in seen:
             raise UserError(f"{path}: {where}: scenario name '{n}' appears twice; names must be unique")
         seen.add(n)
-
-
-def short_labels(keys: list[str]) -> dict[str, str]:
-    """The shortest dotted suffix of each key that tells it from the others (broker.slippage.bps -> bps)."""
-    out = {}
-    for key in keys:
-        parts = key.split(".")
-        for n in range(1, len(parts) + 1):
-            label = ".".join(parts[-n:])
-            if not any(o != key and o.split(".")[-n:] == parts[-n:] for o in keys):
-                break
-        out[key] = label
-    return out
-
-
-def value_text(v: Any) -> str:
-    """A value as a scenario name shows it: none, true, 0.05, 1e9 (text as written)."""
-    v = _plain(v)
-    if v is None:
-        return "none"
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, (int, float)) and math.isfinite(v) and abs(v) >= 1e6 and float(f"{v:g}") == v:
-        return f"{v:g}".replace("e+0", "e").replace("e+", "e")          # 1e9, 1.5e9: cash as written
-    return str(v)
 
 
 def _plain(v: Any) -> Any:

@@ -22,9 +22,11 @@ from typing import Any, Optional
 import pandas as pd
 
 from ashare_sim.backtest.outputs import csv_frame
+from ashare_sim.common.text import short_labels, value_text
 from ashare_sim.metrics.performance import COST_KINDS, ORDER_REASONS
+from ashare_sim.report.tables import cny_short
 from ashare_sim.stress.episodes import EPISODE_COLUMNS
-from ashare_sim.stress.grid import Grid, short_labels, value_text
+from ashare_sim.stress.grid import Grid
 from ashare_sim.stress.scenarios import Outcome
 
 HEADLINE = ["annual_return", "excess_annual_return", "information_ratio", "max_drawdown", "annual_turnover",
@@ -130,17 +132,6 @@ def halving_capital(capital: list[float], excess: list[Optional[float]]) -> tupl
             f = (ea - half) / (ea - eb) if ea != eb else 0.0
             return float(10 ** (math.log10(ca) + f * (math.log10(cb) - math.log10(ca)))), ""
     return None, f"excess stays above half ({half:+.1%}) up to {cny_short(pts[-1][0])}"
-
-
-def cny_short(x: Optional[float]) -> str:
-    """10000000 -> '10 M', 1.5e9 -> '1.5 bn' (CNY)."""
-    if x is None or not math.isfinite(x):
-        return "n/a"
-    if abs(x) >= 1e9:
-        return f"{x / 1e9:.3g} bn"
-    if abs(x) >= 1e6:
-        return f"{x / 1e6:.3g} M"
-    return f"{x:,.0f}"
 
 
 # ----- terminal -------------------------------------------------------------------

@@ -2,8 +2,9 @@
 import pytest
 
 from ashare_sim.common.errors import UserError
+from ashare_sim.common.text import short_labels, value_text
 from ashare_sim.config.schema import Config
-from ashare_sim.stress.grid import load_grid, short_labels, value_text
+from ashare_sim.stress.grid import load_grid
 
 
 def grid(tmp_path, text, name="g.yaml"):

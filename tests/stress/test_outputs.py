@@ -3,7 +3,8 @@ import math
 
 import pytest
 
-from ashare_sim.stress.outputs import cny_short, halving_capital
+from ashare_sim.report.tables import cny_short
+from ashare_sim.stress.outputs import halving_capital
 
 
 def test_excess_halves_between_two_grid_points_interpolated_in_log_capital():
