@@ -1,7 +1,50 @@
-"""A-share small-cap simulator: an event-driven trading and portfolio simulator on Backtrader."""
+"""A-share small-cap simulator: an event-driven trading and portfolio simulator on Backtrader for China
+A-share multi-factor strategies, with paper trading and stress grids.
+
+    import ashare_sim as sim
+
+    cfg = sim.load_config()                       # config.yaml's defaults; or a file / "study", plus overrides
+    market = sim.open_market(cfg)
+    result = sim.run_backtest(market, cfg)
+    result.metrics["annual_return"], result.equity.tail()
+
+The names below come from `ashare_sim.api` (loaded on first use, so `import ashare_sim` stays light).
+Logging is off until `sim.enable_logging("INFO")`.
+"""
+from __future__ import annotations
+
 import os as _os
+
+from loguru import logger as _logger
 
 # On 2 shared cores OpenBLAS's threaded path made the factor pipeline's small matrix products ~80x
 # slower; one thread is faster for our shapes. It only takes effect when numpy is not loaded yet, and
 # a value the user set wins.
 _os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+# A library is quiet until its user asks: the command line turns the log on.
+_logger.disable("ashare_sim")
+
+__all__ = [
+    "BacktestResult", "Config", "ConfigError", "DataError", "Market", "PaperAccount", "ResearchResult",
+    "StressResult", "UserError", "enable_logging", "generate_market", "load_config", "open_market",
+    "paper_account", "run_backtest", "run_research", "run_stress", "validate_market", "__version__",
+]
+
+
+def __getattr__(name: str):
+    if name == "__version__":
+        from importlib import metadata
+
+        try:
+            return metadata.version("ashare-sim")
+        except metadata.PackageNotFoundError:
+            return "unknown"
+    if name in __all__:
+        from ashare_sim import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'ashare_sim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + __all__)

@@ -22,7 +22,12 @@ from typing import Any, Callable
 import backtrader as bt
 import pandas as pd
 
-from ashare_sim.execution.orders import EQUITY_COLUMNS, ORDER_COLUMNS, TRADE_COLUMNS
+from ashare_sim.execution.orders import (
+    EQUITY_COLUMNS,
+    ORDER_COLUMNS,
+    TRADE_COLUMNS,
+    Side,
+)
 from ashare_sim.metrics.performance import PERIODS_PER_YEAR, compute_metrics
 
 # Provider params accept a DataFrame or a zero-argument callable returning one (read at stop()).
@@ -100,7 +105,7 @@ class OrderLog(bt.Analyzer):
         return getattr(order.data, "_name", "") or str(self.strategy.datas.index(order.data))
 
     def notify_order(self, order: bt.Order) -> None:
-        side = "buy" if order.isbuy() else "sell"
+        side = Side.BUY if order.isbuy() else Side.SELL
         symbol = self._symbol(order)
         for bit in order.executed.iterpending():
             self._fills.append({

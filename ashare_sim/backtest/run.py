@@ -64,9 +64,31 @@ class BacktestResult:
     initial_cash: float = 0.0
     signal: object = None                 # the scoring pipeline's result when it made the targets
     timings: dict = field(default_factory=dict)       # seconds by stage
+    market: object = field(default=None, repr=False)  # what the run traded, with its resolved window
+    cfg: object = field(default=None, repr=False)
+    window: tuple[int, int] = (0, 0)                  # calendar indices of its first and last day
+
+    def write(self, out: str | Path, meta: dict | None = None) -> Path:
+        """The run's output set in `out` (equity, orders, trades, holdings, targets, targets_next, metrics.json,
+        factors/, report.html, run.json), written whole or not at all; `meta` adds keys to run.json."""
+        out = Path(out)
+        market, cfg, signal = self.market, self.cfg, self.signal
+
+        def extra(stage: Path) -> None:
+            csv_frame(next_targets(self.targets, signal, market.date_at(self.window[1])), ("rebalance_date",)).to_csv(
+                stage / "targets_next.csv", index=False)
+            if signal is not None:
+                write_analytics(signal, stage / "factors")
+            if cfg.output.report:
+                write_report(stage, self.metrics, self.equity, self.trades, self.holdings, self.orders, signal=signal)
+        write_outputs(out, equity=self.equity, orders=self.orders, trades=self.trades, holdings=self.holdings,
+                      targets=targets_table(self.targets), metrics=self.metrics, extra=extra,
+                      meta={"kind": "backtest", "data": str(market.source), "config": to_plain(cfg), **(meta or {})})
+        link_pages(out)                      # report.html <-> research.html when both are there
+        return out
 
 
-def run_backtest(market, cfg, out: Optional[Path], targets: pd.DataFrame | None = None, *,
+def run_backtest(market, cfg, out: Optional[Path] = None, targets: pd.DataFrame | None = None, *,
                  signal: SignalResult | None = None, benchmark: pd.Series | None = None,
                  meta: dict | None = None) -> BacktestResult:
     started = time.perf_counter()
@@ -115,19 +137,9 @@ def run_backtest(market, cfg, out: Optional[Path], targets: pd.DataFrame | None 
     metrics = run_metrics(strat.analyzers.performance.get_analysis(), equity, cfg, signal, market, source, skipped)
     result = BacktestResult(equity, orders, trades, holdings, targets, metrics, analyzers,
                             initial_cash=broker.startingcash, signal=signal, timings=timings)
+    result.market, result.cfg, result.window = market, cfg, (i0, i1)
     if out is not None:
-        def extra(stage: Path) -> None:
-            csv_frame(next_targets(targets, signal, market.date_at(i1)), ("rebalance_date",)).to_csv(
-                stage / "targets_next.csv", index=False)
-            if signal is not None:
-                write_analytics(signal, stage / "factors")
-            if cfg.output.report:
-                write_report(stage, result.metrics, result.equity, result.trades, result.holdings, result.orders,
-                             signal=result.signal)
-        write_outputs(Path(out), equity=equity, orders=orders, trades=trades, holdings=holdings,
-                      targets=targets_table(targets), metrics=metrics, extra=extra,
-                      meta={"kind": "backtest", "data": str(market.source), "config": to_plain(cfg), **(meta or {})})
-        link_pages(Path(out))                # report.html <-> research.html when both are there
+        result.write(out, meta)
     timings["tables_and_outputs"] = time.perf_counter() - mark
     result.seconds = time.perf_counter() - started
     logger.info(f"backtest {market.date_at(i0)}..{market.date_at(i1)}: {len(orders)} orders, {len(trades)} fills, "

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from loguru import logger
 
+from ashare_sim.execution.orders import Side
 from ashare_sim.execution.planner import SKIP_CAUSES, RebalancePlanner
 
 __all__ = ["Rebalancer", "SKIP_CAUSES"]
@@ -96,7 +97,7 @@ class Rebalancer(bt.Strategy):
         else:
             return
         for req in requests:
-            order = (self.buy if req.side == "buy" else self.sell)(
+            order = (self.buy if req.side == Side.BUY else self.sell)(
                 data=self.book.by_sid(req.sid), size=req.qty, exectype=bt.Order.Market,
                 rebalance=req.rebalance, attempt=req.attempt)
             self._live[order.ref] = req

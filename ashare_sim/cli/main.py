@@ -76,6 +76,15 @@ def build_parser() -> argparse.ArgumentParser:
     ps.add_argument("--json", action="store_true", help="one JSON object")
     ps.set_defaults(func=_paper("status_command"))
 
+    conf = sub.add_parser("config", parents=[common], help="the configuration: write the default, show the effective one")
+    csub = conf.add_subparsers(dest="config_command", parser_class=_Parser, required=True)
+    ci = csub.add_parser("init", parents=[common], help="write the shipped config.yaml (every key, commented) to edit")
+    ci.add_argument("path", nargs="?", default="config.yaml", help="where to write it (default: ./config.yaml)")
+    ci.add_argument("--preset", default="default", help="a shipped preset to start from (default, study)")
+    ci.set_defaults(func=_config("init_command"))
+    cs = csub.add_parser("show", parents=[common, cfg], help="print the effective config (file + --set) as YAML")
+    cs.set_defaults(func=_config("show_command"))
+
     data = sub.add_parser("data", parents=[common], help="market data tools")
     dsub = data.add_subparsers(dest="data_command", parser_class=_Parser, required=True)
     gen = dsub.add_parser("generate", parents=[common], help="write the embedded synthetic market")
@@ -146,6 +155,14 @@ def _data_import(args: argparse.Namespace) -> int:
     from ashare_sim.cli.data import import_command
 
     return import_command(args)
+
+
+def _config(name: str) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        from ashare_sim.cli import config as config_commands
+
+        return getattr(config_commands, name)(args)
+    return run
 
 
 def _paper(name: str) -> Callable[[argparse.Namespace], int]:

@@ -3,64 +3,35 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 from ashare_sim.cli.backtest import load_cli_config
-from ashare_sim.common.errors import UserError
 from ashare_sim.data.open import open_market
-from ashare_sim.paper.adapters import adapter
-from ashare_sim.paper.basket import write_basket
-from ashare_sim.paper.ledger import Ledger
-from ashare_sim.paper.session import (
-    close_before,
-    execute_day,
-    parse_day,
-    plan_day,
-    status,
-)
+from ashare_sim.paper.account import PaperAccount
+from ashare_sim.paper.session import parse_day
 
 
 def plan_command(args: argparse.Namespace) -> int:
     cfg = load_cli_config(args)
-    day = parse_day(args.date)
-    chosen = adapter(cfg.paper.adapter)
-    if chosen.name == "basket" and not args.basket:
-        raise UserError("paper.adapter basket: give --basket FILE to write the day's orders for the terminal")
-    basket = check_basket_path(Path(args.basket)) if args.basket else None
-    market = open_market(cfg)
-    close_before(market, day)                   # a bad date fails before the account is opened
-    with Ledger.open(args.account, create=True, timeout=cfg.paper.lock_timeout) as led:
-        summary = plan_day(led, market, cfg, day)
-        if basket is not None:                  # written inside the transaction: no plan without its basket
-            write_basket(basket, cfg.paper.account_name, summary["orders"])
+    parse_day(args.date)                        # a bad date before the market is read
+    summary = PaperAccount(args.account, cfg, _market(cfg)).plan(args.date, args.basket)
     print(plan_text(summary, args.basket))
     return 0
 
 
-def check_basket_path(path: Path) -> Path:
-    if path.is_dir():
-        raise UserError(f"--basket {path}: is a directory; give a file path for the basket CSV")
-    if not path.parent.is_dir():
-        raise UserError(f"--basket {path}: the folder {path.parent} does not exist")
-    return path
-
-
 def execute_command(args: argparse.Namespace) -> int:
     cfg = load_cli_config(args)
-    day = parse_day(args.date)
-    chosen = adapter(cfg.paper.adapter)
-    if chosen.needs_fills and not args.fills:
-        raise UserError("paper.adapter basket: give --fills FILE, the fills exported from the terminal")
-    market = open_market(cfg)
-    with Ledger.open(args.account, create=False, timeout=cfg.paper.lock_timeout) as led:
-        summary = execute_day(led, market, cfg, day, Path(args.fills) if args.fills else None)
+    parse_day(args.date)
+    summary = PaperAccount(args.account, cfg, _market(cfg)).execute(args.date, args.fills)
     print(execute_text(summary))
     return 0
 
 
+def _market(cfg):
+    return lambda: open_market(cfg)          # read after the arguments are checked
+
+
 def status_command(args: argparse.Namespace) -> int:
-    with Ledger.open(args.account, create=False, write=False) as led:
-        s = status(led)
+    s = PaperAccount(args.account, None).status()
     if args.json:
         keys = ("last_date", "cash", "value", "positions", "open_orders", "start_date", "start_cash", "pnl", "return",
                 "last_runs")

@@ -20,10 +20,9 @@ def run_research_command(args: argparse.Namespace) -> int:
     market = open_market(cfg)
     logger.info(f"market {market.source}: {market.n_symbols} symbols x {market.n_days} days; research to {out}")
     from ashare_sim.research.build import run_research
-    from ashare_sim.research.outputs import write_research
 
     result = run_research(market, cfg)
-    files = write_research(out, result, cfg)
+    files = result.write(out)
     print(summary_text(result, out, files, time.perf_counter() - started))
     return 0
 

@@ -10,15 +10,31 @@ T = TypeVar("T")
 _LEVELS = ("TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL")
 
 
+PACKAGE = "ashare_sim"
+
+
 def setup_logging(level: str = "INFO") -> None:
-    """Send loguru to stderr at `level` with a compact format."""
+    """Send loguru to stderr at `level` with a compact format, this package's messages included (they are
+    off for a program that imports the package until it asks for them)."""
     level = level.upper()
     if level not in _LEVELS:
         level = "INFO"
+    logger.enable(PACKAGE)
     logger.remove()
     # A sink that finds sys.stderr when it writes: tests and embedding programs swap the stream.
     logger.add(lambda message: sys.stderr.write(message), level=level, colorize=sys.stderr.isatty(),
                format="<green>{time:HH:mm:ss}</green> <level>{level: <7}</level> {message}")
+
+
+def enable_logging(level: str = "INFO") -> None:
+    """Show the simulator's log on stderr at `level` (DEBUG, INFO, WARNING, ERROR). A program that imports
+    the package sees none of it until it calls this; it replaces loguru's handlers with one on stderr."""
+    setup_logging(level)
+
+
+def disable_logging() -> None:
+    """Silence the simulator's messages again (the state right after `import ashare_sim`)."""
+    logger.disable(PACKAGE)
 
 
 def progress(items: Iterable[T], desc: str, total: int | None = None) -> Iterator[T]:

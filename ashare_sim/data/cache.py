@@ -82,7 +82,7 @@ def _write(entry: Path, market: Market) -> None:
             np.save(tmp / f"panel.{name}.npy", panel)
         for name in ARRAY_FIELDS:
             np.save(tmp / f"{name}.npy", getattr(market, name))
-        light = dataclasses.replace(market, panels={}, rules=None, **{f: None for f in ARRAY_FIELDS})
+        light = dataclasses.replace(market, panels={}, rules=None, derived={}, **{f: None for f in ARRAY_FIELDS})
         with open(tmp / "market.pkl", "wb") as f:
             pickle.dump(light, f, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, entry)                # the entry appears whole or not at all

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from ashare_sim.rules import RulesTable
-from ashare_sim.rules.table import round_to_tick
+from ashare_sim.rules.table import at_down_limit, at_up_limit, round_to_tick
 
 # Rows per block when building limit panels: bounds the float64 temporaries.
 _BLOCK = 128
@@ -141,11 +141,10 @@ def block_limits(rules: RulesTable, ratio: np.ndarray, pre_close: np.ndarray, da
     hi, lo = rules.limit_panels(pre_close, ratio)
     first = (day_listed == 0) & ~np.isnan(band_up)[None, :]
     if first.any():
-        pc = round_to_tick(pre_close.astype(np.float64), rules.tick)
-        up = np.broadcast_to(band_up[None, :], pc.shape)
-        down = np.broadcast_to(band_down[None, :], pc.shape)
-        hi = np.where(first, rules.round_price(pc * (1 + up)), hi)
-        lo = np.where(first, np.maximum(rules.round_price(pc * (1 - down)), rules.tick), lo)
+        band_hi, band_lo = rules.limit_panels(pre_close, np.broadcast_to(band_up[None, :], pre_close.shape),
+                                              np.broadcast_to(band_down[None, :], pre_close.shape))
+        hi = np.where(first, band_hi, hi)
+        lo = np.where(first, band_lo, lo)
     return hi, lo
 
 
@@ -169,8 +168,7 @@ def limit_closes(close: np.ndarray, high_limit: np.ndarray, low_limit: np.ndarra
                  tick: float) -> tuple[np.ndarray, np.ndarray]:
     """(closed at limit-up, closed at limit-down) boolean panels: a traded bar whose close is within
     half a tick of its limit (float32 prices hold cents only to that tolerance); no limit, no hit."""
-    half = np.float32(tick / 2)
     with np.errstate(invalid="ignore"):
-        up = traded & (close >= high_limit - half)
-        down = traded & (close <= low_limit + half)
+        up = traded & at_up_limit(close, high_limit, tick)
+        down = traded & at_down_limit(close, low_limit, tick)
     return up, down

@@ -15,7 +15,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Optional
+from typing import Any, Callable, Optional
 
 import numpy as np
 import pandas as pd
@@ -53,6 +53,15 @@ class Market:
     source: str = "<memory>"
     notes: list[str] = field(default_factory=list)   # derivations the user should know about
     bar_columns: frozenset = frozenset()             # the columns the bars table gave (before derivations)
+    derived: dict = field(default_factory=dict, repr=False, compare=False)   # memo(): values computed from it
+
+    def memo(self, key: str, compute: Callable[[], Any]) -> Any:
+        """A value the layers above derive from this market (total-return prices, listing dates, industry
+        codes), computed on first use and kept with the market, which never changes after loading."""
+        value = self.derived.get(key)
+        if value is None:
+            value = self.derived[key] = compute()
+        return value
 
     # ----- shape and lookups ------------------------------------------------
     @property

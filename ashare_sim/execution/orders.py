@@ -10,6 +10,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Mapping
 
 
 class Side(StrEnum):
@@ -53,6 +54,18 @@ HOLDING_COLUMNS = ["date", "symbol", "qty", "sellable_qty", "close", "value"]
 
 FILLED, PARTIAL, REJECTED = Status.FILLED, Status.PARTIAL, Status.REJECTED
 
+# The fees a fill charges on top of qty x price, each a column of trades.csv (slippage is inside the price).
+FEE_KINDS = ("commission", "stamp_duty", "transfer_fee")
+
+
+def fees_of(row) -> float:
+    """The fees charged: commission + stamp duty + transfer fee of a Costs, a TradeRow or a mapping."""
+    get = row.__getitem__ if isinstance(row, Mapping) else (lambda k: getattr(row, k))
+    total = 0.0
+    for kind in FEE_KINDS:
+        total += get(kind)
+    return total
+
 
 @dataclass(frozen=True, slots=True)
 class Costs:
@@ -65,7 +78,7 @@ class Costs:
 
     @property
     def charged(self) -> float:
-        return self.commission + self.stamp_duty + self.transfer_fee
+        return fees_of(self)
 
 
 @dataclass(slots=True)
@@ -138,6 +151,10 @@ class TradeRow:
     kind: str = "fill"                    # fill | delist
     participation: float = float("nan")   # qty / the day's volume (NaN for settlements)
     ref: int = 0
+
+    @property
+    def fees(self) -> float:
+        return fees_of(self)
 
 
 @dataclass

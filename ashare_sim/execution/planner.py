@@ -31,7 +31,7 @@ from typing import Any
 import pandas as pd
 
 from ashare_sim.execution.account import Account
-from ashare_sim.execution.orders import PERMANENT_REASONS, OrderRequest, Reason
+from ashare_sim.execution.orders import PERMANENT_REASONS, OrderRequest, Reason, Side
 from ashare_sim.rules.table import round_to_tick
 
 # Why a target row produced no order (metrics.json `skipped`).
@@ -69,6 +69,12 @@ class Remainder:
     tries: int = 0      # attempts sent so far
 
 
+def lot_after(market, sid: int, t: int):
+    """The board lot of stock `sid` on the trading day after calendar day t (orders planned at t's close
+    trade then; the data's last day stands in for a day after it)."""
+    return market.rules.lot(str(market.board[sid]), market.date_at(min(t + 1, market.n_days - 1)))
+
+
 class RebalancePlanner:
     def __init__(self, market, lot_size: bool = True):
         self.market = market
@@ -76,7 +82,6 @@ class RebalancePlanner:
         self.remaining: dict[int, Remainder] = {}     # sid -> what is left of the current plan
         self.last_sale = -1                            # calendar index of the last day a sell filled
         self.skipped = Skips()
-        self._lots: dict = {}
 
     def _delists(self, sid: int) -> bool:
         """The stock has a delisting date (after the data's end, only those are gone)."""
@@ -85,14 +90,7 @@ class RebalancePlanner:
 
     def lot(self, sid: int, t: int):
         """The board's lot on the trading day after t (None with lot rules off)."""
-        if not self.lot_size:
-            return None
-        day = self.market.date_at(min(t + 1, self.market.n_days - 1))
-        key = (str(self.market.board[sid]), day)
-        lot = self._lots.get(key)
-        if lot is None:
-            lot = self._lots[key] = self.market.rules.lot(*key)
-        return lot
+        return lot_after(self.market, sid, t) if self.lot_size else None
 
     # ----- a rebalance ---------------------------------------------------------------------
     def rebalance(self, t: int, plan: list[tuple[int, float]], account: Account, value: float,
@@ -152,18 +150,18 @@ class RebalancePlanner:
                     buys.append((sid, qty))
         out = []
         for sid, qty, close_all in sells:
-            self.remaining[sid] = Remainder("sell", qty, close_all, day)
+            self.remaining[sid] = Remainder(Side.SELL, qty, close_all, day)
             out.append(self._request(sid, self.remaining[sid], qty))
         for sid, qty in buys:
-            self.remaining[sid] = Remainder("buy", qty, False, day)
+            self.remaining[sid] = Remainder(Side.BUY, qty, False, day)
             out.append(self._request(sid, self.remaining[sid], qty))
         return out
 
     # ----- retries ---------------------------------------------------------------------------
     def retries(self, t: int, account: Account) -> list[OrderRequest]:
         """Requests re-sending the unfilled remainders on day t + 1 (sells first)."""
-        sells = [(sid, r) for sid, r in self.remaining.items() if r.side == "sell"]
-        buys = [(sid, r) for sid, r in self.remaining.items() if r.side == "buy"]
+        sells = [(sid, r) for sid, r in self.remaining.items() if r.side == Side.SELL]
+        buys = [(sid, r) for sid, r in self.remaining.items() if r.side == Side.BUY]
         suspended_today = self.market.is_suspended[t]
         selling = False
         out = []
@@ -173,7 +171,7 @@ class RebalancePlanner:
             if r.reason == Reason.CASH and not (self.last_sale > r.attempt or selling):
                 continue
             qty = r.qty
-            if r.side == "sell":
+            if r.side == Side.SELL:
                 held = account.position(sid)
                 if held is None:
                     continue
@@ -185,12 +183,12 @@ class RebalancePlanner:
                 out.append(self._request(sid, r, qty))
                 # Only a sale that can trade funds a cash-cut buy: a stock suspended at today's close
                 # (known now) would leave that buy refused for cash every day of its halt.
-                selling = selling or (r.side == "sell" and not suspended_today[sid])
+                selling = selling or (r.side == Side.SELL and not suspended_today[sid])
         return out
 
     def record(self, req: OrderRequest, filled: int, completed: bool, reason: str, t: int) -> None:
         """The outcome of `req` on calendar day t."""
-        if filled and req.side == "sell":
+        if filled and req.side == Side.SELL:
             self.last_sale = t
         rem = self.remaining.get(req.sid)
         if rem is None:

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from loguru import logger
 
-from ashare_sim.execution.orders import CONTRACT_REASONS
+from ashare_sim.execution.orders import CONTRACT_REASONS, FEE_KINDS, Side, fees_of
 
 # Annualization of daily means and standard deviations (SPEC: TE = std(daily excess) x sqrt(252)).
 PERIODS_PER_YEAR = 252
@@ -38,7 +38,7 @@ MONTHS_PER_YEAR = 12
 # Calendar-day length of a year for compound annual returns (leap years averaged).
 DAYS_PER_YEAR = 365.25
 # The cost columns of trades.csv, in the order they are reported.
-COST_KINDS = ("commission", "stamp_duty", "transfer_fee", "slippage")
+COST_KINDS = FEE_KINDS + ("slippage",)
 # Reason codes of orders.csv (SPEC §4); each gets a blocked_<reason> key even when zero,
 # so stress.csv has stable columns. Unknown reasons found in the data are added too.
 ORDER_REASONS = CONTRACT_REASONS
@@ -461,13 +461,13 @@ def compute_metrics(
     turnover = float(traded.sum() / 2.0 / avg_value / years) if years > 0 and avg_value > 0 else None
     costs = _costs(trades)
     total_costs = float(sum(costs.values()))
-    charged = float(costs["commission"] + costs["stamp_duty"] + costs["transfer_fee"])
+    charged = float(fees_of(costs))
 
     n_trades = int(len(trades)) if trades is not None else 0
     if trades is not None and len(trades) and "side" in trades.columns:
         side = trades["side"].astype(str).str.lower()
-        buy_value = float(traded[side == "buy"].sum())
-        sell_value = float(traded[side == "sell"].sum())
+        buy_value = float(traded[side == Side.BUY].sum())
+        sell_value = float(traded[side == Side.SELL].sum())
     else:
         buy_value = sell_value = 0.0
 

@@ -30,6 +30,7 @@ from pathlib import Path
 import pandas as pd
 
 from ashare_sim.common.errors import UserError
+from ashare_sim.execution.orders import Side, fees_of
 from ashare_sim.rules.symbols import parse_symbol
 
 BASKET_COLUMNS = ["account", "symbol", "side", "qty", "price_type", "limit_price"]
@@ -120,7 +121,7 @@ def read_fills(path: Path, requests: list[dict], day, checks: FillChecks) -> dic
         side = str(row["side"]).strip().lower()
         if symbol is None:
             raise UserError(f"{where}: '{row['symbol']}' is not a stock code")
-        if side not in ("buy", "sell"):
+        if side not in tuple(Side):
             raise UserError(f"{where}: side '{row['side']}' must be buy or sell")
         i = by_key.get((symbol, side))
         if i is None:
@@ -148,12 +149,12 @@ def read_fills(path: Path, requests: list[dict], day, checks: FillChecks) -> dic
         if not span[0] - half_tick <= nums["price"] <= span[1] + half_tick:
             raise UserError(f"{where}: price {nums['price']:g} is outside the day's range "
                             f"{span[0]:.2f}..{span[1]:.2f} of {symbol}")
-        lot = checks.lot(symbol) if side == "buy" else None
+        lot = checks.lot(symbol) if side == Side.BUY else None
         if lot is not None and not lot.is_valid_buy(qty):
             raise UserError(f"{where}: buy of {qty} is not whole board lots ({lot.min} then steps of {lot.step})")
-        fees = nums["commission"] + nums["stamp_duty"] + nums["transfer_fee"]
-        spent += qty * nums["price"] + fees if side == "buy" else -(qty * nums["price"] - fees)
-        if side == "sell":
+        fees = fees_of(nums)
+        spent += qty * nums["price"] + fees if side == Side.BUY else -(qty * nums["price"] - fees)
+        if side == Side.SELL:
             sold[symbol] = sold.get(symbol, 0) + qty
             if sold[symbol] > checks.sellable(symbol):
                 raise UserError(f"{where}: sells {sold[symbol]} of {symbol}, more than the {checks.sellable(symbol)} "

@@ -16,9 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import os
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +27,12 @@ from ashare_sim.common.errors import UserError
 from ashare_sim.common.typed import parse_date_text
 from ashare_sim.execution.account import Account, Position
 from ashare_sim.execution.core import ExecutionCore
-from ashare_sim.execution.orders import FILLED, OrderRequest
-from ashare_sim.execution.planner import RebalancePlanner
+from ashare_sim.execution.orders import FILLED, OrderRequest, Side
+from ashare_sim.execution.planner import RebalancePlanner, lot_after
 from ashare_sim.paper.adapters import adapter
 from ashare_sim.paper.basket import FillChecks, read_fills
 from ashare_sim.paper.ledger import Ledger
-
-# Set to a number of seconds to pause inside execute's transaction (tests kill the process there).
-PAUSE_ENV = "ASHARE_PAPER_PAUSE"
+from ashare_sim.rules.table import at_down_limit, at_up_limit
 
 
 def parse_day(text: str) -> dt.date:
@@ -216,14 +211,15 @@ def plan_row(market, t: int, req: OrderRequest, account: Account) -> dict[str, A
     """A planned order with what is known at plan time (the close of calendar day t)."""
     sid = req.sid
     close = float(market.last_close[t, sid])
-    lot = market.rules.lot(str(market.board[sid]), market.date_at(min(t + 1, market.n_days - 1)))
-    limit = market.high_limit[t, sid] if req.side == "buy" else market.low_limit[t, sid]
-    at_limit = bool(market.has_bar[t, sid] and limit == limit
-                    and abs(market.close[t, sid] - limit) < market.rules.tick / 2)
+    lot = lot_after(market, sid, t)
+    buy = req.side == Side.BUY
+    limit = market.high_limit[t, sid] if buy else market.low_limit[t, sid]
+    at = at_up_limit if buy else at_down_limit
+    at_limit = bool(market.has_bar[t, sid] and at(market.close[t, sid], limit, market.rules.tick))
     return {"sid": sid, "symbol": req.symbol, "side": req.side, "qty": req.qty, "rebalance": req.rebalance.isoformat(),
             "attempt": req.attempt, "last_close": None if math.isnan(close) else round(close, 2),
             # T+1: what is held at the close before the planned day is all sellable on it
-            "lot": f"{lot.min}/{lot.step}", "sellable": account.qty(sid) if req.side == "sell" else None,
+            "lot": f"{lot.min}/{lot.step}", "sellable": account.qty(sid) if req.side == Side.SELL else None,
             "suspended_last_close": bool(market.is_suspended[t, sid]), "at_limit_last_close": at_limit}
 
 
@@ -278,7 +274,6 @@ def execute_day(led: Ledger, market, cfg, day: dt.date, fills_file: Path | None 
         planner.record(req, out.filled_qty, out.status == FILLED, out.reason, t)
     core.end_day(t)
     _write_day(led, market, core, events, filler.source)
-    _pause_if_asked()
     led.update_account(cash=account.cash, last_date=day.isoformat(), planner=json.dumps(planner.to_dict()))
     led.mark_plan(day, "executed")
     value = core.value(t)
@@ -316,9 +311,9 @@ def _write_day(led: Ledger, market, core: ExecutionCore, events: list, source: s
                 entries.append((day, "dividend", str(market.symbols[e.sid]), e.cash))
     for r in core.trade_log:
         notional = r.qty * r.price
-        fees = r.commission + r.stamp_duty + r.transfer_fee
+        fees = r.fees
         kind = "delist" if r.kind == "delist" else r.side
-        entries.append((r.date.isoformat(), kind, r.symbol, -(notional + fees) if r.side == "buy" else notional - fees))
+        entries.append((r.date.isoformat(), kind, r.symbol, -(notional + fees) if r.side == Side.BUY else notional - fees))
     entries.sort(key=lambda e: e[0])                    # a day's dividends are paid before its trades
     rows = []
     for day, kind, symbol, amount in entries:
@@ -329,13 +324,6 @@ def _write_day(led: Ledger, market, core: ExecutionCore, events: list, source: s
         raise RuntimeError(f"cash ledger {balance:.6f} disagrees with the account {core.account.cash:.6f}")
     led.insert("equity", [{"date": market.date_at(t).isoformat(), "value": v, "cash": c} for t, v, c in core.equity_log])
     led.replace_positions(position_rows(core.account))
-
-
-def _pause_if_asked() -> None:
-    pause = os.environ.get(PAUSE_ENV)
-    if pause:
-        print("paused inside the transaction", file=sys.stderr, flush=True)
-        time.sleep(float(pause))
 
 
 # ----- status -----------------------------------------------------------------------------------

@@ -38,6 +38,13 @@ class ResearchResult:
     source: str = ""
     window: tuple[str, str] = ("", "")
     timings: dict[str, float] = field(default_factory=dict)
+    cfg: object = field(default=None, repr=False)
+
+    def write(self, out) -> list[str]:
+        """research/*.csv and research.html in `out`, as one set; returns the file names under research/."""
+        from ashare_sim.research.outputs import write_research
+
+        return write_research(out, self, self.cfg)
 
 
 def run_research(market, cfg) -> ResearchResult:
@@ -83,4 +90,5 @@ def run_research(market, cfg) -> ResearchResult:
         source=str(market.source),
         window=(str(market.date_at(i0)), str(market.date_at(i1))),
         timings=timings,
+        cfg=cfg,
     )

@@ -201,9 +201,8 @@ class RulesTable:
 
     def limit_prices(self, pre_close: float, ratio: float) -> tuple[float, float]:
         """(high_limit, low_limit) for one pre_close and ratio."""
-        high = self.round_price(pre_close * (1 + ratio))
-        low = max(self.round_price(pre_close * (1 - ratio)), self.tick)
-        return float(high), float(low)
+        high, low = self.limit_panels(np.asarray([pre_close], dtype=np.float64), np.asarray([ratio]))
+        return float(high[0]), float(low[0])
 
     # ----- panels (dates x symbols) ----------------------------------------
     def limit_ratio_panel(self, dates: np.ndarray, boards: np.ndarray, is_st: np.ndarray) -> np.ndarray:
@@ -243,12 +242,15 @@ class RulesTable:
                 up[i], down[i] = band
         return up, down
 
-    def limit_panels(self, pre_close: np.ndarray, ratio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(high_limit, low_limit) panels; NaN where ratio or pre_close is NaN."""
+    def limit_panels(self, pre_close: np.ndarray, ratio: np.ndarray,
+                     down_ratio: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(high_limit, low_limit) panels; NaN where ratio or pre_close is NaN. The one limit formula:
+        round_half_up(pre_close x (1 +/- ratio)) on the tick, the low limit at least one tick; `down_ratio`
+        when the band is not symmetric (an approval-era IPO's first day)."""
         # Snap float32 storage noise (62.349998 for 62.35) back to the tick before applying the ratio.
         pc = round_to_tick(pre_close.astype(np.float64), self.tick)
         high = self.round_price(pc * (1 + ratio))
-        low = np.maximum(self.round_price(pc * (1 - ratio)), self.tick)
+        low = np.maximum(self.round_price(pc * (1 - (ratio if down_ratio is None else down_ratio))), self.tick)
         low = np.where(np.isnan(high), np.nan, low)
         return high, low
 

@@ -38,11 +38,7 @@ def daily_returns(market, rows) -> np.ndarray:
 def total_return_price(market) -> "TotalReturnPrice":
     """The market's TotalReturnPrice, built once and kept on the market object
     (build_targets and pool_benchmark share it)."""
-    trp = market.__dict__.get("_factors_trp")
-    if trp is None:
-        trp = TotalReturnPrice(market)
-        market.__dict__["_factors_trp"] = trp
-    return trp
+    return market.memo("total_return_price", lambda: TotalReturnPrice(market))
 
 
 class TotalReturnPrice:

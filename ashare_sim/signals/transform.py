@@ -53,11 +53,10 @@ def industries(market) -> tuple[np.ndarray, np.ndarray] | None:
     inst = market.instruments
     if "industry" not in inst.columns or inst["industry"].isna().all():
         return None
-    cached = market.__dict__.get("_factors_industries")
-    if cached is None:
+    def compute() -> tuple[np.ndarray, np.ndarray]:
         labels, codes = np.unique(inst["industry"].fillna("(none)").astype(str).to_numpy(), return_inverse=True)
-        cached = market.__dict__["_factors_industries"] = (labels, codes.astype(np.int64))
-    return cached
+        return labels, codes.astype(np.int64)
+    return market.memo("industries", compute)
 
 
 def industry_codes(market) -> np.ndarray:

@@ -41,14 +41,11 @@ from ashare_sim.signals.returns import TotalReturnPrice, total_return_price
 
 def list_dates(market) -> np.ndarray:
     """(N,) listing dates (datetime64[D]); the first bar's day when the instrument gives none."""
-    cached = market.__dict__.get("_factors_list_dates")
-    if cached is not None:
-        return cached
-    given = market.instruments["list_date"].to_numpy().astype("datetime64[D]")
-    first = np.clip(market.list_index, 0, max(market.n_days - 1, 0))
-    out = np.where(np.isnat(given), market.dates[first], given)
-    market.__dict__["_factors_list_dates"] = out
-    return out
+    def compute() -> np.ndarray:
+        given = market.instruments["list_date"].to_numpy().astype("datetime64[D]")
+        first = np.clip(market.list_index, 0, max(market.n_days - 1, 0))
+        return np.where(np.isnat(given), market.dates[first], given)
+    return market.memo("list_dates", compute)
 
 
 def eligible_mask(market, t: int, ucfg) -> np.ndarray:

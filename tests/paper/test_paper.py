@@ -202,9 +202,19 @@ def test_a_kill_9_inside_the_transaction_leaves_the_account_as_before(market_dir
     snapshot = lambda: [sqlite3.connect(db).execute(f"SELECT * FROM {t}").fetchall()  # noqa: E731
                         for t in ("account", "positions", "orders", "fills", "cash_ledger", "equity")]
     before = snapshot()
-    proc = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "paper", "execute", "--account", str(db),
-                             "--date", "2020-04-01", "-c", str(cfgp)], stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "ASHARE_PAPER_PAUSE": "60"}, cwd=ROOT)
+    # The command line, paused inside execute's transaction (after its rows are written, before it commits).
+    paused = ("import sys, time\n"
+              "from ashare_sim.paper import ledger\n"
+              "real = ledger.Ledger.update_account\n"
+              "def update_account(self, **kw):\n"
+              "    print('paused inside the transaction', file=sys.stderr, flush=True)\n"
+              "    time.sleep(60)\n"
+              "    return real(self, **kw)\n"
+              "ledger.Ledger.update_account = update_account\n"
+              "from ashare_sim.cli.main import main\n"
+              "sys.exit(main(sys.argv[1:]))\n")
+    proc = subprocess.Popen([sys.executable, "-c", paused, "paper", "execute", "--account", str(db),
+                             "--date", "2020-04-01", "-c", str(cfgp)], stderr=subprocess.PIPE, text=True, cwd=ROOT)
     for line in proc.stderr:
         if "paused inside the transaction" in line:
             break

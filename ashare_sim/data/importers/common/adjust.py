@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ashare_sim.rules.table import round_to_tick
+
 
 def raw_from_adjusted(adjusted: np.ndarray, factor: np.ndarray, tick: float) -> np.ndarray:
     """Raw exchange price = adjusted / factor, snapped to the tick (float32 sources are off by ~1e-6)."""
@@ -24,9 +26,8 @@ def raw_from_adjusted(adjusted: np.ndarray, factor: np.ndarray, tick: float) -> 
 
 
 def on_tick(price: np.ndarray, tick: float) -> np.ndarray:
-    """Rounded to the tick as the nearest float to the decimal price (9.2, not 920 x 0.01 = 9.200000000000001)."""
-    per_unit = round(1 / tick)
-    return np.round(price * per_unit) / per_unit
+    """Rounded half up to the tick as the exchange rounds (rules.table.round_to_tick: 9.2, not 9.200000000000001)."""
+    return round_to_tick(price, tick)
 
 
 def backward_from_divisor(factor: np.ndarray) -> np.ndarray:

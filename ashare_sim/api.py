@@ -1,0 +1,119 @@
+"""The Python API: what a notebook needs, the same functions the command line runs.
+
+    import ashare_sim as sim
+
+    cfg = sim.load_config("study", {"backtest.start": "2015-01-01"})   # a file, a preset name, or None
+    market = sim.open_market(cfg)                 # the configured market (the embedded one is made once)
+    result = sim.run_backtest(market, cfg)        # BacktestResult: metrics, equity, orders, trades, ...
+    result.write("out")                           # the usual files and report.html
+
+Everything here validates its input the way the command line does and raises `UserError` (with the
+same one-line message) for bad input. Logging is off until `enable_logging()`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any, Optional
+
+import pandas as pd
+
+from ashare_sim.backtest.run import BacktestResult
+from ashare_sim.backtest.run import run_backtest as _run_backtest
+from ashare_sim.common.errors import ConfigError, DataError, UserError
+from ashare_sim.common.logs import enable_logging
+from ashare_sim.common.outdir import check_output_dir
+from ashare_sim.common.typed import parse_date
+from ashare_sim.config import Config, load_config
+from ashare_sim.config.schema import GenerateConfig
+from ashare_sim.data.market import Market
+from ashare_sim.data.open import open_market as _open_market
+from ashare_sim.paper.account import PaperAccount
+from ashare_sim.research.build import ResearchResult
+from ashare_sim.research.build import run_research as _run_research
+from ashare_sim.stress.run import StressResult
+from ashare_sim.stress.run import run_stress as _run_stress
+
+__all__ = [
+    "BacktestResult", "Config", "ConfigError", "DataError", "Market", "PaperAccount", "ResearchResult",
+    "StressResult", "UserError", "enable_logging", "generate_market", "load_config", "open_market",
+    "paper_account", "run_backtest", "run_research", "run_stress", "validate_market",
+]
+
+
+def open_market(where: Config | str | Path | None = None) -> Market:
+    """The market of a config (`data.path`, the rules table; the embedded market is generated on first use),
+    or of a market data directory given as a path; None: the default config's."""
+    if where is None:
+        where = load_config()
+    if isinstance(where, (str, Path)):
+        path = Path(where)
+        if not path.is_dir():
+            raise UserError(f"{path}: no such market data directory; give a folder written by `data generate` or "
+                            "`data import`, or a config")
+        where = load_config(None, {"data.path": str(path.resolve())})
+    return _open_market(where)
+
+
+def run_backtest(market: Market | None = None, cfg: Config | None = None, *, targets: pd.DataFrame | None = None,
+                 out: str | Path | None = None) -> BacktestResult:
+    """One backtest of `cfg` (default config when None) on `market` (the config's when None).
+
+    `targets` (DataFrame rebalance_date, symbol[, weight]) trades these lists instead of the config's
+    scoring pipeline or targets file. With `out`, the output files are written there too (the folder is
+    checked before any work); `result.write(out)` does the same later."""
+    cfg = cfg if cfg is not None else load_config()
+    if out is not None:
+        check_output_dir(Path(out))
+    market = market if market is not None else open_market(cfg)
+    return _run_backtest(market, cfg, Path(out) if out is not None else None, targets)
+
+
+def run_research(market: Market | None = None, cfg: Config | None = None, *,
+                 out: str | Path | None = None) -> ResearchResult:
+    """Size groups, smallest-N vs the pool, valuations, exposures, crowding and industry-neutral scoring over
+    the config's window; with `out`, research/*.csv and research.html are written there."""
+    cfg = cfg if cfg is not None else load_config()
+    if out is not None:
+        check_output_dir(Path(out))
+    market = market if market is not None else open_market(cfg)
+    result = _run_research(market, cfg)
+    if out is not None:
+        result.write(Path(out))
+    return result
+
+
+def run_stress(grid: str | Path, cfg: Config | None = None, *, out: str | Path | None = None,
+               workers: Optional[int] = None, scheduler: Optional[str] = None,
+               episodes: Optional[str] = None) -> StressResult:
+    """Every scenario of `grid` (a grid file, or a shipped grid's name: capacity, crowding, execution,
+    slippage_volume_cap) on `cfg`, in local worker processes or on a Dask cluster (`scheduler`), into `out`
+    (default output.dir/stress-<grid>); finished scenarios are reused when run again."""
+    cfg = cfg if cfg is not None else load_config()
+    return _run_stress(cfg, grid, out, workers=workers, scheduler=scheduler, episodes=episodes)
+
+
+def paper_account(path: str | Path, cfg: Config | None = None, market: Market | None = None) -> PaperAccount:
+    """The paper account in SQLite file `path` (made by its first plan), trading `market` under `cfg`."""
+    cfg = cfg if cfg is not None else load_config()
+    return PaperAccount(path, cfg, market if market is not None else (lambda: open_market(cfg)))
+
+
+def generate_market(out: str | Path, *, stocks: int = 5000, start: str | dt.date = "2010-01-01",
+                    end: str | dt.date = "2022-12-31", seed: int = 20240101) -> Path:
+    """Write a synthetic market (the embedded market's generator) to the new folder `out`; same arguments,
+    same bytes."""
+    from ashare_sim.data.synthetic.generator import generate_market as _generate
+
+    g = GenerateConfig(stocks=stocks, start=parse_date(start, "start"), end=parse_date(end, "end"), seed=seed)
+    _generate(Path(out), stocks=g.stocks, start=g.start, end=g.end, seed=g.seed)
+    return Path(out)
+
+
+def validate_market(path: str | Path) -> Any:
+    """Check a market data directory: a report with `ok`, `errors`, `warnings` and `render()` (the text
+    `data validate` prints)."""
+    from ashare_sim.data.validate import validate_directory
+
+    return validate_directory(Path(path))
+

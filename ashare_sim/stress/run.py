@@ -1,0 +1,192 @@
+"""`run_stress`: config + grid -> one backtest per scenario (DIR/scenarios/<name>/) -> stress.csv,
+episodes.csv, stress.html in DIR.
+
+    result = run_stress(cfg, "capacity", "out/stress-capacity", workers=2)   # StressResult
+    result.table                       # stress.csv's rows; result.failed: how many scenarios failed
+
+Everything the user can get wrong (config, grid, episodes, the output folder, workers) is checked
+before any scenario runs. The directory is marked as a stress set first (stress.json), so a grid
+stopped half way (Ctrl-C, a killed machine) can be run again into the same DIR: finished scenarios
+with the same inputs are reused, the rest run. A failing scenario is a row of stress.csv with its
+error; the grid goes on.
+"""
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import pandas as pd
+from loguru import logger
+
+from ashare_sim.common.errors import UserError
+from ashare_sim.common.logs import progress
+from ashare_sim.common.outdir import (
+    STAGING_PREFIX,
+    check_output_dir,
+    output_set,
+    read_manifest,
+)
+from ashare_sim.common.typed import to_plain
+from ashare_sim.data.open import ensure_market
+from ashare_sim.report.stress import render
+from ashare_sim.stress.episodes import load_episodes
+from ashare_sim.stress.grid import Grid, load_grid
+from ashare_sim.stress.inputs import data_fingerprint, inputs_fingerprint, shared_key
+from ashare_sim.stress.outputs import (
+    capacity_curves,
+    episodes_table,
+    reference_scenario,
+    stress_table,
+    write_tables,
+)
+from ashare_sim.stress.runner import default_workers, open_runner, run_tasks
+from ashare_sim.stress.scenarios import Outcome, ScenarioTask, finished, market_for
+
+MANIFEST = "stress.json"
+
+
+@dataclass
+class StressResult:
+    grid: Grid
+    table: pd.DataFrame                  # stress.csv: one row per scenario
+    episodes: pd.DataFrame               # episodes.csv
+    daily: pd.DataFrame                  # the unsellable share of the book per episode day
+    curves: list                         # capacity / crowding curves (stress.outputs.Curve)
+    out: Path
+    files: list[str] = field(default_factory=list)
+    runner: str = ""
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> int:
+        return int((self.table["status"] != "ok").sum())
+
+
+def output_folder(cfg, grid: str | Path, out: str | Path | None) -> Path:
+    """The stress set's folder: `out`, else output.dir/stress-<grid name>."""
+    return Path(out) if out else Path(cfg.output.dir) / f"stress-{Path(grid).stem}"
+
+
+def run_stress(cfg, grid: str | Path, out: str | Path | None = None, *, workers: Optional[int] = None,
+               scheduler: Optional[str] = None, episodes: Optional[str] = None, config_name: str = "",
+               verbose: int = 0, quiet: bool = False) -> StressResult:
+    """Run every scenario of `grid` (a file, or a shipped grid's name) on `cfg`; write the set into `out`.
+    `episodes`: a YAML list of historical episodes (default: the shipped list; "none" to skip);
+    `scheduler`: a Dask scheduler address instead of local worker processes."""
+    started = time.perf_counter()
+    out = output_folder(cfg, grid, out)
+    check_output_dir(out)
+    grid = load_grid(grid, cfg)
+    episode_list = load_episodes(episodes)
+    workers = default_workers() if workers is None else workers
+    if workers < 1:
+        raise UserError(f"--workers {workers}: give at least 1 (default: the {default_workers()} cores here)")
+    for path in dict.fromkeys(s.cfg.data.path for s in grid.scenarios):
+        ensure_market(next(s.cfg for s in grid.scenarios if s.cfg.data.path == path))
+    tasks = make_tasks(grid, out, episode_list, verbose, quiet)
+    shared = shared_inputs(grid, tasks, need_pool=bool(episode_list))
+    _mark(out, grid)
+    logger.info(f"stress grid {grid.path}: {len(tasks)} scenarios, {len(shared)} set(s) of shared scores and "
+                f"benchmark, output to {out}")
+    if not scheduler:
+        market_for(grid.scenarios[0].cfg)        # read once here; forked workers share its pages
+    outcomes: dict[str, Outcome] = {}
+    try:
+        with open_runner(workers, scheduler, len(tasks)) as runner:
+            logger.info(f"running on {runner.label}")
+            for outcome in progress(run_tasks(runner, shared, tasks), "scenarios", total=len(tasks)):
+                outcomes[outcome.name] = outcome
+                logger.info(_line(outcome, len(outcomes), len(tasks)))
+    except KeyboardInterrupt:
+        _remove_staging(out / "scenarios")
+        done = sum(o.status == "ok" for o in outcomes.values())
+        logger.warning(f"interrupted: {done} of {len(tasks)} scenarios finished in {out / 'scenarios'}; run the "
+                       "same command again to run the rest (finished ones are reused)")
+        raise
+    label = runner.label
+    table = stress_table(grid, outcomes)
+    ep, daily = episodes_table(grid, outcomes)
+    curves = capacity_curves(grid, table)
+    seconds = time.perf_counter() - started
+    info = {"grid": str(grid.path), "description": grid.description, "config": config_name,
+            "reference": reference_scenario(table),
+            "data": sorted({str(s.cfg.data.path) for s in grid.scenarios}), "runner": label,
+            "seconds": round(seconds, 1), "shared_inputs": len(shared)}
+    with output_set(out, MANIFEST, {"kind": "stress", "status": "complete", **info,
+                                    "scenarios": [s.name for s in grid.scenarios], "config": to_plain(cfg)}) as stage:
+        files = write_tables(stage, table, ep, daily)
+        (stage / "stress.html").write_text(render(grid, table, curves, ep, daily, info), encoding="utf-8")
+    _prune(out, grid)
+    result = StressResult(grid, table, ep, daily, curves, out, files + ["stress.html"], label, seconds)
+    if result.failed:
+        logger.error(f"{result.failed} of {len(table)} scenarios failed; their errors are in {out / 'stress.csv'}")
+    return result
+
+
+def make_tasks(grid: Grid, out: Path, episodes, verbose: int = 0, quiet: bool = False) -> list[ScenarioTask]:
+    level = "DEBUG" if verbose >= 2 else ("INFO" if verbose == 1 else "ERROR")
+    restore = "DEBUG" if verbose >= 1 else ("WARNING" if quiet else "INFO")
+    tasks = []
+    for s in grid.scenarios:
+        inputs = inputs_fingerprint(s.cfg, data_fingerprint(s.cfg))
+        tasks.append(ScenarioTask(s.name, s.cfg, str(out / "scenarios" / s.name), inputs, shared_key(s.cfg),
+                                  tuple(episodes), level, restore,
+                                  {"grid": str(grid.path), "overrides": {k: str(v) for k, v in s.overrides.items()}}))
+    return tasks
+
+
+def shared_inputs(grid: Grid, tasks: list[ScenarioTask], need_pool: bool) -> dict[str, tuple]:
+    """shared key -> (config, need_signal, need_pool) for stress.scenarios.prepare; the scores are
+    skipped for a key whose scenarios have all finished already."""
+    by_key: dict[str, tuple] = {}
+    for s, t in zip(grid.scenarios, tasks):
+        todo = not finished(Path(t.out), t.inputs)
+        cfg, need, _ = by_key.get(t.shared, (s.cfg, False, need_pool))
+        by_key[t.shared] = (cfg, need or todo, need_pool)
+    return by_key
+
+
+def _mark(out: Path, grid: Grid) -> None:
+    """Make DIR a stress set before any scenario runs, so an interrupted grid's DIR is accepted again."""
+    if read_manifest(out, MANIFEST) is None:
+        with output_set(out, MANIFEST, {"kind": "stress", "status": "running", "grid": str(grid.path)}):
+            pass
+
+
+def _remove_staging(folder: Path) -> None:
+    """Staging folders of scenarios whose workers were ended mid-write (this run's: its workers are gone)."""
+    if folder.is_dir():
+        for p in folder.glob(f"{STAGING_PREFIX}*"):
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def _prune(out: Path, grid: Grid) -> None:
+    """Scenario folders of an earlier grid in the same DIR are removed (ours only), so none is mistaken
+    for this grid's."""
+    folder = out / "scenarios"
+    if not folder.is_dir():
+        return
+    names = {s.name for s in grid.scenarios}
+    stale = [p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name not in names
+             and (read_manifest(p, "run.json") or {}).get("stress")]
+    for p in stale:
+        shutil.rmtree(p, ignore_errors=True)
+    if stale:
+        logger.info(f"removed {len(stale)} scenario folder(s) of an earlier grid from {folder}")
+
+
+def _line(o: Outcome, k: int, n: int) -> str:
+    head = f"[{k}/{n}] {o.name}: "
+    if o.status != "ok":
+        return head + f"failed: {o.error}"
+    m = o.metrics
+
+    def pct(key: str) -> str:
+        v = m.get(key)
+        return "n/a" if v is None else f"{v:+.1%}"
+
+    return head + (f"{'reused' if o.reused else 'ran'} in {o.seconds:.1f} s: annual {pct('annual_return')}, "
+                   f"excess {pct('excess_annual_return')}, IR {m.get('information_ratio') or float('nan'):.2f}")
