@@ -1,4 +1,4 @@
-"""Benchmark: the research pipeline (factors.pipeline.build_targets + pool_benchmark) on a market.
+"""Benchmark: the research pipeline (signals.pipeline.build_targets + pool_benchmark) on a market.
 
 Goal (issue 5): the default market (5,000 stocks x 3,150 days) scored in ~20 s.
 

@@ -4,7 +4,7 @@ One `PandasData` per stock, all added to Cerebro (plus a calendar feed first,
 so the clock is every trading day), the plain `BackBroker`, a percentage
 commission, market orders filled at the next bar's open, and the same targets
 (equal weights, sells first) sized at the close before the rebalance date.
-No A-share rule. This is the design PERF_NOTES.md measured at ~0.19 s per stock
+No A-share rule. This is the naive design docs/benchmarks.md measured at ~0.19 s per stock
 over 3,000 days; it is not used by the simulator.
 """
 from __future__ import annotations

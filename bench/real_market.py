@@ -7,7 +7,7 @@ names every source and companion). Each phase runs in its own child process so
 its wall time and peak RSS are its own (os.wait4):
 
     import    goal <= 120 s and <= 3 GB peak RSS
-    load      feeds.market.load_market on the result: goal <= 10 s and <= 2 GB
+    load      data.market.load_market on the result: goal <= 10 s and <= 2 GB
     validate  run.py data validate on the result: its summary and warnings
 
 then the realism figures (limit events, bars outside the rules' limits) from the loaded market.

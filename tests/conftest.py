@@ -1,4 +1,4 @@
-"""Suite-wide set-up: derived-data caching (core.cache) goes to a temporary folder, never the user's."""
+"""Suite-wide set-up: derived-data caching (common.cache) goes to a temporary folder, never the user's."""
 import os
 import tempfile
 

@@ -4,7 +4,7 @@
     b.stock("600000.SH", close=[10, 10.5, 11, 11, 10.8])          # open=high=low=close
     b.bar("600000.SH", 2, open=11.55, high=11.55, low=11.55, close=11.55)
     b.suspend("600000.SH", 3)                                      # no row that day
-    market = b.build()           # feeds.market.Market
+    market = b.build()           # data.market.Market
     b.write(tmp_path)            # or a data directory (parquet or csv)
 """
 from __future__ import annotations

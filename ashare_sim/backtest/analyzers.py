@@ -1,4 +1,4 @@
-"""Backtrader analyzers that record a run and hand it to `analyzers.performance`.
+"""Backtrader analyzers that record a run and hand it to `metrics.performance`.
 
 They work in any Cerebro: they read the date from the strategy's clock
 (`self.strategy.datetime`, i.e. the engine's single clock feed, not whichever

@@ -40,9 +40,9 @@ __all__ = ["AShareBroker", "OrderRow", "TradeRow"]
 
 class AShareBroker(bt.BrokerBase):
     params = (
-        ("market", None),       # feeds.market.Market
-        ("cfg", None),          # core.config.BrokerConfig
-        ("book", None),         # feeds.proxy.ProxyBook (gives the clock and symbol proxies)
+        ("market", None),       # data.market.Market
+        ("cfg", None),          # config.schema.BrokerConfig
+        ("book", None),         # backtest.proxy.ProxyBook (gives the clock and symbol proxies)
     )
 
     def __init__(self):

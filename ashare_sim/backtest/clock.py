@@ -1,9 +1,9 @@
 """The run's single Backtrader feed: one bar per trading day, nothing else.
 
 Backtrader's event loop costs about 8 us per feed per bar whatever the feed
-holds (PERF_NOTES.md), so the engine adds exactly one feed, the clock, and
+holds (docs/architecture.md), so the engine adds exactly one feed, the clock, and
 reads prices for every symbol from the `Market` panels through light proxies
-(`feeds.proxy`). The clock is explicit: it is not "the first stock added".
+(`backtest.proxy`). The clock is explicit: it is not "the first stock added".
 
     clock = ClockFeed(dates=market.dates[i0:i1 + 1], first_index=i0)
     cerebro.adddata(clock, name="clock")

@@ -1,4 +1,4 @@
-"""The output files of a backtest, written as one set (`core.outdir.output_set`, manifest `run.json`).
+"""The output files of a backtest, written as one set (`common.outdir.output_set`, manifest `run.json`).
 
 Every file, the report and factors/ included, is staged and moved into `out` only when all were
 written, so an error never leaves a half-written set and no file of an earlier run stays beside
@@ -22,7 +22,7 @@ from ashare_sim.execution.orders import (
 from ashare_sim.metrics.performance import json_safe
 from ashare_sim.signals.targets import TARGET_COLUMNS
 
-# The A-share engine adds `kind` (fill | delist) and `participation` (qty / the day's volume) to SPEC's
+# The A-share engine adds `kind` (fill | delist) and `participation` (qty / the day's volume) to the contract's
 # trade columns, and to the order columns the
 # rebalance an attempt serves and its number (0 = first attempt, 1.. = retries on later days).
 ENGINE_TRADE_COLUMNS = TRADE_COLUMNS + ["kind", "participation"]
@@ -57,7 +57,7 @@ def targets_table(targets: pd.DataFrame) -> pd.DataFrame:
 def write_outputs(out: Path, *, equity: pd.DataFrame, orders: pd.DataFrame, trades: pd.DataFrame,
                   holdings: pd.DataFrame, targets: pd.DataFrame, metrics: dict,
                   extra: Optional[Callable[[Path], object]] = None, meta: dict | None = None) -> None:
-    """The SPEC §4 files as one set (core.outdir): `extra(stage)` adds more (factor analytics, the report,
+    """The output files (docs/outputs.md) as one set (common.outdir): `extra(stage)` adds more (factor analytics, the report,
     the next list) to the same set, so an error or Ctrl-C anywhere leaves the directory as it was."""
     with output_set(Path(out), RUN_MANIFEST, meta) as tmp:
         csv_frame(equity[EQUITY_COLUMNS], ("date",)).to_csv(tmp / "equity.csv", index=False)

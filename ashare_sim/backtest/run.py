@@ -4,13 +4,13 @@
     result = run_backtest(market, cfg, None, targets=df)            # in memory only (tests, stress)
     result = run_backtest(market, cfg, out, signal=sig, benchmark=b)  # scores / benchmark computed once (stress)
 
-Cerebro gets one feed (the clock, `feeds.clock.ClockFeed`), the `Rebalancer`
+Cerebro gets one feed (the clock, `backtest.clock.ClockFeed`), the `Rebalancer`
 strategy, the `AShareBroker` and Backtrader's TimeReturn and DrawDown
 analyzers. Targets: the `targets` argument, else `strategy.targets_file`, else
-the scoring pipeline (`factors.pipeline.build_targets`), or its result passed as `signal` (a grid of
+the scoring pipeline (`signals.pipeline.build_targets`), or its result passed as `signal` (a grid of
 scenarios that differ only in execution scores once). `benchmark` passes the levels of
 `benchmark_levels(market, cfg)` the same way; `meta` adds keys to the output set's run.json.
-`strategy.signal_delay` moves every list k trading days later (`engine.delay`).
+`strategy.signal_delay` moves every list k trading days later (`signals.delay`).
 """
 from __future__ import annotations
 
@@ -257,7 +257,7 @@ def benchmark_levels(market, cfg) -> pd.Series:
     if kind == "none":
         return empty
     if kind == "pool":
-        s = cached_pool_benchmark(market, cfg)            # computed once per market and pool (core.cache)
+        s = cached_pool_benchmark(market, cfg)            # computed once per market and pool (common.cache)
         s = pd.Series(np.asarray(s, dtype=float), index=pd.DatetimeIndex(s.index).normalize())
         return s.reindex(index)
     if market.benchmark is not None:

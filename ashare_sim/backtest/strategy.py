@@ -1,7 +1,7 @@
 """`Rebalancer`: a Backtrader strategy that trades target portfolios.
 
 Input: targets (DataFrame rebalance_date, symbol, weight; the rebalance date is the trading day the
-orders execute), symbol proxies (`feeds.proxy.ProxyBook`) and the switch `retry`. It only
+orders execute), symbol proxies (`backtest.proxy.ProxyBook`) and the switch `retry`. It only
 orchestrates: sizing, sells-first and the retry book are `execution.planner.RebalancePlanner`'s
 (the same object `paper plan` uses); prices, rules and costs are the broker's execution core.
 
@@ -29,7 +29,7 @@ FINAL = {bt.Order.Completed, bt.Order.Expired, bt.Order.Rejected, bt.Order.Margi
 class Rebalancer(bt.Strategy):
     params = (
         ("targets", None),        # DataFrame rebalance_date, symbol, weight
-        ("book", None),           # feeds.proxy.ProxyBook
+        ("book", None),           # backtest.proxy.ProxyBook
         ("retry", True),
         ("lot_size", True),
         ("start", None),          # calendar index of the window's first day (default: the clock's first bar)

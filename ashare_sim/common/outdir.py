@@ -58,7 +58,7 @@ def check_output_dir(out: Path, flag: str = "--out") -> None:
 def output_set(out: Path, manifest: str, meta: dict[str, Any] | None = None) -> Iterator[Path]:
     """Yield a staging folder; on success its contents become the set `manifest` of `out`."""
     if manifest not in MANIFESTS:
-        raise ValueError(f"unknown manifest {manifest!r}; add it to core.outdir.MANIFESTS")
+        raise ValueError(f"unknown manifest {manifest!r}; add it to common.outdir.MANIFESTS")
     out = Path(out)
     check_output_dir(out)
     existed = out.is_dir()

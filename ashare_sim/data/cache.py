@@ -3,7 +3,7 @@
     market = load_market_cached(path, rules)      # == load_market(path, rules)
 
 The first run over a directory reads its Parquet and derives every flag and limit as `load_market` does,
-then stores the result under `core.cache.cache_dir()/market/<key>/`: each numeric panel as a .npy file,
+then stores the result under `common.cache.cache_dir()/market/<key>/`: each numeric panel as a .npy file,
 the rest (instruments, tables, labels) pickled. Later runs map the .npy files instead of reading and
 deriving again (about 0.2 s instead of about 5 s on the default market), and every process that maps the
 same market shares its pages through the page cache instead of holding its own copy: the stress

@@ -1,6 +1,6 @@
 """Vectorized derivations over (dates x symbols) panels: fills, flags, limits.
 
-Pure functions on numpy arrays; `feeds.market` wires them together.
+Pure functions on numpy arrays; `data.market` wires them together.
 """
 from __future__ import annotations
 

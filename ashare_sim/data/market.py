@@ -1,6 +1,6 @@
 """The market in memory: columnar (dates x symbols) panels plus the small tables.
 
-`load_market(dir)` reads a data directory (SPEC §2); `Market.from_frames(...)`
+`load_market(dir)` reads a data directory (docs/data.md); `Market.from_frames(...)`
 builds the same object from DataFrames (tests, importers, the generator).
 Prices stay raw; `adj_factor` is only used for returns and pre_close.
 

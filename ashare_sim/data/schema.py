@@ -1,4 +1,4 @@
-"""The market data directory's tables (SPEC §2): columns, kinds, which are required."""
+"""The market data directory's tables (docs/data.md): columns, kinds, which are required."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field

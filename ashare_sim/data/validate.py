@@ -1,4 +1,4 @@
-"""`data validate`: check a market data directory against SPEC §2.
+"""`data validate`: check a market data directory against docs/data.md.
 
 Errors (exit 2) are defects no simulation should run on: schema, types,
 duplicates, impossible prices, bars outside listing spells, unknown symbols,
@@ -237,7 +237,7 @@ def _check_instruments(inst: pd.DataFrame, file: str, rules: RulesTable, report:
     board, _ = rules.boards_of(inst["symbol"].fillna(""))
     given = inst["board"] if "board" in inst.columns else pd.Series([None] * len(inst), index=inst.index)
     unknown = pd.Series([b is None for b in board], index=inst.index) & given.isna()
-    report.flag("symbol", file, "no board for this code (SPEC board table) and no 'board' column value",
+    report.flag("symbol", file, "no board for this code (the rules table's boards) and no 'board' column value",
                 unknown, "symbol", inst["symbol"])
     if "board" in inst.columns:
         report.flag("board", file, "board must be main, chinext, star or bse",

@@ -1,6 +1,6 @@
 """`ExecutionCore`: the A-share order steps on an `Account`, without Backtrader.
 
-The backtest's broker (`brokers.ashare.AShareBroker`) and the paper account both drive this one
+The backtest's broker (`backtest.broker.AShareBroker`) and the paper account both drive this one
 object, so there is a single copy of the rules. A trading day is
 
     core.start_day(t)            # T+1 unlock, delisted holdings settled, dividends and bonus shares

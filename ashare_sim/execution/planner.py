@@ -1,6 +1,6 @@
 """The rebalance planner: target lists -> order requests, lot rounding, sells first, the retry book.
 
-The Backtrader strategy (`strategies.rebalancer.Rebalancer`) and `paper plan` both use it, at the
+The Backtrader strategy (`backtest.strategy.Rebalancer`) and `paper plan` both use it, at the
 close of day t for the orders that execute on day t + 1:
 
     planner = RebalancePlanner(market, lot_size=True)

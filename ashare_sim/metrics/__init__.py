@@ -1,7 +1,7 @@
 """Performance and factor statistics (plain functions) and the Backtrader analyzers that call them.
 
-`analyzers.performance` has no Backtrader import, so the statistics can be used
-on any equity / trades table; `analyzers.bt_analyzers` wraps them for Cerebro.
+`metrics.performance` has no Backtrader import, so the statistics can be used
+on any equity / trades table; `backtest.analyzers` wraps them for Cerebro.
 """
 from ashare_sim.metrics.performance import (
     compute_metrics,

@@ -31,7 +31,7 @@ from loguru import logger
 
 from ashare_sim.execution.orders import CONTRACT_REASONS, FEE_KINDS, Side, fees_of
 
-# Annualization of daily means and standard deviations (SPEC: TE = std(daily excess) x sqrt(252)).
+# Annualization of daily means and standard deviations (TE = std(daily excess) x sqrt(252)).
 PERIODS_PER_YEAR = 252
 # Monthly IC series are annualized with sqrt(12) (one signal per month).
 MONTHS_PER_YEAR = 12
@@ -39,7 +39,7 @@ MONTHS_PER_YEAR = 12
 DAYS_PER_YEAR = 365.25
 # The cost columns of trades.csv, in the order they are reported.
 COST_KINDS = FEE_KINDS + ("slippage",)
-# Reason codes of orders.csv (SPEC §4); each gets a blocked_<reason> key even when zero,
+# Reason codes of orders.csv (docs/outputs.md); each gets a blocked_<reason> key even when zero,
 # so stress.csv has stable columns. Unknown reasons found in the data are added too.
 ORDER_REASONS = CONTRACT_REASONS
 # Order statuses that mean part or all of the requested quantity did not trade.
@@ -396,7 +396,7 @@ def compute_metrics(
 ) -> dict:
     """All run figures of `metrics.json`, JSON-safe (None where not computable).
 
-    Inputs (SPEC §4 tables): `equity` date, value, cash, benchmark (index level;
+    Inputs (the output tables, docs/outputs.md): `equity` date, value, cash, benchmark (index level;
     column absent or all NaN = no benchmark); `trades` date, symbol, side, qty,
     price, commission, stamp_duty, transfer_fee, slippage; `orders` date, symbol,
     side, requested_qty, filled_qty, price, status, reason; `holdings` date,

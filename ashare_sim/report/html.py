@@ -1,7 +1,7 @@
 """`report.html`: one self-contained page (inline CSS, charts as inline PNG, no external URLs).
 
 write_report() reads only the run's tables and the metrics dict; every figure it
-shows is defined in `analyzers.performance`. Optional keys it understands in
+shows is defined in `metrics.performance`. Optional keys it understands in
 `metrics`: `benchmark_label` (legend / column name of the benchmark, default
 "Benchmark") and `title`.
 """
@@ -430,8 +430,8 @@ def write_report(
 ) -> Path:
     """Write `out_dir/report.html` and return its path.
 
-    `metrics` is the dict of `analyzers.performance.compute_metrics`; the tables
-    are the SPEC §4 frames (trades / holdings / orders may be None or empty).
+    `metrics` is the dict of `metrics.performance.compute_metrics`; the tables
+    are the output tables (docs/outputs.md) (trades / holdings / orders may be None or empty).
     `signal` is optional and duck-typed: attributes factor_ic, ic_summary,
     quintile_returns, universe_size, factor_weights, each optional; a section
     without data says "not available".

@@ -87,7 +87,7 @@ def _smallest(r) -> str:
     note = (f'<p class="note">{html.escape(label)}: the {label[len("smallest"):]} smallest names by total cap among '
             "those the pool may hold (listed at least strategy.universe.min_listed_days, not ST, trading), formed "
             "at each signal close, bought in equal value at the rebalance open and held for the month — the same "
-            "machinery as the pool benchmark (factors.universe.pool_benchmark). pool: the strategy's small-cap "
+            "machinery as the pool benchmark (signals.universe.pool_benchmark). pool: the strategy's small-cap "
             "pool held the same way." + (" benchmark: the data's benchmark table." if "benchmark" in cols else "")
             + " Years are calendar years from the day before the window.</p>")
     return (_img(charts.yearly_columns(by, "Returns by calendar year"), "Smallest names by year")
@@ -216,7 +216,7 @@ def _neutral(r) -> str:
             brows.append([k.replace("_", " "), f(bt.loc[k, a]), f(bt.loc[k, b])])
         parts.append("<h3>Backtests side by side</h3>" + table(["Figure", f"neutralize: {a}", f"neutralize: {b}"], brows))
     parts.append('<p class="note">Industry-neutral: each z-scored factor less its industry mean inside the pool, '
-                 "z-scored again, before the composite (factors.transform.neutralize); every industry then has a "
+                 "z-scored again, before the composite (signals.transform.neutralize); every industry then has a "
                  "composite mean of 0, so the picks are the best names of each industry rather than of the best "
                  "industries. Same pipeline, same universe, same broker otherwise.</p>")
     return "".join(parts)

@@ -3,8 +3,8 @@
     result = research.build.run_research(market, cfg)     # every table below
     research.outputs.write_research(out_dir, result)     # research/*.csv + research.html, atomically
 
-One module per figure, each reusing the strategy's own pieces (factors.universe,
-factors.pipeline, factors.fundamentals, factors.returns):
+One module per figure, each reusing the strategy's own pieces (signals.universe,
+signals.pipeline, signals.fundamentals, signals.returns):
 
   size_groups   the market cut into size groups each month; each group's annualised
                 excess over the equal-weight market, by era

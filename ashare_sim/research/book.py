@@ -3,7 +3,7 @@
 Step: books
   requires: a targets table (rebalance_date, symbol, weight), the market's calendar
   sets:     rebalance day index r -> (symbol ids, weights) of the list bought on r;
-            its signal day is r - 1 (factors.calendar's schedule).
+            its signal day is r - 1 (signals.calendar's schedule).
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """`run_research`: every research table of one market and config, in memory.
 
-The configured scoring pipeline runs once (factors.pipeline.build_targets, the book the
+The configured scoring pipeline runs once (signals.pipeline.build_targets, the book the
 backtest trades); its targets feed the exposure and crowding steps. The window is
 [backtest.start, backtest.end].
 """

@@ -2,7 +2,7 @@
 
 Step: crowding
   requires: the backtest window, the schedule, the pool at each signal close
-            (factors.universe), the pipeline's targets (the book held from each rebalance
+            (signals.universe), the pipeline's targets (the book held from each rebalance
             day to the next), broker.cash, the pool valuation table, amount / close /
             low_limit panels, research.adv_days / exit_volume_share
   sets:     one row per trading day of the window (a month's figures use only the pool

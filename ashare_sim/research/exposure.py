@@ -1,11 +1,11 @@
 """What the strategy's portfolio leans on: style z-scores and industry weights vs the pool.
 
 Step: style_exposure
-  requires: the targets of the scoring pipeline (factors.pipeline.build_targets: the book
+  requires: the targets of the scoring pipeline (signals.pipeline.build_targets: the book
             the backtest trades), the pool at each signal close, point-in-time inputs
-            (factors.pipeline.FactorInputs, the factors the composite uses)
+            (signals.pipeline.FactorInputs, the factors the composite uses)
   sets:     per signal date, the portfolio's weighted mean z-score, inside the pool
-            (winsorized and z-scored as factors.transform.standardize does), of
+            (winsorized and z-scored as signals.transform.standardize does), of
             - size: log total cap (positive = larger than the pool's average)
             - value: book-to-price; roe; growth: TTM net profit year on year (as scored)
             - momentum: total return from 250 to 20 trading days before the signal

@@ -3,10 +3,10 @@
 Step: compare
   requires: the configured pipeline result, the market's industries, research.compare_neutral
   sets:     the other variant of strategy.neutralize (industry when the config says none,
-            and the reverse) scored by the same pipeline (factors.pipeline.build_targets);
+            and the reverse) scored by the same pipeline (signals.pipeline.build_targets);
             - ic: per factor and composite, mean RankIC, IC-IR and win rate of both
             - backtest (compare_neutral: backtest): the headline figures of both
-              variants' backtests (engine.run.run_backtest on their targets, in memory)
+              variants' backtests (backtest.run.run_backtest on their targets, in memory)
 """
 from __future__ import annotations
 

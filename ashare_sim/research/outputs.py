@@ -1,11 +1,11 @@
-"""`DIR/research/*.csv` and `DIR/research.html`, written as one set (core.outdir.output_set,
+"""`DIR/research/*.csv` and `DIR/research.html`, written as one set (common.outdir.output_set,
 manifest research.json).
 
 The previous run's research/ folder is replaced whole, so no file of it is left beside the
 new ones; a backtest's files in the same DIR are not touched, and its report.html gains a
 link to research.html (report.html.link_pages). Dates are YYYY-MM-DD; percentiles 0..100.
 
-Files (SPEC §6 first, then the supporting tables):
+Files (docs/outputs.md; the contract's first, then the supporting tables):
   size_groups.csv           era, group, excess_annual_return, annual_return, market_annual_return, months
   smallest100.csv           year, smallest<N>, pool[, benchmark]   (named for research.smallest_n)
   valuation.csv             date, pb_median, pe_ttm_median, pb_percentile, pe_ttm_percentile, aggregates, names

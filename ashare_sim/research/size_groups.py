@@ -4,7 +4,7 @@ Step: monthly_group_returns
   requires: the schedule over [backtest.start, backtest.end], market caps at each signal
             close, total-return prices, research.size_groups / size_exclude_st
   sets:     per month k (index: rebalance date r_k), the equal-weight return of each size
-            group from the open of r_k to the open of r_{k+1} (factors.returns'
+            group from the open of r_k to the open of r_{k+1} (signals.returns'
             forward_return, the window the strategy holds), and of the whole cut
             ("market"). The cut is every stock listed and trading at the signal close with
             a known total cap (ex ST when size_exclude_st), ranked by that cap: group

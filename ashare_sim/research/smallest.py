@@ -7,7 +7,7 @@ Step: levels
             - smallest<N>: the N smallest names by total cap among those the pool could
               hold (same eligibility: listed >= min_listed_days, not ST, trading), formed
               at each signal close, bought in equal value at the rebalance open and held to
-              the next (factors.universe.pool_benchmark with another member rule)
+              the next (signals.universe.pool_benchmark with another member rule)
             - pool: the strategy's small-cap pool, held the same way (its benchmark)
             - one column per index of the data's `benchmark` table (`benchmark` when it has no `index` column)
 

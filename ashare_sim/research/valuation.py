@@ -1,9 +1,9 @@
 """Valuations of the small-cap pool through time, point in time.
 
 Step: pool_valuation
-  requires: the schedule and pool of the backtest (factors.universe.universe_mask), total
+  requires: the schedule and pool of the backtest (signals.universe.universe_mask), total
             market caps at each signal close, the fundamentals table read point in time
-            by factors.fundamentals.PointInTime (rows announced before the signal date;
+            by signals.fundamentals.PointInTime (rows announced before the signal date;
             book = total_equity of the latest quarter known; TTM net profit = the last four
             single quarters derived from the year-to-date figures)
   sets:     per signal date, over the pool's members:

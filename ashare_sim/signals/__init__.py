@@ -1,4 +1,4 @@
 """Research pipeline: universe, factors, RankIC composite, monthly targets.
 
-Pure numpy / pandas, point in time. Entry point: `factors.pipeline.build_targets`.
+Pure numpy / pandas, point in time. Entry point: `signals.pipeline.build_targets`.
 """

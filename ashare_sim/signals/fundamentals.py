@@ -56,7 +56,7 @@ def quarter_number(period_end: np.ndarray) -> np.ndarray:
 def fill_ann_dates(fundamentals: pd.DataFrame, rules) -> pd.DataFrame:
     """Rows without an ann_date get the statutory deadline of their period
     (`rules.report_deadline(period_end)`, the rules table's report_deadlines), as
-    ASHARE_RULES.md asks; rows whose period_end is not a quarter end are dropped.
+    docs/rules.md says; rows whose period_end is not a quarter end are dropped.
     One warning says how many rows were filled / dropped."""
     missing = fundamentals["ann_date"].isna()
     if not missing.any():

@@ -250,7 +250,7 @@ def next_rebalance_date(market, t: int):
 
 
 def write_targets(targets: pd.DataFrame, path: str | Path) -> Path:
-    """targets.csv (SPEC §4): rebalance_date as YYYY-MM-DD, then symbol, rank, score, weight."""
+    """targets.csv (docs/outputs.md): rebalance_date as YYYY-MM-DD, then symbol, rank, score, weight."""
     path = Path(path)
     out = targets[TARGET_COLUMNS].copy()
     out["rebalance_date"] = pd.to_datetime(out["rebalance_date"]).dt.strftime("%Y-%m-%d")

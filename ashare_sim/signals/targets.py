@@ -1,4 +1,4 @@
-"""Target lists: read and validate a targets file (SPEC §3 `strategy.targets_file`).
+"""Target lists: read and validate a targets file (`strategy.targets_file`, docs/configuration.md).
 
 CSV columns `rebalance_date,symbol[,weight]`. `rebalance_date` is the trading
 day the orders execute (YYYY-MM-DD or 20190301). Symbols may be written in any

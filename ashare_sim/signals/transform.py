@@ -64,7 +64,7 @@ def industry_codes(market) -> np.ndarray:
     found = industries(market)
     if found is None:
         raise UserError(f"{market.source}: strategy.neutralize is 'industry' but instruments has no 'industry' "
-                        "column; add one (SPEC §2) or set strategy.neutralize: none")
+                        "column; add one (docs/data.md) or set strategy.neutralize: none")
     return found[1]
 
 

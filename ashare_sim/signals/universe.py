@@ -125,7 +125,7 @@ def pool_benchmark(market, cfg, trp: TotalReturnPrice | None = None,
 
 
 def cached_pool_benchmark(market, cfg) -> pd.Series:
-    """`pool_benchmark(market, cfg)`, kept between runs (core.cache) when the market was read from a data
+    """`pool_benchmark(market, cfg)`, kept between runs (common.cache) when the market was read from a data
     directory: keyed by the directory's files, the rules table, the universe rule, the window and the
     source of the code that computes it, so every run of the same market and pool reuses one computation."""
     if not Path(str(market.source)).is_dir():

@@ -8,14 +8,14 @@ Step: book_episodes
             (the holdings of the last rebalance before it, valued at that close):
             - unsellable_*: share of the book's value that could not be sold on a day of the episode:
               its stock did not trade (suspended or delisted) or closed at its limit-down (within half
-              a tick, `feeds.derive.limit_closes`: sellers were left queued); first day, worst day
+              a tick, `data.derive.limit_closes`: sellers were left queued); first day, worst day
               (and its date), mean over the episode; suspended_max / limit_down_max the two apart
             - days_to_liquidate_10 / _25: trading days to sell every position, all in parallel, selling
               at most 10% (25%) of each day's volume, nothing on a day it cannot be sold, from the
               episode's first day on (past its end if need be, at most MAX_DAYS days; None beyond).
               With broker.crowd = N the fund gets 1/N of that share (N funds sell the same names)
             - return / max_drawdown of the strategy over the episode (from the eve's close), the same
-              for the pool (`factors.universe.pool_benchmark`) and the `benchmark` table index, and the
+              for the pool (`signals.universe.pool_benchmark`) and the `benchmark` table index, and the
               drawdown of the strategy relative to each (max drawdown of value / level, both from the eve)
             An episode outside the market's dates, or with no book before it, gives a row with
             `skipped` saying why and nothing else.

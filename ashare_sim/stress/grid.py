@@ -10,7 +10,7 @@
     base: {broker.slippage.model: fixed_bps}   # optional: applied to every scenario before its own keys
     description: slippage x volume cap         # optional: shown on stress.html
 
-Every key is validated like `--set` (`core.config.with_overrides` on the run's config), each axis
+Every key is validated like `--set` (`config.schema.with_overrides` on the run's config), each axis
 value on its own and then every scenario whole, before anything runs: a bad grid is one
 UserError naming the file and the entry. Values read like `--set` values (`1e9` is a number for
 a number key); relative paths resolve against the grid file's folder, as in a config file.

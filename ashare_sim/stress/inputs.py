@@ -15,7 +15,7 @@ from ashare_sim.config.schema import Config
 from ashare_sim.rules.table import SHIPPED_TABLE
 
 # Keys that change how lists are traded, not which lists or what they are measured against. Everything
-# under broker.* is execution; the signal delay only moves the same lists in time (engine.delay), and
+# under broker.* is execution; the signal delay only moves the same lists in time (signals.delay), and
 # output / logging / research keys do not enter a backtest's result at all.
 EXECUTION_KEYS = ("broker", "strategy.signal_delay", "output", "log_level", "research")
 

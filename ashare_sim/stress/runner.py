@@ -87,7 +87,7 @@ class PoolRunner:
             self.pool.shutdown(wait=True)
             return
         # Ctrl-C: the workers got the interrupt too and each stops its backtest, removing its staging folder
-        # (core.outdir). Tasks already handed to a worker's queue would still start: after a short grace
+        # (common.outdir). Tasks already handed to a worker's queue would still start: after a short grace
         # the workers are ended; the caller removes any staging folder one of them had just begun.
         processes = list(getattr(self.pool, "_processes", {}).values())
         self.pool.shutdown(wait=False, cancel_futures=True)

@@ -38,8 +38,8 @@ _MARKETS: dict[tuple[str, Optional[str]], Any] = {}
 class Shared:
     """What scenarios of one shared key have in common."""
     key: str
-    signal: Any = None                   # factors.pipeline.SignalResult of a scored config, else None
-    benchmark: Optional[pd.Series] = None    # engine.run.benchmark_levels over the run window
+    signal: Any = None                   # signals.pipeline.SignalResult of a scored config, else None
+    benchmark: Optional[pd.Series] = None    # backtest.run.benchmark_levels over the run window
     pool: Optional[pd.Series] = None         # the pool's levels, for the episodes
     seconds: float = 0.0
     error: str = ""
@@ -101,7 +101,7 @@ def prepare(cfg: Config, key: str, need_signal: bool, need_pool: bool) -> Shared
         with _RUN_LOCK:
             market = market_for(cfg)
             if not cfg.strategy.targets_file:
-                # Scored lists are shared by every signal delay: each run delays its copy (engine.delay).
+                # Scored lists are shared by every signal delay: each run delays its copy (signals.delay).
                 cfg = replace(cfg, strategy=replace(cfg.strategy, signal_delay=0))
             signal, targets = None, None
             if need_signal or cfg.strategy.targets_file:

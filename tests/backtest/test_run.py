@@ -1,4 +1,4 @@
-"""End to end: analytic buy-and-hold, SPEC §4 output files, Backtrader analyzers, errors."""
+"""End to end: analytic buy-and-hold, the output files of docs/outputs.md, Backtrader analyzers, errors."""
 import json
 
 import numpy as np

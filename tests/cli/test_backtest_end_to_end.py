@@ -1,4 +1,4 @@
-"""`run.py backtest` end to end on a small generated market: every SPEC §4 file, its columns, determinism."""
+"""`run.py backtest` end to end on a small generated market: every output file (docs/outputs.md), its columns, determinism."""
 import datetime as dt
 import json
 import re

@@ -1,4 +1,4 @@
-"""CLI contract (SPEC §1): exit status 2 with one line for user errors, no tracebacks."""
+"""CLI contract (docs/commands.md): exit status 2 with one line for user errors, no tracebacks."""
 import subprocess
 import sys
 from pathlib import Path

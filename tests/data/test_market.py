@@ -1,4 +1,4 @@
-"""The columnar market: panels, derived flags and limits (SPEC §2, ASHARE_RULES.md)."""
+"""The columnar market: panels, derived flags and limits (docs/data.md, docs/rules.md)."""
 import numpy as np
 import pandas as pd
 import pytest

@@ -1,4 +1,4 @@
-"""Hand-computed figures of analyzers.performance on tiny series."""
+"""Hand-computed figures of metrics.performance on tiny series."""
 from __future__ import annotations
 
 import json

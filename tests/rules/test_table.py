@@ -1,4 +1,4 @@
-"""One test per row family of the dated rules table (ASHARE_RULES.md)."""
+"""One test per row family of the dated rules table (docs/rules.md)."""
 import datetime as dt
 from pathlib import Path
 

@@ -10,7 +10,7 @@
     benchmark         date, close[, index]
     industry_history  symbol, start_date[, industry_code, industry]
 
-Symbols in any spelling rules.symbols knows; dates as in importers.common.dates. The kind comes from
+Symbols in any spelling rules.symbols knows; dates as in data.importers.common.dates. The kind comes from
 the companion it is given for (`--st table:FILE`), or the option kind=...
 """
 from __future__ import annotations

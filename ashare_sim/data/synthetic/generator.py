@@ -1,4 +1,4 @@
-"""Orchestration: `generate_market(out, stocks=, start=, end=, seed=)` writes a SPEC §2 directory.
+"""Orchestration: `generate_market(out, stocks=, start=, end=, seed=)` writes a market data directory (docs/data.md).
 
 Order of work (each step in its own module): calendar -> listings -> firm
 traits -> fundamentals -> suspensions and ST spells -> shares and dividends

@@ -1,4 +1,4 @@
-"""Statistics of a market (any SPEC §2 directory loaded as `feeds.market.Market`).
+"""Statistics of a market (any market data directory, docs/data.md, loaded as `data.market.Market`).
 
 Used by the tests (each figure in a band), by `bench/bench_generate.py` and for
 the README's table; works on real data loaded the same way, which is how the

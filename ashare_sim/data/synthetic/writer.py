@@ -1,4 +1,4 @@
-"""Write a generated market as a SPEC §2 directory, deterministically and atomically.
+"""Write a generated market as a market data directory (docs/data.md), deterministically and atomically.
 
 Same arguments, same bytes: fixed row order (bars by date then symbol), no
 pandas or time metadata, fixed Parquet options. The directory is written

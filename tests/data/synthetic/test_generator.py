@@ -1,4 +1,4 @@
-"""generate_market: files of SPEC §2, `data validate` passes, same seed same bytes, atomic writes."""
+"""generate_market: the files of docs/data.md, `data validate` passes, same seed same bytes, atomic writes."""
 import datetime as dt
 import hashlib
 

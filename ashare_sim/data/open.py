@@ -1,0 +1,56 @@
+"""The market a config names: `open_market(cfg)`, the embedded synthetic one generated on first use.
+
+Reads only `cfg.data` and `cfg.rules` (the config's sections, by attribute), so the data layer does not
+depend on the config package.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from loguru import logger
+
+from ashare_sim.data.market import Market
+from ashare_sim.rules import RulesTable
+
+# The embedded market's folder, relative to the config file or the working directory.
+EMBEDDED_PATH = "data/synthetic"
+
+
+def is_embedded_market_path(path: Path) -> bool:
+    """The embedded market lives at `data/synthetic` (relative to the config file or the working directory)."""
+    return Path(path).parts[-2:] == Path(EMBEDDED_PATH).parts
+
+
+def ensure_market(cfg) -> Path:
+    """The configured data directory. The default one (a path ending in data/synthetic) is the embedded
+    market: generated when missing, and generated again when its stamp shows another generator version or
+    other `data.generate` arguments (a directory without our stamp is never touched)."""
+    path = Path(cfg.data.path)
+    if not is_embedded_market_path(path):
+        return path
+    from ashare_sim.data.synthetic.generator import generate_market
+    from ashare_sim.data.synthetic.stamp import read_stamp, stamp
+
+    g = cfg.data.generate
+    wanted = stamp(g.stocks, g.start, g.end, g.seed)
+    if path.exists():
+        found = read_stamp(path)
+        if found is None or found == wanted:
+            return path
+        logger.warning(f"{path} was made by another generator version or other data.generate arguments "
+                       f"({found} != {wanted}): generating it again")
+        shutil.rmtree(path)
+    else:
+        logger.info(f"{path} not found: generating the embedded synthetic market ({g.stocks} stocks, "
+                    f"{g.start}..{g.end}, seed {g.seed}); later runs reuse it")
+    generate_market(path, stocks=g.stocks, start=g.start, end=g.end, seed=g.seed)
+    return path
+
+
+def open_market(cfg) -> Market:
+    """The configured market, mapped from the cache after its first read (data.cache)."""
+    from ashare_sim.data.cache import load_market_cached
+
+    rules = RulesTable.load(cfg.rules.table)
+    return load_market_cached(ensure_market(cfg), rules)
