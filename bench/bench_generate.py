@@ -8,7 +8,7 @@ Goals (issue 3): <= 60 s and <= 3 GB peak RSS on a 2-core machine; Parquet <= 60
 
 Generation runs in a fresh child process, so the peak RSS printed is the
 generator's own (resource.getrusage of the child). Then the market is loaded
-and its statistics printed (data.synthetic.stats: the figures the README quotes).
+and its statistics printed (data.synthetic.stats: the figures docs/synthetic.md quotes).
 Prints figures; asserts nothing.
 """
 from __future__ import annotations

@@ -24,7 +24,7 @@ class _Parser(argparse.ArgumentParser):
 def global_flags_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", help="show tracebacks")
-    common.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
+    common.add_argument("-v", "--verbose", action="count", default=0, help="debug logging (-vv: stress scenarios log at debug too)")
     common.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
     return common
 
@@ -100,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp = dsub.add_parser("import", parents=[common], help="build a data directory from other sources' files",
                           description="Build a market data directory from a main bar source and companion tables. "
                                       "Companions: --KIND SOURCE:PATH (SOURCE may be left out for a file in our own "
-                                      "column names). See the README, 'Importing real data'.")
+                                      "column names). See docs/importing.md.")
     imp.add_argument("--source", help="the main (bar) source: qlib, tushare, baostock, akshare or xbx")
     imp.add_argument("src", nargs="?", help="the main source's file or folder")
     imp.add_argument("--out", help="market data directory to write (atomically)")

@@ -1,1 +1,1 @@
-"""The embedded synthetic A-share market generator (see README: The embedded synthetic market)."""
+"""The embedded synthetic A-share market generator (docs/synthetic.md)."""

@@ -107,7 +107,7 @@ def build_market(stocks: int, start: dt.date, end: dt.date, seed: int, params: G
 
 def generate_market(out: Path, *, stocks: int, start: dt.date, end: dt.date, seed: int,
                     params: GeneratorParams | None = None) -> None:
-    """Write the synthetic market for these arguments to directory `out` (see README)."""
+    """Write the synthetic market for these arguments to directory `out` (docs/synthetic.md)."""
     began = time.perf_counter()
     writer.check_target(Path(out))
     market = build_market(stocks, start, end, seed, params)

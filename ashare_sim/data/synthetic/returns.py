@@ -9,7 +9,7 @@ bubble and crash, the 2016 meltdown, 2018); industries: 30 factors whose vol
 follows the market's; size: the premium per sd of -log(cap) changes sign by
 era; idio: per-stock stochastic log-vol (volatility clustering), t shocks, higher
 for small caps; jumps: rare news, more often up than down. The premia are the
-planted, synthetic factor premia of `PremiumParams` (see the README).
+planted, synthetic factor premia of `PremiumParams` (see docs/synthetic.md).
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Statistics of a market (any market data directory, docs/data.md, loaded as `data.market.Market`).
 
 Used by the tests (each figure in a band), by `bench/bench_generate.py` and for
-the README's table; works on real data loaded the same way, which is how the
+the table of docs/synthetic.md; works on real data loaded the same way, which is how the
 synthetic figures were compared with the real market.
 """
 from __future__ import annotations
