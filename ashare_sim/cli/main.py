@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from typing import Callable, Optional
@@ -45,11 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     bt = sub.add_parser("backtest", parents=[common, cfg], help="run the backtest (default)")
     bt.add_argument("--out", help="output directory (default: output.dir)")
-    bt.set_defaults(func=_backtest)
+    bt.set_defaults(func=_command("backtest", "run_backtest_command"))
 
     rs = sub.add_parser("research", parents=[common, cfg], help="research analytics and the crowding monitor")
     rs.add_argument("--out", help="output directory (default: output.dir); writes research/ and research.html")
-    rs.set_defaults(func=_research)
+    rs.set_defaults(func=_command("research", "run_research_command"))
 
     st = sub.add_parser("stress", parents=[common, cfg], help="run a grid of scenarios (execution, capacity, crowding)")
     st.add_argument("--grid", required=True, help="grid YAML: axes (a cross product) or scenarios (a list); see grids/")
@@ -57,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--workers", type=int, default=None, help="local worker processes (default: the cores here)")
     st.add_argument("--scheduler", help="a Dask scheduler, e.g. tcp://host:8786, instead of local workers")
     st.add_argument("--episodes", help="YAML list of historical episodes (default: the shipped list); none to skip")
-    st.set_defaults(func=_stress)
+    st.set_defaults(func=_command("stress", "run_stress_command"))
 
     paper = sub.add_parser("paper", parents=[common], help="paper trading")
     psub = paper.add_subparsers(dest="paper_command", parser_class=_Parser, required=True)
@@ -65,25 +66,25 @@ def build_parser() -> argparse.ArgumentParser:
     pp.add_argument("--account", required=True, help="the paper account (SQLite file; made on the first plan)")
     pp.add_argument("--date", required=True, help="the trading day the orders execute (YYYY-MM-DD)")
     pp.add_argument("--basket", help="also write the orders as a basket CSV for a broker terminal")
-    pp.set_defaults(func=_paper("plan_command"))
+    pp.set_defaults(func=_command("paper", "plan_command"))
     pe = psub.add_parser("execute", parents=[common, cfg], help="fill the plan of --date on that day's bars")
     pe.add_argument("--account", required=True)
     pe.add_argument("--date", required=True)
     pe.add_argument("--fills", help="record the fills CSV a broker terminal exported instead of simulating")
-    pe.set_defaults(func=_paper("execute_command"))
+    pe.set_defaults(func=_command("paper", "execute_command"))
     ps = psub.add_parser("status", parents=[common], help="positions, cash, value, P&L, last runs")
     ps.add_argument("--account", required=True)
     ps.add_argument("--json", action="store_true", help="one JSON object")
-    ps.set_defaults(func=_paper("status_command"))
+    ps.set_defaults(func=_command("paper", "status_command"))
 
     conf = sub.add_parser("config", parents=[common], help="the configuration: write the default, show the effective one")
     csub = conf.add_subparsers(dest="config_command", parser_class=_Parser, required=True)
     ci = csub.add_parser("init", parents=[common], help="write the shipped config.yaml (every key, commented) to edit")
     ci.add_argument("path", nargs="?", default="config.yaml", help="where to write it (default: ./config.yaml)")
     ci.add_argument("--preset", default="default", help="a shipped preset to start from (default, study)")
-    ci.set_defaults(func=_config("init_command"))
+    ci.set_defaults(func=_command("config", "init_command"))
     cs = csub.add_parser("show", parents=[common, cfg], help="print the effective config (file + --set) as YAML")
-    cs.set_defaults(func=_config("show_command"))
+    cs.set_defaults(func=_command("config", "show_command"))
 
     data = sub.add_parser("data", parents=[common], help="market data tools")
     dsub = data.add_subparsers(dest="data_command", parser_class=_Parser, required=True)
@@ -93,10 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--start")
     gen.add_argument("--end")
     gen.add_argument("--seed", type=int)
-    gen.set_defaults(func=_data_generate)
+    gen.set_defaults(func=_command("data", "generate_command"))
     val = dsub.add_parser("validate", parents=[common], help="check a market data directory")
     val.add_argument("dir")
-    val.set_defaults(func=_data_validate)
+    val.set_defaults(func=_command("data", "validate_command"))
     imp = dsub.add_parser("import", parents=[common], help="build a data directory from other sources' files",
                           description="Build a market data directory from a main bar source and companion tables. "
                                       "Companions: --KIND SOURCE:PATH (SOURCE may be left out for a file in our own "
@@ -117,59 +118,14 @@ def build_parser() -> argparse.ArgumentParser:
                      help="an option of one source, e.g. industry.codes=FILE, benchmark.index=SH000300,SH000905, "
                           "source.volume=lots")
     imp.add_argument("--replace", action="store_true", help="replace --out when it holds a previous import")
-    imp.set_defaults(func=_data_import)
+    imp.set_defaults(func=_command("data", "import_command"))
     return p
 
 
-def _backtest(args: argparse.Namespace) -> int:
-    from ashare_sim.cli.backtest import run_backtest_command
-
-    return run_backtest_command(args)
-
-
-def _research(args: argparse.Namespace) -> int:
-    from ashare_sim.cli.research import run_research_command
-
-    return run_research_command(args)
-
-
-def _stress(args: argparse.Namespace) -> int:
-    from ashare_sim.cli.stress import run_stress_command
-
-    return run_stress_command(args)
-
-
-def _data_generate(args: argparse.Namespace) -> int:
-    from ashare_sim.cli.data import generate_command
-
-    return generate_command(args)
-
-
-def _data_validate(args: argparse.Namespace) -> int:
-    from ashare_sim.cli.data import validate_command
-
-    return validate_command(args)
-
-
-def _data_import(args: argparse.Namespace) -> int:
-    from ashare_sim.cli.data import import_command
-
-    return import_command(args)
-
-
-def _config(name: str) -> Callable[[argparse.Namespace], int]:
+def _command(module: str, name: str) -> Callable[[argparse.Namespace], int]:
+    """The command `name` of ashare_sim.cli.<module>, imported when it runs (a command loads only what it needs)."""
     def run(args: argparse.Namespace) -> int:
-        from ashare_sim.cli import config as config_commands
-
-        return getattr(config_commands, name)(args)
-    return run
-
-
-def _paper(name: str) -> Callable[[argparse.Namespace], int]:
-    def run(args: argparse.Namespace) -> int:
-        import ashare_sim.cli.paper as commands_paper
-
-        return getattr(commands_paper, name)(args)
+        return getattr(importlib.import_module(f"ashare_sim.cli.{module}"), name)(args)
     return run
 
 

@@ -27,9 +27,7 @@ import numpy as np
 from loguru import logger
 
 from ashare_sim.common import cache
-from ashare_sim.data import derive
-from ashare_sim.data import schema
-from ashare_sim.data import tables
+from ashare_sim.data import derive, schema, tables
 from ashare_sim.data import market as market_module
 from ashare_sim.data.market import Market, load_market
 from ashare_sim.rules import RulesTable

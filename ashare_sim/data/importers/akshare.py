@@ -15,9 +15,19 @@ from loguru import logger
 
 from ashare_sim.common.errors import DataError
 from ashare_sim.common.logs import progress
-from ashare_sim.data.importers.base import Bars, ImportLog, IMPORTERS, Importer, Tables
-from ashare_sim.data.importers.common.adjust import factor_from_pre_close, pre_close_from_change
-from ashare_sim.data.importers.common.files import Col, code_from_name, drop_exact_duplicates, read_mapped, source_name, table_files
+from ashare_sim.data.importers.base import IMPORTERS, Bars, Importer, ImportLog, Tables
+from ashare_sim.data.importers.common.adjust import (
+    factor_from_pre_close,
+    pre_close_from_change,
+)
+from ashare_sim.data.importers.common.files import (
+    Col,
+    code_from_name,
+    drop_exact_duplicates,
+    read_mapped,
+    source_name,
+    table_files,
+)
 from ashare_sim.data.importers.common.units import AKShare, check_turnover
 from ashare_sim.rules import RulesTable
 from ashare_sim.rules.symbols import parse_symbol

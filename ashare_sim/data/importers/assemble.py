@@ -24,14 +24,21 @@ from loguru import logger
 
 from ashare_sim.common.errors import DataError, UserError
 from ashare_sim.data.derive import AMOUNT_ESTIMATE, estimate_amount
-from ashare_sim.data.schema import ST_KINDS
 from ashare_sim.data.importers.base import BAR_FIELDS, Bars, ImportLog
 from ashare_sim.data.importers.common.dates import day_numbers
 from ashare_sim.data.importers.common.industry import latest
-from ashare_sim.data.importers.common.keys import SymbolIndex, frame_keys, lookup_exact, make_keys, repeats, symbol_code
+from ashare_sim.data.importers.common.keys import (
+    SymbolIndex,
+    frame_keys,
+    lookup_exact,
+    make_keys,
+    repeats,
+    symbol_code,
+)
 from ashare_sim.data.importers.common.shares import carry_forward, chain
 from ashare_sim.data.importers.plan import KINDS, Entry, Plan
 from ashare_sim.data.importers.registry import importer_class
+from ashare_sim.data.schema import ST_KINDS
 from ashare_sim.rules.symbols import parse_symbol
 
 

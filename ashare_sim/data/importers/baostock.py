@@ -18,9 +18,16 @@ import pandas as pd
 from loguru import logger
 
 from ashare_sim.common.errors import DataError
-from ashare_sim.data.importers.base import Bars, ImportLog, IMPORTERS, Importer, Tables
+from ashare_sim.data.importers.base import IMPORTERS, Bars, Importer, ImportLog, Tables
 from ashare_sim.data.importers.common.adjust import factor_from_pre_close
-from ashare_sim.data.importers.common.files import Col, drop_exact_duplicates, header_of, read_mapped, source_name, table_files
+from ashare_sim.data.importers.common.files import (
+    Col,
+    drop_exact_duplicates,
+    header_of,
+    read_mapped,
+    source_name,
+    table_files,
+)
 from ashare_sim.data.importers.common.names import spells_from_daily_kinds
 from ashare_sim.data.importers.common.shares import points_at_announcement
 from ashare_sim.data.importers.common.units import BaoStock, check_turnover

@@ -27,9 +27,9 @@ from typing import ClassVar, Optional
 import numpy as np
 import pandas as pd
 
-from ashare_sim.common.text import did_you_mean
 from ashare_sim.common.errors import UserError
 from ashare_sim.common.registry import Model, Registry
+from ashare_sim.common.text import did_you_mean
 
 BAR_FIELDS = ("open", "high", "low", "close", "pre_close", "volume", "amount", "adj_factor", "total_shares",
               "float_shares")

@@ -16,10 +16,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from ashare_sim.data.importers.base import ImportLog, IMPORTERS, Importer, Tables
-from ashare_sim.data.importers.common.files import Col, drop_exact_duplicates, header_of, read_mapped, table_files
+
+from ashare_sim.data.importers.base import IMPORTERS, Importer, ImportLog, Tables
+from ashare_sim.data.importers.common.files import (
+    Col,
+    drop_exact_duplicates,
+    header_of,
+    read_mapped,
+    table_files,
+)
 from ashare_sim.data.importers.common.shares import points_at_announcement
-from ashare_sim.data.importers.common.statements import VALUES, first_disclosure, side_by_side
+from ashare_sim.data.importers.common.statements import (
+    VALUES,
+    first_disclosure,
+    side_by_side,
+)
 from ashare_sim.data.importers.common.units import EastMoney
 
 RAW = [Col.of("symbol", "SECUCODE", kind="symbol"), Col.of("period_end", "REPORT_DATE", kind="date"),

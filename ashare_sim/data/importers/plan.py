@@ -26,8 +26,8 @@ from typing import Any, Optional
 
 import yaml
 
-from ashare_sim.common.text import did_you_mean
 from ashare_sim.common.errors import UserError
+from ashare_sim.common.text import did_you_mean
 from ashare_sim.data.importers.registry import IMPORTERS, importer_class, sources_giving
 from ashare_sim.data.importers.writer import check_out
 

@@ -26,7 +26,14 @@ from loguru import logger
 
 from ashare_sim.common.errors import DataError
 from ashare_sim.common.logs import progress
-from ashare_sim.data.importers.base import Bars, ImportLog, IMPORTERS, Importer, Tables, one_of
+from ashare_sim.data.importers.base import (
+    IMPORTERS,
+    Bars,
+    Importer,
+    ImportLog,
+    Tables,
+    one_of,
+)
 from ashare_sim.data.importers.common.adjust import raw_from_adjusted
 from ashare_sim.data.importers.common.dates import parse_dates
 from ashare_sim.data.importers.common.files import read_file

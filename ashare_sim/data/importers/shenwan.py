@@ -12,8 +12,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from ashare_sim.common.errors import DataError
-from ashare_sim.data.importers.base import ImportLog, IMPORTERS, Importer, Tables
-from ashare_sim.data.importers.common.files import Col, drop_exact_duplicates, read_mapped
+from ashare_sim.data.importers.base import IMPORTERS, Importer, ImportLog, Tables
+from ashare_sim.data.importers.common.files import (
+    Col,
+    drop_exact_duplicates,
+    read_mapped,
+)
 from ashare_sim.data.importers.common.industry import level1_names
 
 HISTORY = [Col.of("symbol", kind="symbol"), Col.of("start_date", kind="date"),

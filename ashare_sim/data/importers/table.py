@@ -18,8 +18,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from ashare_sim.common.errors import UserError
-from ashare_sim.data.importers.base import ImportLog, IMPORTERS, Importer, Tables
-from ashare_sim.data.importers.common.files import Col, drop_exact_duplicates, read_mapped, table_files
+from ashare_sim.data.importers.base import IMPORTERS, Importer, ImportLog, Tables
+from ashare_sim.data.importers.common.files import (
+    Col,
+    drop_exact_duplicates,
+    read_mapped,
+    table_files,
+)
 
 S, D, T = "symbol", "date", "text"
 SHAPES: dict[str, tuple[list[Col], list[str]]] = {

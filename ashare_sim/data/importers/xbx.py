@@ -16,10 +16,17 @@ import pandas as pd
 from loguru import logger
 
 from ashare_sim.common.logs import progress
-from ashare_sim.data.importers.base import Bars, ImportLog, IMPORTERS, Importer, Tables
+from ashare_sim.data.importers.base import IMPORTERS, Bars, Importer, ImportLog, Tables
 from ashare_sim.data.importers.common.adjust import factor_from_pre_close
-from ashare_sim.data.importers.common.files import (Col, drop_exact_duplicates, has_cjk, header_of, read_mapped, source_name,
-                                    table_files)
+from ashare_sim.data.importers.common.files import (
+    Col,
+    drop_exact_duplicates,
+    has_cjk,
+    header_of,
+    read_mapped,
+    source_name,
+    table_files,
+)
 from ashare_sim.data.importers.common.names import spells_from_daily_names
 from ashare_sim.data.importers.common.shares import shares_from_caps
 from ashare_sim.data.importers.common.units import Xbx, check_turnover

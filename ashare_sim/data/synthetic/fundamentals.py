@@ -17,9 +17,9 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ashare_sim.data import derive
-from ashare_sim.rules import RulesTable
 from ashare_sim.data.synthetic.listings import NEVER, Listings
 from ashare_sim.data.synthetic.params import GeneratorParams
+from ashare_sim.rules import RulesTable
 
 
 @dataclass

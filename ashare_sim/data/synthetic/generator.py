@@ -17,17 +17,19 @@ import pandas as pd
 from loguru import logger
 
 from ashare_sim.common.errors import UserError
-from ashare_sim.rules import RulesTable
-from ashare_sim.data.synthetic import corporate
-from ashare_sim.data.synthetic import events
-from ashare_sim.data.synthetic import fundamentals
-from ashare_sim.data.synthetic import listings
-from ashare_sim.data.synthetic import prices
-from ashare_sim.data.synthetic import returns
-from ashare_sim.data.synthetic import writer
+from ashare_sim.data.synthetic import (
+    corporate,
+    events,
+    fundamentals,
+    listings,
+    prices,
+    returns,
+    writer,
+)
 from ashare_sim.data.synthetic.calendar import trading_days
 from ashare_sim.data.synthetic.params import GeneratorParams
 from ashare_sim.data.synthetic.stamp import stamp, write_stamp
+from ashare_sim.rules import RulesTable
 
 MIN_STOCKS = 10
 MAX_STOCKS = 20_000

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ashare_sim.common.errors import UserError
-from ashare_sim.rules import RulesTable
 from ashare_sim.data.synthetic.calendar import weekdays
 from ashare_sim.data.synthetic.params import GeneratorParams, ListingParams
+from ashare_sim.rules import RulesTable
 
 GROUPS = ("sh_main", "sz_main", "chinext", "star", "bse")
 NEVER = np.iinfo(np.int32).max

@@ -17,11 +17,11 @@ import numpy as np
 from ashare_sim.common.errors import UserError
 from ashare_sim.common.logs import progress
 from ashare_sim.data.derive import block_limits
-from ashare_sim.rules import RulesTable
 from ashare_sim.data.synthetic.corporate import DividendEvents, ShareStructure
 from ashare_sim.data.synthetic.listings import Listings
 from ashare_sim.data.synthetic.params import GeneratorParams
 from ashare_sim.data.synthetic.returns import FactorPaths, Traits, rank_score, zscore
+from ashare_sim.rules import RulesTable
 
 _BLOCK = 256
 _NO_LIMIT_CENTS = 10 ** 9

@@ -15,8 +15,8 @@ import json
 from pathlib import Path
 from typing import Optional
 
-from ashare_sim.rules import RulesTable
 from ashare_sim.data.synthetic.params import GeneratorParams
+from ashare_sim.rules import RulesTable
 
 STAMP_FILE = "generator.json"
 
