@@ -43,6 +43,7 @@ from ashare_sim.data.coverage import missing_pieces, warn_missing_pieces
 from ashare_sim.execution.orders import EQUITY_COLUMNS, HOLDING_COLUMNS
 from ashare_sim.metrics.assumptions import FILE, GIVEN, PIPELINE, execution_assumptions
 from ashare_sim.metrics.performance import factor_metrics
+from ashare_sim.metrics.report_data import report_data
 from ashare_sim.report.html import link_pages, write_report
 from ashare_sim.rules.symbols import suggest
 from ashare_sim.signals.delay import delay_targets
@@ -80,7 +81,8 @@ class BacktestResult:
             if signal is not None:
                 write_analytics(signal, stage / "factors")
             if cfg.output.report:
-                write_report(stage, self.metrics, self.equity, self.trades, self.holdings, self.orders, signal=signal)
+                write_report(stage, report_data(self.metrics, self.equity, self.trades, self.holdings, self.orders,
+                                                signal))
         write_outputs(out, equity=self.equity, orders=self.orders, trades=self.trades, holdings=self.holdings,
                       targets=targets_table(self.targets), metrics=self.metrics, extra=extra,
                       meta={"kind": "backtest", "data": str(market.source), "config": to_plain(cfg), **(meta or {})})

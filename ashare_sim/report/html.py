@@ -1,9 +1,8 @@
 """`report.html`: one self-contained page (inline CSS, charts as inline PNG, no external URLs).
 
-write_report() reads only the run's tables and the metrics dict; every figure it
-shows is defined in `metrics.performance`. Optional keys it understands in
-`metrics`: `benchmark_label` (legend / column name of the benchmark, default
-"Benchmark") and `title`.
+write_report() renders a `metrics.report_data.ReportData` (the series and tables of each section,
+computed there from the run's tables and metrics.json); it computes nothing itself. Optional keys it
+understands in the metrics: `benchmark_label` (legend / column name of the benchmark) and `title`.
 """
 from __future__ import annotations
 
@@ -16,15 +15,7 @@ from typing import Any
 import pandas as pd
 from loguru import logger
 
-from ashare_sim.metrics import study
-from ashare_sim.metrics.performance import (
-    benchmark_returns,
-    daily_returns,
-    drawdown_series,
-    ic_summary,
-    monthly_returns,
-    prepare_equity,
-)
+from ashare_sim.metrics.report_data import ReportData
 from ashare_sim.report import charts
 from ashare_sim.report.tables import (
     NA,
@@ -37,7 +28,6 @@ from ashare_sim.report.tables import (
     text,
 )
 
-TOP_HOLDINGS = 15
 # Pages of one output directory that link to each other when both exist (link_pages).
 PAGES = {"report.html": "Backtest report", "research.html": "Research analytics"}
 LINKS = re.compile(r"<!--links-->.*?<!--/links-->", re.S)
@@ -98,16 +88,6 @@ def _g(m: dict, key: str) -> Any:
     return m.get(key) if isinstance(m, dict) else None
 
 
-def _attr(obj: Any, name: str) -> Any:
-    """Optional attribute of the duck-typed signal; None when missing or empty."""
-    if obj is None:
-        return None
-    v = getattr(obj, name, None)
-    if isinstance(v, (pd.DataFrame, pd.Series)) and len(v) == 0:
-        return None
-    return v
-
-
 def _img(uri: str | None, alt: str) -> str:
     return f'<img src="{uri}" alt="{html.escape(alt)}">' if uri else ""
 
@@ -150,14 +130,10 @@ def _plain_pct(x: Any, decimals: int = 1) -> str:
         return "—"
 
 
-def is_study_run(m: dict) -> bool:
-    """The study's column belongs beside runs of the study's strategy (targets from the scoring pipeline)."""
-    return ((_g(m, "targets_source") or {}).get("kind") == "pipeline")
-
-
-def _summary(m: dict, bench_label: str, composite_ir: float | None) -> str:
-    s = study.FIGURES
-    show_study = is_study_run(m)
+def _summary(d: ReportData) -> str:
+    m, bench_label, composite_ir = d.metrics, d.bench_label, d.composite_ir
+    s, source = d.study.get("figures", {}), d.study.get("source", "")
+    show_study = d.show_study
 
     def study_cell(v: str) -> str:
         return f'<td class="study">{v}</td>' if show_study else ""
@@ -184,7 +160,7 @@ def _summary(m: dict, bench_label: str, composite_ir: float | None) -> str:
         ("Final value", cny(_g(m, "final_value")), NA, NA, "—"),
     ]
     head = ("<tr><th>Figure</th><th>Portfolio</th><th>" + html.escape(bench_label) + "</th><th>Excess</th>"
-            + (f'<th class="study">{html.escape(study.SOURCE)} (context, not a target)</th>' if show_study else "")
+            + (f'<th class="study">{html.escape(source)} (context, not a target)</th>' if show_study else "")
             + "</tr>")
     body = "".join(f'<tr><td class="t">{r[0]}</td><td>{r[1]}</td><td>{r[2]}</td><td>{r[3]}</td>{study_cell(r[4])}</tr>'
                    for r in rows)
@@ -193,7 +169,7 @@ def _summary(m: dict, bench_label: str, composite_ir: float | None) -> str:
             "benchmark return; annualized excess = difference of the compound annual rates; TE and IR come from "
             "daily excess returns × 252 / √252. <sup>a</sup> total of the excess curve ∏(1 + daily excess).")
     if show_study:
-        note += (f" The study column is the published result of the same strategy ({html.escape(study.SOURCE)}, "
+        note += (f" The study column is the published result of the same strategy ({html.escape(source)}, "
                  "real A-share data, ~0.3% round trip, no market impact), shown for orientation only.")
     return f'<table class="wide"><thead>{head}</thead><tbody>{body}</tbody></table>{note}</p>'
 
@@ -254,8 +230,8 @@ def _by_year(m: dict, bench_label: str) -> str:
     return tab + note
 
 
-def _heatmap(eq_df: pd.DataFrame, m: dict, initial_cash: float) -> str:
-    monthly = monthly_returns(eq_df, initial_cash)
+def _heatmap(d: ReportData) -> str:
+    m, monthly = d.metrics, d.monthly
     by_year = {r["year"]: r for r in (_g(m, "by_year") or [])}
     if monthly["benchmark"].notna().any():
         yearly = {y: r.get("excess_return") for y, r in by_year.items()}
@@ -267,22 +243,14 @@ def _heatmap(eq_df: pd.DataFrame, m: dict, initial_cash: float) -> str:
             + heatmap_table(monthly["portfolio"], yearly, "Portfolio"))
 
 
-def _ic_section(signal: Any) -> tuple[str, float | None]:
-    fic = _attr(signal, "factor_ic")
-    summ = _attr(signal, "ic_summary")
-    if summ is None and fic is not None:
-        summ = ic_summary(fic)
+def _ic_section(d: ReportData) -> str:
+    summ = d.ic_summary
     parts = []
-    composite_ir = None
-    if fic is not None and "composite" in fic.columns:
-        parts.append(_img(charts.ic_bars(pd.to_numeric(fic["composite"], errors="coerce")), "Composite RankIC"))
+    if d.composite_ic is not None:
+        parts.append(_img(charts.ic_bars(d.composite_ic), "Composite RankIC"))
     else:
         parts.append(_missing("Composite RankIC series"))
     if summ is not None and len(summ):
-        summ = summ.copy()
-        if "composite" in summ.index and "ic_ir" in summ.columns:
-            composite_ir = summ.loc["composite", "ic_ir"]
-            composite_ir = None if pd.isna(composite_ir) else float(composite_ir)
         view = pd.DataFrame({
             "Mean RankIC": summ.get("mean"), "Std": summ.get("std"), "IC-IR (ann. √12)": summ.get("ic_ir"),
             "Win rate": summ.get("win_rate"), "Months": summ.get("n"),
@@ -294,61 +262,45 @@ def _ic_section(signal: Any) -> tuple[str, float | None]:
         parts.append("<h3>RankIC by factor</h3>" + tab +
                      '<p class="note">RankIC: Spearman correlation of each month\'s signal with the next '
                      "month's returns across the universe. IC-IR = mean / std × √12; win rate = share of months "
-                     f"with IC &gt; 0. Study composite IC-IR {study.FIGURES['composite_ic_ir']:.2f} (context).</p>")
+                     f"with IC &gt; 0. Study composite IC-IR {d.study['figures']['composite_ic_ir']:.2f} (context).</p>")
     else:
         parts.append(_missing("Per-factor IC summary"))
-    weights = _attr(signal, "factor_weights")
-    if weights is not None and isinstance(weights, pd.DataFrame):
-        parts.append(_img(charts.weights_chart(weights), "Composite factor weights"))
-    return "".join(parts), composite_ir
-
-
-def _quintiles(signal: Any) -> str:
-    q = _attr(signal, "quintile_returns")
-    if q is None or not isinstance(q, pd.DataFrame):
-        return _missing("Quintile returns")
-    qn = q.apply(pd.to_numeric, errors="coerce")
-    spread = (qn.iloc[:, -1] - qn.iloc[:, 0]).dropna()
-    note = (f'<p class="note">{html.escape(str(qn.columns[-1]))} = highest composite score. Top minus bottom: '
-            f"{pct(spread.mean() if len(spread) else None, 2, signed=True)} per period on average over "
-            f"{len(qn.dropna(how='all'))} periods. Bucket returns are equal-weight, before costs.</p>")
-    return _img(charts.quintile_chart(qn), "Quintile returns") + note
-
-
-def _holdings(holdings: pd.DataFrame | None, eq: pd.DataFrame, m: dict, signal: Any) -> str:
-    if holdings is None or len(holdings) == 0 or not {"date", "symbol"} <= set(holdings.columns):
-        return _missing("Holdings")
-    h = holdings.copy()
-    h["date"] = pd.to_datetime(h["date"]).dt.normalize()
-    if "qty" in h.columns:
-        h = h[pd.to_numeric(h["qty"], errors="coerce").fillna(0) > 0]
-    if len(h) == 0:
-        return _missing("Holdings (no positions)")
-    counts = h.groupby("date")["symbol"].nunique()
-    universe = _attr(signal, "universe_size")
-    parts = [_img(charts.names_chart(counts, universe if isinstance(universe, pd.Series) else None), "Names held")]
-    last = counts.index[-1]
-    lh = h[h["date"] == last].copy()
-    if "value" in lh.columns:
-        lh["value"] = pd.to_numeric(lh["value"], errors="coerce")
-    else:
-        lh["value"] = pd.to_numeric(lh.get("qty"), errors="coerce") * pd.to_numeric(lh.get("close"), errors="coerce")
-    total = eq["value"].asof(last) if len(eq) and last >= eq.index[0] else lh["value"].sum()
-    lh = lh.sort_values("value", ascending=False)
-    rows = []
-    for _, r in lh.head(TOP_HOLDINGS).iterrows():
-        rows.append([text(r["symbol"]), num(r.get("qty"), 0), num(r.get("sellable_qty"), 0), num(r.get("close"), 2),
-                     cny(r["value"]), pct(r["value"] / total if total else None, 2)])
-    invested = lh["value"].sum() / total if total else None
-    parts.append(f"<h3>Top holdings on {last.date()} (the run's last day)</h3>")
-    parts.append(table(["Symbol", "Shares", "Sellable", "Close", "Value", "Weight"], rows))
-    parts.append(f'<p class="note">{len(lh)} names on {last.date()}, {pct(invested)} of the portfolio value invested; '
-                 f"{num(_g(m, 'holdings_avg_names'), 1)} names on average over {len(counts)} holdings dates. "
-                 f"Showing the largest {min(TOP_HOLDINGS, len(lh))}.</p>")
+    if d.factor_weights is not None:
+        parts.append(_img(charts.weights_chart(d.factor_weights), "Composite factor weights"))
     return "".join(parts)
 
 
-def _costs(m: dict, trades: pd.DataFrame | None, orders: pd.DataFrame | None) -> str:
+def _quintiles(d: ReportData) -> str:
+    qn = d.quintiles
+    if qn is None:
+        return _missing("Quintile returns")
+    note = (f'<p class="note">{html.escape(str(qn.columns[-1]))} = highest composite score. Top minus bottom: '
+            f"{pct(d.quintile_spread, 2, signed=True)} per period on average over "
+            f"{d.quintile_periods} periods. Bucket returns are equal-weight, before costs.</p>")
+    return _img(charts.quintile_chart(qn), "Quintile returns") + note
+
+
+def _holdings(d: ReportData) -> str:
+    counts, m = d.names_held, d.metrics
+    if counts is None:
+        return _missing("Holdings")
+    if len(counts) == 0:
+        return _missing("Holdings (no positions)")
+    parts = [_img(charts.names_chart(counts, d.universe_size), "Names held")]
+    last = d.holdings_day
+    rows = []
+    for _, r in d.top_holdings.iterrows():
+        rows.append([text(r["symbol"]), num(r.get("qty"), 0), num(r.get("sellable_qty"), 0), num(r.get("close"), 2),
+                     cny(r["value"]), pct(r["weight"], 2)])
+    parts.append(f"<h3>Top holdings on {last.date()} (the run's last day)</h3>")
+    parts.append(table(["Symbol", "Shares", "Sellable", "Close", "Value", "Weight"], rows))
+    parts.append(f'<p class="note">{d.holdings_names} names on {last.date()}, {pct(d.invested)} of the portfolio value '
+                 f"invested; {num(_g(m, 'holdings_avg_names'), 1)} names on average over {len(counts)} holdings dates. "
+                 f"Showing the largest {len(d.top_holdings)}.</p>")
+    return "".join(parts)
+
+
+def _costs(m: dict) -> str:
     total = _g(m, "total_costs") or 0.0
     traded = _g(m, "traded_value")
     kinds = [("Commission", "commission"), ("Stamp duty", "stamp_duty"), ("Transfer fee", "transfer_fee"),
@@ -419,55 +371,28 @@ def report_title(m: dict) -> str:
     return "Backtest report — A-share small-cap composite"
 
 
-def write_report(
-    out_dir: Path,
-    metrics: dict,
-    equity: pd.DataFrame,
-    trades: pd.DataFrame | None,
-    holdings: pd.DataFrame | None,
-    orders: pd.DataFrame | None = None,
-    signal: Any = None,
-) -> Path:
-    """Write `out_dir/report.html` and return its path.
-
-    `metrics` is the dict of `metrics.performance.compute_metrics`; the tables
-    are the output tables (docs/outputs.md) (trades / holdings / orders may be None or empty).
-    `signal` is optional and duck-typed: attributes factor_ic, ic_summary,
-    quintile_returns, universe_size, factor_weights, each optional; a section
-    without data says "not available".
-    """
+def write_report(out_dir: Path, data: ReportData) -> Path:
+    """Write `out_dir/report.html` from the page's data (metrics.report_data) and return its path. A section
+    without data says "not available"."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    m = metrics or {}
-    bench_label = str(m.get("benchmark_label") or "Benchmark")
-    eq = prepare_equity(equity)
-    initial_cash = float(m.get("initial_cash") or eq["value"].iloc[0])
-
-    r = daily_returns(eq["value"], initial_cash)
-    b = benchmark_returns(eq["benchmark"])
-    nav = eq["value"] / initial_cash
-    bench_nav = excess_curve = excess_dd = None
-    if b is not None:
-        bench_nav = (1.0 + b).cumprod()
-        excess_curve = (1.0 + (r - b).fillna(0.0)).cumprod()
-        excess_dd = drawdown_series(excess_curve, 1.0)
-    dd = drawdown_series(eq["value"], initial_cash)
-
-    ic_html, composite_ir = _ic_section(signal)
-    eq_chart = charts.equity_chart(nav, bench_nav, excess_curve, bench_label)
+    d, m = data, data.metrics
+    bench_label = d.bench_label
+    eq_chart = charts.equity_chart(d.nav, d.bench_nav, d.excess_curve, bench_label)
     body = {
-        "summary": _cards(m) + _summary(m, bench_label, composite_ir),
+        "summary": _cards(m) + _summary(d),
         "assumptions": _assumptions(m),
-        "equity": _img(eq_chart, "Equity vs benchmark") + ("" if b is not None else
+        "equity": _img(eq_chart, "Equity vs benchmark") + ("" if d.has_benchmark else
                                                            '<p class="note">No benchmark in this run.</p>'),
-        "drawdown": _img(charts.drawdown_chart(dd, excess_dd, m.get("max_drawdown_trough")), "Drawdown"),
+        "drawdown": _img(charts.drawdown_chart(d.drawdown, d.excess_drawdown, m.get("max_drawdown_trough")),
+                         "Drawdown"),
         "by-year": _img(charts.yearly_bars(m.get("by_year") or [], bench_label), "Returns by year")
         + _by_year(m, bench_label),
-        "monthly": _heatmap(eq.reset_index(), m, initial_cash),
-        "ic": ic_html,
-        "quintiles": _quintiles(signal),
-        "holdings": _holdings(holdings, eq, m, signal),
-        "costs": _costs(m, trades, orders),
+        "monthly": _heatmap(d),
+        "ic": _ic_section(d),
+        "quintiles": _quintiles(d),
+        "holdings": _holdings(d),
+        "costs": _costs(m),
     }
     title = str(m.get("title") or report_title(m))
     nav_links = "".join(f'<a href="#{sid}">{html.escape(name)}</a>' for sid, name in SECTIONS)
@@ -478,7 +403,7 @@ def write_report(
 <title>{html.escape(title)}</title><style>{CSS}</style></head>
 <body><main>
 <header><h1>{html.escape(title)}</h1>
-<p class="sub">{_date_span(m)} · benchmark: {html.escape(bench_label) if b is not None else "none"}</p></header>
+<p class="sub">{_date_span(m)} · benchmark: {html.escape(bench_label) if d.has_benchmark else "none"}</p></header>
 <nav>{nav_links}<!--links--><!--/links--></nav>
 {sections}
 <section id="definitions"><h2>Definitions</h2>{_definitions()}</section>

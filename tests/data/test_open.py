@@ -3,8 +3,8 @@ import json
 
 import pytest
 
-from ashare_sim.data.open import ensure_market
 from ashare_sim.config import load_config
+from ashare_sim.data.open import ensure_market
 from ashare_sim.data.synthetic.stamp import STAMP_FILE
 
 pytestmark = pytest.mark.filterwarnings("ignore:Series.values returning an ndarray")

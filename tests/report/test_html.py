@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from ashare_sim.metrics.performance import compute_metrics, ic_summary
+from ashare_sim.metrics.report_data import report_data
 from ashare_sim.report.html import SECTIONS, write_report
 
 CASH = 1_000_000.0
@@ -60,7 +61,7 @@ def test_full_report_has_every_section_and_inline_charts(tmp_path):
     m = compute_metrics(eq, trades, orders, holdings, CASH)
     m["targets_source"] = {"kind": "pipeline"}
     m["execution"] = [["Deal price", "the day's VWAP"], ["Volume cap", "10% of the day's volume per stock"]]
-    path = write_report(tmp_path, m, eq, trades, holdings, orders, _signal())
+    path = write_report(tmp_path, report_data(m, eq, trades, holdings, orders, _signal()))
     assert path == tmp_path / "report.html"
     page = path.read_text(encoding="utf-8")
     _check_self_contained(page)
@@ -79,7 +80,7 @@ def test_report_without_signal_and_with_empty_trades(tmp_path, bench):
     empty = pd.DataFrame(columns=["date", "symbol", "side", "qty", "price", "commission", "stamp_duty",
                                   "transfer_fee", "slippage"])
     m = compute_metrics(eq, empty, None, holdings, CASH)
-    page = write_report(tmp_path, m, eq, empty, holdings, None, None).read_text(encoding="utf-8")
+    page = write_report(tmp_path, report_data(m, eq, empty, holdings, None, None)).read_text(encoding="utf-8")
     _check_self_contained(page)
     for _, title in SECTIONS:
         assert f">{title}</h2>" in page, title
@@ -91,7 +92,7 @@ def test_report_with_partial_signal_and_no_holdings(tmp_path):
     eq, trades, _, orders = _inputs()
     m = compute_metrics(eq, trades, orders, None, CASH)
     signal = types.SimpleNamespace(factor_ic=_signal().factor_ic)  # no ic_summary, quintiles, weights
-    page = write_report(tmp_path / "sub", m, eq, trades, None, orders, signal).read_text(encoding="utf-8")
+    page = write_report(tmp_path / "sub", report_data(m, eq, trades, None, orders, signal)).read_text(encoding="utf-8")
     assert "RankIC by factor" in page  # summary computed from factor_ic
     assert "Holdings: not available" in page and "Quintile returns: not available" in page
 
@@ -101,7 +102,7 @@ def test_report_and_research_pages_link_each_other_only_when_both_exist(tmp_path
 
     eq, trades, holdings, orders = _inputs()
     (tmp_path / "research.html").write_text("<nav><!--links--><!--/links--></nav>")
-    write_report(tmp_path, compute_metrics(eq, trades, orders, holdings, CASH), eq, trades, holdings, orders)
+    write_report(tmp_path, report_data(compute_metrics(eq, trades, orders, holdings, CASH), eq, trades, holdings, orders))
     link_pages(tmp_path)                 # the engine calls it once the run's set is in place
     assert 'href="research.html"' in (tmp_path / "report.html").read_text()
     assert 'href="report.html"' in (tmp_path / "research.html").read_text()

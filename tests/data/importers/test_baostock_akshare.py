@@ -5,8 +5,8 @@ import pytest
 
 from ashare_sim.common.errors import DataError
 from ashare_sim.data.importers.akshare import AKShareImporter
-from ashare_sim.data.importers.base import ImportLog
 from ashare_sim.data.importers.baostock import BaoStockImporter
+from ashare_sim.data.importers.base import ImportLog
 from tests.data.importers.sources import one_error, run, write_csv
 
 

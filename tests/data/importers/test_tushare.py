@@ -3,7 +3,6 @@ import pandas as pd
 import pytest
 
 from ashare_sim.common.errors import DataError
-
 from ashare_sim.data.importers.base import ImportLog
 from ashare_sim.data.importers.tushare import TushareImporter
 from tests.data.importers.sources import one_error, read, run, write_csv

@@ -47,14 +47,16 @@ def test_dividends_of_two_years_on_one_ex_date_are_one_event():
     # A long suspension pushes two years' dividends to the resumption day: one event pays both.
     import datetime as dt
 
-    from ashare_sim.rules import RulesTable
-    from ashare_sim.data.synthetic import corporate
-    from ashare_sim.data.synthetic import events
-    from ashare_sim.data.synthetic import fundamentals
-    from ashare_sim.data.synthetic import listings
-    from ashare_sim.data.synthetic import returns
+    from ashare_sim.data.synthetic import (
+        corporate,
+        events,
+        fundamentals,
+        listings,
+        returns,
+    )
     from ashare_sim.data.synthetic.calendar import trading_days
     from ashare_sim.data.synthetic.params import GeneratorParams
+    from ashare_sim.rules import RulesTable
 
     rules, params, rng = RulesTable.load(), GeneratorParams(), np.random.default_rng(0)
     dates = trading_days(dt.date(2015, 1, 1), dt.date(2018, 12, 31))

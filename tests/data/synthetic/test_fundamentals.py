@@ -2,8 +2,8 @@
 import numpy as np
 import pandas as pd
 
-from ashare_sim.rules import RulesTable
 from ashare_sim.data.synthetic import stats
+from ashare_sim.rules import RulesTable
 
 
 def test_reports_every_quarter_inside_the_statutory_windows(market_dir, market):

@@ -2,8 +2,8 @@
 import numpy as np
 import pandas as pd
 
-from ashare_sim.rules import RulesTable
 from ashare_sim.data.synthetic.params import ListingParams
+from ashare_sim.rules import RulesTable
 from tests.data.synthetic.conftest import SMALL
 
 

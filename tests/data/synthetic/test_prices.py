@@ -2,8 +2,8 @@
 import numpy as np
 import pandas as pd
 
-from ashare_sim.rules import RulesTable
 from ashare_sim.data.synthetic import stats
+from ashare_sim.rules import RulesTable
 
 
 def test_bars_are_sane_and_inside_the_limits_the_loader_computes(market, bse_market):
@@ -114,9 +114,7 @@ def test_stocks_listed_just_before_the_start_get_no_ipo_rule():
     import datetime as dt
     from types import SimpleNamespace
 
-    from ashare_sim.data.synthetic import listings
-    from ashare_sim.data.synthetic import prices
-    from ashare_sim.data.synthetic import returns
+    from ashare_sim.data.synthetic import listings, prices, returns
     from ashare_sim.data.synthetic.calendar import trading_days
     from ashare_sim.data.synthetic.generator import _streams
     from ashare_sim.data.synthetic.params import GeneratorParams

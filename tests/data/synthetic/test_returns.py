@@ -43,9 +43,9 @@ def test_size_premium_is_negative_in_2017_2020(era_2017_2020):
 
 def test_size_premium_signs_follow_the_eras():
     # The planted premium, read back from the factor paths (no prices needed).
-    from ashare_sim.data.synthetic.returns import factor_paths
     from ashare_sim.data.synthetic.calendar import trading_days
     from ashare_sim.data.synthetic.params import GeneratorParams
+    from ashare_sim.data.synthetic.returns import factor_paths
 
     dates = trading_days(dt.date(2010, 1, 1), dt.date(2022, 12, 31))
     paths = factor_paths(dates, GeneratorParams(), np.random.default_rng(0))

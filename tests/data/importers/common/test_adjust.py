@@ -1,7 +1,12 @@
 """adj_factor conventions: raw from adjusted, the factor implied by pre_close."""
 import numpy as np
 
-from ashare_sim.data.importers.common.adjust import backward_from_divisor, factor_from_pre_close, pre_close_from_change, raw_from_adjusted
+from ashare_sim.data.importers.common.adjust import (
+    backward_from_divisor,
+    factor_from_pre_close,
+    pre_close_from_change,
+    raw_from_adjusted,
+)
 
 
 def test_raw_is_adjusted_over_factor_on_the_cent():

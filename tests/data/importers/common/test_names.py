@@ -2,7 +2,11 @@
 import pandas as pd
 import pytest
 
-from ashare_sim.data.importers.common.names import spells_from_daily_names, spells_from_name_spells, st_kind
+from ashare_sim.data.importers.common.names import (
+    spells_from_daily_names,
+    spells_from_name_spells,
+    st_kind,
+)
 
 
 @pytest.mark.parametrize("name, kind", [

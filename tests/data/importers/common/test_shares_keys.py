@@ -2,8 +2,19 @@
 import numpy as np
 import pandas as pd
 
-from ashare_sim.data.importers.common.keys import SymbolIndex, frame_keys, lookup_asof, lookup_exact, make_keys, repeats
-from ashare_sim.data.importers.common.shares import carry_forward, chain, shares_from_caps
+from ashare_sim.data.importers.common.keys import (
+    SymbolIndex,
+    frame_keys,
+    lookup_asof,
+    lookup_exact,
+    make_keys,
+    repeats,
+)
+from ashare_sim.data.importers.common.shares import (
+    carry_forward,
+    chain,
+    shares_from_caps,
+)
 
 
 def test_shares_from_caps():

@@ -3,7 +3,12 @@ import numpy as np
 import pytest
 
 from ashare_sim.common.errors import DataError
-from ashare_sim.data.importers.common.units import LOT, THOUSAND_CNY, Tushare, check_turnover
+from ashare_sim.data.importers.common.units import (
+    LOT,
+    THOUSAND_CNY,
+    Tushare,
+    check_turnover,
+)
 
 
 def _check(amount, volume, rows=None):
