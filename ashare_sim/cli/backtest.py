@@ -8,6 +8,7 @@ from loguru import logger
 
 from ashare_sim.common.logs import setup_logging
 from ashare_sim.common.outdir import check_output_dir
+from ashare_sim.common.text import shown_path
 from ashare_sim.config import Config, load_config
 from ashare_sim.data.open import open_market
 
@@ -63,5 +64,5 @@ def summary_text(m: dict, out: Path) -> str:
     if skipped:
         lines.append("targets without an order: " + ", ".join(f"{k} {v:,}" for k, v in skipped.items()))
     names = sorted(p.name + ("/" if p.is_dir() else "") for p in out.iterdir()) if out.is_dir() else []
-    lines.append(f"files in {out}/: " + " ".join(names))
+    lines.append(f"files in {shown_path(out)}/: " + " ".join(names))
     return "\n".join(lines)

@@ -13,6 +13,7 @@ import argparse
 from pathlib import Path
 
 from ashare_sim.cli.backtest import load_cli_config
+from ashare_sim.common.text import shown_path
 from ashare_sim.stress.grid import Grid
 from ashare_sim.stress.outputs import (
     capacity_text,
@@ -41,5 +42,5 @@ def summary(grid: Grid, table, curves, episodes, out: Path, files: list[str], la
     ref = reference_scenario(table)
     if ref is not None:
         lines += episodes_text(episodes, ref)
-    lines.append(f"files in {out}/: {' '.join(files)} scenarios/ ({len(table)} backtest folders)")
+    lines.append(f"files in {shown_path(out)}/: {' '.join(files)} scenarios/ ({len(table)} backtest folders)")
     return "\n".join(lines)

@@ -43,3 +43,14 @@ def value_text(v: Any) -> str:
     if isinstance(v, (int, float)) and math.isfinite(v) and abs(v) >= 1e6 and float(f"{v:g}") == v:
         return f"{v:g}".replace("e+0", "e").replace("e+", "e")          # 1e9, 1.5e9: cash as written
     return str(v)
+
+
+def shown_path(path) -> str:
+    """A path as the user reads it: relative to the working directory when it lies inside it."""
+    from pathlib import Path
+
+    p = Path(path)
+    try:
+        return str(p.resolve().relative_to(Path.cwd().resolve())) if p.is_absolute() else str(p)
+    except ValueError:
+        return str(p)
