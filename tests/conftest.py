@@ -8,6 +8,13 @@ os.environ["ASHARE_SIM_CACHE"] = _CACHE        # subprocesses of CLI tests inher
 import datetime as dt  # noqa: E402
 
 import pytest  # noqa: E402
+from loguru import logger  # noqa: E402
+
+# The package is silent for library users until they ask (ashare_sim/__init__.py); tests that read its
+# warnings ask here, once for every test, so no test depends on another having turned the log on.
+import ashare_sim  # noqa: E402,F401
+
+logger.enable("ashare_sim")
 
 
 @pytest.fixture(scope="session")

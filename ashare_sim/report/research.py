@@ -58,10 +58,8 @@ def _size(r, cfg) -> str:
     sg = r.size_groups
     if sg is None or len(sg) == 0:
         return _missing("Size groups (no month with enough names)")
-    wide = sg.pivot(index="group", columns="era", values="excess_annual_return")
-    wide = wide[list(dict.fromkeys(sg["era"]))]
+    wide, market = r.size_table
     rows = [[f"D{g}"] + [pct(wide.loc[g, e], 1, signed=True) for e in wide.columns] for g in wide.index]
-    market = sg.drop_duplicates("era").set_index("era")["market_annual_return"]
     rows.append(["Equal-weight market (annual)"] + [pct(market[e]) for e in wide.columns])
     tab = table(["Size group"] + [str(e) for e in wide.columns], rows).replace(
         '<tr><td class="t">Equal-weight market', '<tr class="total"><td class="t">Equal-weight market')
@@ -130,8 +128,8 @@ def _exposure(r) -> str:
     e = r.exposure
     if e is None or len(e) == 0:
         return _missing("Style exposure (no scored portfolio)")
-    styles = [c for c in e.columns if c != "date"]
-    rows = [[s, num(e[s].mean()), num(e[s].iloc[-1]), num(e[s].std())] for s in styles]
+    summ = r.exposure_summary
+    rows = [[s, num(x["mean"]), num(x["latest"]), num(x["std"])] for s, x in summ.iterrows()]
     tab = table(["Style", "Mean z", f"Latest ({pd.Timestamp(e['date'].iloc[-1]).date()})", "Std through time"], rows)
     note = ('<p class="note">The weighted mean z-score of the top-N book (the backtest\'s targets) inside the pool at '
             "each signal close; 0 = the pool's average, +1 = one standard deviation above it. size = log total "
@@ -145,14 +143,9 @@ def _industry(r) -> str:
     w = r.industry
     if w is None or len(w) == 0:
         return _missing("Industry weights (instruments have no industry column)")
-    months = w["date"].nunique()
-    mean = w.groupby("industry")[["portfolio", "pool"]].sum() / months
-    mean["active"] = mean["portfolio"] - mean["pool"]
-    last_day = w["date"].max()
-    last = w[w["date"] == last_day].set_index("industry")
+    mean, last, months, last_day = r.industry_summary
     rows = [[text(industry_name(i)), pct(x["portfolio"]), pct(x["pool"]), pct(x["active"], 1, signed=True),
-             pct(last["active"].get(i) if i in last.index else None, 1, signed=True)]
-            for i, x in mean.sort_values("active", ascending=False).iterrows()]
+             pct(last.get(i) if i in last.index else None, 1, signed=True)] for i, x in mean.iterrows()]
     tab = table(["Industry", "Portfolio (mean)", "Pool (mean)", "Active (mean)",
                  f"Active on {pd.Timestamp(last_day).date()}"], rows)
     note = ('<p class="note">Portfolio = sum of the book\'s weights in the industry; pool = the industry\'s share '
@@ -243,7 +236,7 @@ def _summary(r) -> str:
                      f"({_pctile(x['pe_ttm_percentile'])}).")
     e = r.exposure
     if e is not None and len(e):
-        means = e.drop(columns="date").mean()
+        means = r.exposure_summary["mean"]
         top = means.abs().sort_values(ascending=False).index[:3]
         items.append("Strongest style tilts of the book (mean z): "
                      + ", ".join(f"{html.escape(s)} {num(means[s])}" for s in top) + ".")

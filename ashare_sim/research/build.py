@@ -40,6 +40,33 @@ class ResearchResult:
     timings: dict[str, float] = field(default_factory=dict)
     cfg: object = field(default=None, repr=False)
 
+    # ----- the summary tables research.html shows (computed here, rendered there) -----------------
+    @property
+    def size_table(self) -> tuple[pd.DataFrame, pd.Series]:
+        """(group x era excess, in the eras' order; the equal-weight market's annual return by era)."""
+        sg = self.size_groups
+        wide = sg.pivot(index="group", columns="era", values="excess_annual_return")
+        wide = wide[list(dict.fromkeys(sg["era"]))]
+        return wide, sg.drop_duplicates("era").set_index("era")["market_annual_return"]
+
+    @property
+    def exposure_summary(self) -> pd.DataFrame:
+        """style -> mean, latest and std of the book's z-score through time."""
+        e = self.exposure.drop(columns="date")
+        return pd.DataFrame({"mean": e.mean(), "latest": e.iloc[-1], "std": e.std()})
+
+    @property
+    def industry_summary(self) -> tuple[pd.DataFrame, pd.Series, int, object]:
+        """(industry -> mean portfolio, pool and active weight, most active first; the active weight on the
+        last signal day; the months averaged; that last day)."""
+        w = self.industry
+        months = w["date"].nunique()
+        mean = w.groupby("industry")[["portfolio", "pool"]].sum() / months
+        mean["active"] = mean["portfolio"] - mean["pool"]
+        last_day = w["date"].max()
+        last = w[w["date"] == last_day].set_index("industry")["active"]
+        return mean.sort_values("active", ascending=False), last, months, last_day
+
     def write(self, out) -> list[str]:
         """research/*.csv and research.html in `out`, as one set; returns the file names under research/."""
         from ashare_sim.research.outputs import write_research
