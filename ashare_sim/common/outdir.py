@@ -1,4 +1,4 @@
-"""Output directories written as one set: checked before any work, staged, then moved in at once.
+"""Output directories written as one set: checked before any work, staged, then switched in at once.
 
     check_output_dir(out)                          # before loading anything: exit 2 with the fix
     with output_set(out, "run.json", meta) as stage:
@@ -6,21 +6,29 @@
     # here `out` holds exactly this set (plus other kinds' sets, e.g. research/ beside a backtest)
 
 A set's manifest (`run.json` for a backtest) lists its files; a directory is "ours" when it holds a
-manifest, and only then may a new set replace an old one. Files of the earlier set that the new one
-does not write are removed, so nothing of an earlier run is ever listed as this run's.
+manifest, and only then may a new set replace an old one. Nothing of an earlier set of the same kind
+is ever left beside the new one.
 
-Staging happens beside `out` when it does not exist yet (one rename makes it appear whole) and
-inside `out` when it does, so moving the files in never crosses file systems even when `out` is a
-mount point.
+The switch is one step. The new set is staged as a complete copy of `out` beside it (the new files,
+plus hard links to everything else already in `out`: other kinds' sets, files the user put there),
+then exchanged with `out` in one system call (renameat2 RENAME_EXCHANGE), so at every instant `out`
+is the whole old directory or the whole new one, kill -9 included. Where the kernel or file system
+cannot exchange, `out` is renamed aside and the stage renamed in (a kill between the two leaves the
+old directory aside, and the next run puts it back). When `out` does not exist yet, one rename makes
+it appear whole. Entries of an old manifest are never used to delete anything: the old set simply is
+not carried over. Only when `out` is a mount point (its parent on another file system) are the files
+moved in one by one, manifest last.
 """
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import datetime as dt
 import errno
 import json
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any, Iterator
@@ -30,7 +38,9 @@ from ashare_sim.common.errors import UserError
 # Manifests of the sets this project writes; any of them marks a directory as ours.
 MANIFESTS = ("run.json", "research.json", "stress.json")
 STAGING_PREFIX = ".staging-"
+TRASH_PREFIX = ".replaced-"
 TOOL = "ashare-smallcap-sim"
+RENAME_EXCHANGE = 2                   # renameat2 flag (Linux 3.15+)
 
 
 def check_output_dir(out: Path, flag: str = "--out") -> None:
@@ -46,6 +56,10 @@ def check_output_dir(out: Path, flag: str = "--out") -> None:
             shown = ", ".join(sorted(foreign)[:3]) + (" ..." if len(foreign) > 3 else "")
             raise UserError(f"{flag} {out}: not empty ({shown}) and not written by this simulator (no "
                             f"{' / '.join(MANIFESTS)}); give a new or empty directory")
+        parent = out.absolute().parent
+        if not os.path.ismount(out) and not os.access(parent, os.W_OK | os.X_OK):
+            raise UserError(f"{flag} {out}: its folder {parent} is not writable, and a new set is made beside "
+                            "the old one and switched in whole; choose a directory in a folder you can write to")
         return
     parent = _existing_ancestor(out)
     if not parent.is_dir():
@@ -60,13 +74,16 @@ def output_set(out: Path, manifest: str, meta: dict[str, Any] | None = None) -> 
     if manifest not in MANIFESTS:
         raise ValueError(f"unknown manifest {manifest!r}; add it to common.outdir.MANIFESTS")
     out = Path(out)
+    recover(out)
     check_output_dir(out)
     existed = out.is_dir()
-    if existed:
-        _remove_stale_staging(out)
+    in_place = existed and os.path.ismount(out)
+    if in_place:                      # a mount point cannot be exchanged: stage inside it, move files in
+        _remove_stale(out, STAGING_PREFIX)
         stage = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
     else:
         out.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale(out.parent, f"{STAGING_PREFIX}{out.name}-")
         stage = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{out.name}-", dir=out.parent))
     try:
         yield stage
@@ -74,14 +91,30 @@ def output_set(out: Path, manifest: str, meta: dict[str, Any] | None = None) -> 
         record = {"tool": TOOL, "written": dt.datetime.now().isoformat(timespec="seconds"), "files": files,
                   **(meta or {})}
         (stage / manifest).write_text(json.dumps(record, indent=2, default=str) + "\n", encoding="utf-8")
+        if in_place:
+            _move_in(out, stage, manifest, files)
+            return
+        _readable(stage)
         if existed:
-            _replace_set(out, stage, manifest, files)
+            _carry_over(out, stage, manifest, set(files) | {manifest})
+            stage = _switch(out, stage)
         else:
-            _move(stage, out)
+            os.rename(stage, out)
             stage = None
     finally:
         if stage is not None:
             shutil.rmtree(stage, ignore_errors=True)
+
+
+def recover(out: Path) -> None:
+    """A run killed between the two renames of the fallback switch left `out` missing and the old set aside:
+    put it back (the new one never arrived)."""
+    out = Path(out)
+    if out.exists() or not out.parent.is_dir():
+        return
+    aside = sorted(out.parent.glob(f"{TRASH_PREFIX}{out.name}-*"), key=lambda p: p.stat().st_mtime)
+    if aside and any((aside[-1] / m).is_file() for m in MANIFESTS):
+        os.rename(aside[-1], out)
 
 
 def read_manifest(out: Path, manifest: str) -> dict[str, Any] | None:
@@ -91,34 +124,101 @@ def read_manifest(out: Path, manifest: str) -> dict[str, Any] | None:
         return None
 
 
-def _replace_set(out: Path, stage: Path, manifest: str, files: list[str]) -> None:
+def _carry_over(out: Path, stage: Path, manifest: str, new: set[str]) -> None:
+    """Hard-link into the stage everything of `out` that stays: every entry but the old set of this kind
+    (the names its manifest lists, when they are plain names inside `out`), the names the new set writes,
+    and our own staging folders."""
     old = read_manifest(out, manifest) or {}
+    listed = old.get("files", []) if isinstance(old.get("files"), list) else []
+    old_set = {n for n in listed if _plain_name(n)} | {manifest}
+    for entry in os.scandir(out):
+        name = entry.name
+        if name in new or name in old_set or name.startswith((STAGING_PREFIX, TRASH_PREFIX)):
+            continue
+        _link_tree(Path(entry.path), stage / name)
+
+
+def _plain_name(name: object) -> bool:
+    """A manifest entry is a file or folder directly in the set's directory, nothing else."""
+    return (isinstance(name, str) and name not in ("", ".", "..") and "/" not in name and "\\" not in name
+            and not os.path.isabs(name))
+
+
+def _link_tree(src: Path, dst: Path) -> None:
+    """`cp -al`: folders made anew, files hard-linked (copied where links are refused), links kept as links."""
+    if src.is_symlink():
+        os.symlink(os.readlink(src), dst)
+    elif src.is_dir():
+        dst.mkdir()
+        shutil.copystat(src, dst)
+        for entry in os.scandir(src):
+            _link_tree(Path(entry.path), dst / entry.name)
+    else:
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+
+
+def _switch(out: Path, stage: Path) -> Path:
+    """Make the stage `out` in one step; returns the path now holding the old directory (to be removed)."""
+    if _exchange(stage, out):
+        return stage
+    aside = Path(tempfile.mkdtemp(prefix=f"{TRASH_PREFIX}{out.name}-", dir=out.parent))
+    os.rmdir(aside)
+    os.rename(out, aside)             # a kill here: recover() puts the old directory back
+    os.rename(stage, out)
+    return aside
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two directories atomically (Linux renameat2); False where the system cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    at_fdcwd = -100
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EXDEV):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def _move_in(out: Path, stage: Path, manifest: str, files: list[str]) -> None:
+    """The mount-point case: the new files moved in one by one, the old set's other files removed (plain
+    names inside `out` only), the manifest last."""
+    old = read_manifest(out, manifest) or {}
+    listed = old.get("files", []) if isinstance(old.get("files"), list) else []
     for name in files:
         target = out / name
         if target.is_dir() and not target.is_symlink():
             shutil.rmtree(target)           # a folder is replaced whole, never merged with an old run's
-        _move(stage / name, target)
-    for name in set(old.get("files", [])) - set(files) - {manifest}:
+        os.replace(stage / name, target)
+    for name in set(n for n in listed if _plain_name(n)) - set(files) - {manifest}:
         stale = out / name
         if stale.is_dir() and not stale.is_symlink():
             shutil.rmtree(stale, ignore_errors=True)
-        elif stale.exists():
+        elif stale.exists() or stale.is_symlink():
             stale.unlink()
-    _move(stage / manifest, out / manifest)     # last: the manifest names a complete set
+    os.replace(stage / manifest, out / manifest)     # last: the manifest names a complete set
 
 
-def _move(src: Path, dst: Path) -> None:
-    try:
-        os.replace(src, dst)
-    except OSError as exc:
-        if exc.errno != errno.EXDEV:
-            raise
-        shutil.move(str(src), str(dst))      # another file system after all: copy, then delete
+def _readable(folder: Path) -> None:
+    """mkdtemp makes folders 0700; a set is shared like any folder the user makes (umask applies)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(folder, 0o777 & ~mask)
 
 
-def _remove_stale_staging(out: Path) -> None:
-    """Staging folders left by a killed run (never a live one: those belong to running processes)."""
-    for p in out.glob(f"{STAGING_PREFIX}*"):
+def _remove_stale(folder: Path, prefix: str) -> None:
+    """Staging and replaced folders left by killed runs (a day old: never a live run's)."""
+    for p in list(folder.glob(f"{prefix}*")) + list(folder.glob(TRASH_PREFIX + prefix[len(STAGING_PREFIX):] + "*")):
         with contextlib.suppress(OSError):
             if p.is_dir() and (dt.datetime.now().timestamp() - p.stat().st_mtime) > 24 * 3600:
                 shutil.rmtree(p, ignore_errors=True)

@@ -61,33 +61,70 @@ def test_an_error_inside_leaves_the_directory_as_it_was(tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".staging")]
 
 
-@pytest.mark.parametrize("existing", [False, True])
-def test_another_file_system_is_copied_not_renamed(tmp_path, monkeypatch, existing):
-    # As if --out (or its parent) were a mount point: every rename across folders fails with EXDEV.
-    out = tmp_path / "out"
-    if existing:
-        write_set(out, {"a.csv": "old"})
-    real = os.replace
-
-    def cross_device(src, dst):
-        if os.path.dirname(os.path.abspath(src)) != os.path.dirname(os.path.abspath(dst)):
-            raise OSError(errno.EXDEV, "Invalid cross-device link")
-        return real(src, dst)
-
-    monkeypatch.setattr(outdir.os, "replace", cross_device)
-    write_set(out, {"a.csv": "new", "sub/b.csv": "b"})
-    assert (out / "a.csv").read_text() == "new" and (out / "sub" / "b.csv").read_text() == "b"
-    assert not [p for p in out.iterdir() if p.name.startswith(".staging")]
-
-
-def test_existing_out_is_staged_inside_it(tmp_path, monkeypatch):
+def test_an_existing_directory_is_staged_beside_it_and_switched_whole(tmp_path, monkeypatch):
     out = tmp_path / "out"
     write_set(out, {"a.csv": "old"})
+    (out / "notes.txt").write_text("mine")                  # the user's own file in the folder stays
     seen = []
     real = outdir.tempfile.mkdtemp
     monkeypatch.setattr(outdir.tempfile, "mkdtemp", lambda **kw: seen.append(kw["dir"]) or real(**kw))
     write_set(out, {"a.csv": "new"})
-    assert seen == [out]                       # same file system as the files it replaces
+    assert seen == [tmp_path]                               # beside `out`: the same file system as its parent
+    assert (out / "a.csv").read_text() == "new" and (out / "notes.txt").read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]       # nothing left beside it
+
+
+def test_without_an_atomic_exchange_the_old_directory_is_renamed_aside_then_removed(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    write_set(out, {"a.csv": "old", "b.csv": "old"})
+    monkeypatch.setattr(outdir, "_exchange", lambda a, b: False)
+    write_set(out, {"a.csv": "new"})
+    assert sorted(p.name for p in out.iterdir()) == ["a.csv", "run.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_a_mount_point_is_staged_inside_it_and_filled_file_by_file(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    write_set(out, {"a.csv": "old", "b.csv": "old"})
+    monkeypatch.setattr(outdir.os.path, "ismount", lambda p: str(p) == str(out))
+    seen = []
+    real = outdir.tempfile.mkdtemp
+    monkeypatch.setattr(outdir.tempfile, "mkdtemp", lambda **kw: seen.append(kw["dir"]) or real(**kw))
+    write_set(out, {"a.csv": "new", "sub/c.csv": "c"})
+    assert seen == [out]                                    # a mount point cannot be swapped: files move in
+    assert sorted(p.name for p in out.iterdir()) == ["a.csv", "run.json", "sub"]
+
+
+@pytest.mark.parametrize("entry", ["../victim.txt", "VICTIM_ABS", "sub/../../victim.txt", "..", "."])
+def test_a_tampered_manifest_never_reaches_outside_its_folder(tmp_path, monkeypatch, entry):
+    out = tmp_path / "work" / "out"
+    write_set(out, {"a.csv": "old"})
+    victim = tmp_path / "work" / "victim.txt"
+    victim.write_text("precious")
+    record = json.loads((out / "run.json").read_text())
+    record["files"].append(str(victim) if entry == "VICTIM_ABS" else entry)
+    (out / "run.json").write_text(json.dumps(record))
+    for exchange in (True, False):                          # the atomic switch and its fallback
+        monkeypatch.setattr(outdir, "_exchange", outdir._exchange if exchange else (lambda a, b: False))
+        write_set(out, {"a.csv": "new"})
+        assert victim.read_text() == "precious"
+    monkeypatch.setattr(outdir.os.path, "ismount", lambda p: str(p) == str(out))    # the file-by-file mode
+    record = json.loads((out / "run.json").read_text())
+    record["files"].append(str(victim) if entry == "VICTIM_ABS" else entry)
+    (out / "run.json").write_text(json.dumps(record))
+    write_set(out, {"a.csv": "newer"})
+    assert victim.read_text() == "precious" and (out / "a.csv").read_text() == "newer"
+
+
+def test_a_new_set_is_readable_like_any_folder_the_user_makes(tmp_path):
+    old = os.umask(0o022)
+    try:
+        write_set(tmp_path / "out", {"a.csv": "1"})
+        assert (tmp_path / "out").stat().st_mode & 0o777 == 0o755
+        write_set(tmp_path / "out", {"a.csv": "2"})
+        assert (tmp_path / "out").stat().st_mode & 0o777 == 0o755
+    finally:
+        os.umask(old)
 
 
 def test_bad_out_paths_are_refused_before_any_work(tmp_path):
