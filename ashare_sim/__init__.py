@@ -24,11 +24,18 @@ _os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 # A library is quiet until its user asks: the command line turns the log on.
 _logger.disable("ashare_sim")
 
-__all__ = [
-    "BacktestResult", "Config", "ConfigError", "DataError", "Market", "PaperAccount", "ResearchResult",
-    "StressResult", "UserError", "enable_logging", "generate_market", "load_config", "open_market",
-    "paper_account", "run_backtest", "run_research", "run_stress", "validate_market", "__version__",
-]
+# The public names, each loaded from its module on first use (so `sim.UserError` does not load Backtrader).
+_EXPORTS = {
+    "UserError": "ashare_sim.common.errors", "ConfigError": "ashare_sim.common.errors",
+    "DataError": "ashare_sim.common.errors", "enable_logging": "ashare_sim.common.logs",
+    "Config": "ashare_sim.config", "load_config": "ashare_sim.config", "Market": "ashare_sim.data.market",
+    "BacktestResult": "ashare_sim.backtest.run", "ResearchResult": "ashare_sim.research.build",
+    "StressResult": "ashare_sim.stress.run", "PaperAccount": "ashare_sim.paper.account",
+    "open_market": "ashare_sim.api", "run_backtest": "ashare_sim.api", "run_research": "ashare_sim.api",
+    "run_stress": "ashare_sim.api", "paper_account": "ashare_sim.api", "generate_market": "ashare_sim.api",
+    "validate_market": "ashare_sim.api",
+}
+__all__ = [*_EXPORTS, "__version__"]
 
 
 def __getattr__(name: str):
@@ -38,11 +45,13 @@ def __getattr__(name: str):
         try:
             return metadata.version("ashare-sim")
         except metadata.PackageNotFoundError:
-            return "unknown"
-    if name in __all__:
-        from ashare_sim import api
+            return "unknown (not installed)"
+    if name in _EXPORTS:
+        import importlib
 
-        return getattr(api, name)
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'ashare_sim' has no attribute {name!r}")
 
 

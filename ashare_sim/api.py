@@ -20,8 +20,7 @@ import pandas as pd
 
 from ashare_sim.backtest.run import BacktestResult
 from ashare_sim.backtest.run import run_backtest as _run_backtest
-from ashare_sim.common.errors import ConfigError, DataError, UserError
-from ashare_sim.common.logs import enable_logging
+from ashare_sim.common.errors import UserError
 from ashare_sim.common.outdir import check_output_dir
 from ashare_sim.common.typed import parse_date
 from ashare_sim.config import Config, load_config
@@ -34,11 +33,30 @@ from ashare_sim.research.build import run_research as _run_research
 from ashare_sim.stress.run import StressResult
 from ashare_sim.stress.run import run_stress as _run_stress
 
-__all__ = [
-    "BacktestResult", "Config", "ConfigError", "DataError", "Market", "PaperAccount", "ResearchResult",
-    "StressResult", "UserError", "enable_logging", "generate_market", "load_config", "open_market",
-    "paper_account", "run_backtest", "run_research", "run_stress", "validate_market",
-]
+
+def _config(cfg: Any) -> Config:
+    """A Config as given, or loaded from a file or preset name; None: the defaults."""
+    if cfg is None:
+        return load_config()
+    if isinstance(cfg, Config):
+        return cfg
+    if isinstance(cfg, (str, Path)):
+        return load_config(cfg)
+    raise TypeError(f"cfg: expected a Config (sim.load_config(...)), a config file or a preset name; got "
+                    f"{type(cfg).__name__}")
+
+
+def _market(market: Any, cfg: Config) -> Market:
+    if market is None:
+        return open_market(cfg)
+    if isinstance(market, Market):
+        return market
+    if isinstance(market, (str, Path)):
+        return open_market(market)
+    hint = " (the market comes first: run_backtest(market, cfg), or run_backtest(cfg=cfg))" \
+        if isinstance(market, Config) else ""
+    raise TypeError(f"market: expected a Market (sim.open_market(...)) or a market folder; got "
+                    f"{type(market).__name__}{hint}")
 
 
 def open_market(where: Config | str | Path | None = None) -> Market:
@@ -55,48 +73,52 @@ def open_market(where: Config | str | Path | None = None) -> Market:
     return _open_market(where)
 
 
-def run_backtest(market: Market | None = None, cfg: Config | None = None, *, targets: pd.DataFrame | None = None,
-                 out: str | Path | None = None) -> BacktestResult:
+def run_backtest(market: Market | str | Path | None = None, cfg: Config | str | Path | None = None, *,
+                 targets: pd.DataFrame | None = None, out: str | Path | None = None) -> BacktestResult:
     """One backtest of `cfg` (default config when None) on `market` (the config's when None).
 
     `targets` (DataFrame rebalance_date, symbol[, weight]) trades these lists instead of the config's
     scoring pipeline or targets file. With `out`, the output files are written there too (the folder is
-    checked before any work); `result.write(out)` does the same later."""
-    cfg = cfg if cfg is not None else load_config()
+    checked before any work); `result.write(out)` does the same later. `cfg` may also be a config file or a
+    preset name, `market` a market folder."""
+    cfg = _config(cfg)
     if out is not None:
         check_output_dir(Path(out))
-    market = market if market is not None else open_market(cfg)
+    market = _market(market, cfg)
     return _run_backtest(market, cfg, Path(out) if out is not None else None, targets)
 
 
-def run_research(market: Market | None = None, cfg: Config | None = None, *,
+def run_research(market: Market | str | Path | None = None, cfg: Config | str | Path | None = None, *,
                  out: str | Path | None = None) -> ResearchResult:
     """Size groups, smallest-N vs the pool, valuations, exposures, crowding and industry-neutral scoring over
     the config's window; with `out`, research/*.csv and research.html are written there."""
-    cfg = cfg if cfg is not None else load_config()
+    cfg = _config(cfg)
     if out is not None:
         check_output_dir(Path(out))
-    market = market if market is not None else open_market(cfg)
+    market = _market(market, cfg)
     result = _run_research(market, cfg)
     if out is not None:
         result.write(Path(out))
     return result
 
 
-def run_stress(grid: str | Path, cfg: Config | None = None, *, out: str | Path | None = None,
+def run_stress(grid: str | Path, cfg: Config | str | Path | None = None, *, out: str | Path | None = None,
                workers: Optional[int] = None, scheduler: Optional[str] = None,
                episodes: Optional[str] = None) -> StressResult:
     """Every scenario of `grid` (a grid file, or a shipped grid's name: capacity, crowding, execution,
     slippage_volume_cap) on `cfg`, in local worker processes or on a Dask cluster (`scheduler`), into `out`
     (default output.dir/stress-<grid>); finished scenarios are reused when run again."""
-    cfg = cfg if cfg is not None else load_config()
-    return _run_stress(cfg, grid, out, workers=workers, scheduler=scheduler, episodes=episodes)
+    if not isinstance(grid, (str, Path)):
+        raise TypeError(f"grid: expected a grid file or a shipped grid's name (capacity, crowding, execution, "
+                        f"slippage_volume_cap); got {type(grid).__name__}")
+    return _run_stress(_config(cfg), grid, out, workers=workers, scheduler=scheduler, episodes=episodes)
 
 
-def paper_account(path: str | Path, cfg: Config | None = None, market: Market | None = None) -> PaperAccount:
+def paper_account(path: str | Path, cfg: Config | str | Path | None = None,
+                  market: Market | str | Path | None = None) -> PaperAccount:
     """The paper account in SQLite file `path` (made by its first plan), trading `market` under `cfg`."""
-    cfg = cfg if cfg is not None else load_config()
-    return PaperAccount(path, cfg, market if market is not None else (lambda: open_market(cfg)))
+    cfg = _config(cfg)
+    return PaperAccount(path, cfg, _market(market, cfg) if market is not None else (lambda: open_market(cfg)))
 
 
 def generate_market(out: str | Path, *, stocks: int = 5000, start: str | dt.date = "2010-01-01",

@@ -30,7 +30,7 @@ GOAL_RSS_MB = 1536.0
 
 
 def build_bench_market(out: Path, stocks: int = 5000, seed: int = 7) -> Path:
-    """A plain random market with every SPEC bar column (shape, not realism, matters here)."""
+    """A plain random market with every bar column of docs/data.md (shape, not realism, matters here)."""
     import exchange_calendars as xcals
     import pandas as pd
     import pyarrow as pa

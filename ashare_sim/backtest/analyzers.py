@@ -7,7 +7,7 @@ they make no assumption about the broker beyond getvalue() / getcash().
 
 - `DailyValue`: one row per bar: date, value, cash (+ benchmark level when a
   Series is given).
-- `OrderLog`: fills and final order states from notify_order, in the SPEC
+- `OrderLog`: fills and final order states from notify_order, in the output
   trades / orders columns (generic: all fees land in `commission`). The A-share
   engine writes its own richer tables and passes them to `PerformanceAnalyzer`.
 - `PerformanceAnalyzer`: DailyValue + OrderLog, and `get_analysis()` returns
@@ -26,7 +26,9 @@ from ashare_sim.execution.orders import (
     EQUITY_COLUMNS,
     ORDER_COLUMNS,
     TRADE_COLUMNS,
+    Reason,
     Side,
+    Status,
 )
 from ashare_sim.metrics.performance import PERIODS_PER_YEAR, compute_metrics
 
@@ -56,7 +58,7 @@ class DailyValue(bt.Analyzer):
     aligned (last level on or before each date) into the `benchmark` column;
     `first_date` — optional datetime.date: bars before it are not recorded.
     get_analysis(): OrderedDict date -> {"value", "cash"}; `equity()` gives the
-    SPEC equity table (date, value, cash, benchmark). A date seen twice keeps
+    equity table of the outputs (date, value, cash, benchmark). A date seen twice keeps
     its last row (e.g. a replayed bar).
     """
 
@@ -119,14 +121,14 @@ class OrderLog(bt.Analyzer):
         requested = abs(float(order.created.size))
         filled = abs(float(order.executed.size))
         if filled >= requested > 0:
-            status = "filled"
+            status = Status.FILLED
         elif filled > 0:
-            status = "partial"
+            status = Status.PARTIAL
         else:
-            status = "rejected"
+            status = Status.REJECTED
         reason = ""
-        if status != "filled":
-            reason = "cash" if order.status == order.Margin else str(order.info.get("reason", "") or "")
+        if status != Status.FILLED:
+            reason = Reason.CASH if order.status == order.Margin else str(order.info.get("reason", "") or "")
         self._orders.append({
             "date": self.strategy.datetime.date(0), "symbol": symbol, "side": side,
             "requested_qty": requested, "filled_qty": filled,

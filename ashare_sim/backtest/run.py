@@ -14,6 +14,7 @@ scenarios that differ only in execution scores once). `benchmark` passes the lev
 """
 from __future__ import annotations
 
+import datetime as dt
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -38,17 +39,17 @@ from ashare_sim.backtest.proxy import ProxyBook
 from ashare_sim.backtest.strategy import SKIP_CAUSES, Rebalancer
 from ashare_sim.common.errors import UserError
 from ashare_sim.common.outdir import check_output_dir
-from ashare_sim.common.typed import to_plain
+from ashare_sim.common.typed import parse_date_text, to_plain
 from ashare_sim.data.coverage import missing_pieces, warn_missing_pieces
 from ashare_sim.execution.orders import EQUITY_COLUMNS, HOLDING_COLUMNS
 from ashare_sim.metrics.assumptions import FILE, GIVEN, PIPELINE, execution_assumptions
 from ashare_sim.metrics.performance import factor_metrics
 from ashare_sim.metrics.report_data import report_data
 from ashare_sim.report.html import link_pages, write_report
-from ashare_sim.rules.symbols import suggest
+from ashare_sim.rules.symbols import parse_symbol
 from ashare_sim.signals.delay import delay_targets
 from ashare_sim.signals.pipeline import SignalResult, build_targets, write_analytics
-from ashare_sim.signals.targets import finish_weights, read_targets_file
+from ashare_sim.signals.targets import FILE_COLUMNS, read_targets_file, validate_targets
 from ashare_sim.signals.universe import cached_pool_benchmark
 
 
@@ -212,16 +213,7 @@ def _targets_of_source(market, cfg, targets: pd.DataFrame | None,
                              "given targets or strategy.targets_file")
         return signal.targets, signal, {"kind": PIPELINE, "rows": int(len(signal.targets))}
     if targets is not None:
-        t = targets.copy()
-        t["rebalance_date"] = pd.to_datetime(t["rebalance_date"])
-        unknown = sorted(set(t["symbol"]) - set(market.symbol_index))
-        if unknown:
-            raise UserError(f"targets: unknown symbol '{unknown[0]}' (not in the market's instruments)"
-                            + suggest(unknown[0], market.symbols))
-        extra = [c for c in ("rank", "score") if c in t.columns]
-        base = finish_weights(t[["rebalance_date", "symbol"] + (["weight"] if "weight" in t.columns else [])])
-        if extra:
-            base = base.merge(t[["rebalance_date", "symbol"] + extra], on=["rebalance_date", "symbol"], how="left")
+        base = given_targets(targets, market)
         return base, None, {"kind": GIVEN, "rows": int(len(base)), "empty": len(base) == 0}
     if cfg.strategy.targets_file:
         t = read_targets_file(cfg.strategy.targets_file, market)
@@ -230,6 +222,34 @@ def _targets_of_source(market, cfg, targets: pd.DataFrame | None,
     last = run_window(market, resolve_window(market, cfg, None))[1]
     built = build_targets(market, cfg, next_signal=last)     # and the list for the rebalance after the run
     return built.targets, built, {"kind": PIPELINE, "rows": int(len(built.targets))}
+
+
+def given_targets(targets: pd.DataFrame, market) -> pd.DataFrame:
+    """Target lists given in memory, checked as a targets file is (dates, symbols in any spelling, weights);
+    rank and score columns are kept when given."""
+    if not isinstance(targets, pd.DataFrame):
+        raise UserError(f"targets: expected a DataFrame with columns rebalance_date, symbol[, weight]; got "
+                        f"{type(targets).__name__}")
+    text = pd.DataFrame({c: [_as_text(v) for v in targets[c]] for c in targets.columns if c in FILE_COLUMNS})
+    base = validate_targets(text, market, "targets")
+    extra = [c for c in ("rank", "score") if c in targets.columns]
+    if extra and len(base):
+        keys = pd.DataFrame({"rebalance_date": pd.to_datetime(text["rebalance_date"].map(parse_date_text)),
+                             "symbol": [parse_symbol(str(s), market.rules) for s in text["symbol"]]})
+        base = base.merge(pd.concat([keys, targets[extra].reset_index(drop=True)], axis=1),
+                          on=["rebalance_date", "symbol"], how="left")
+    return base
+
+
+def _as_text(value) -> str:
+    """A cell as a targets file would hold it: dates as YYYY-MM-DD, missing as empty."""
+    if value is None or (isinstance(value, float) and value != value) or value is pd.NaT:
+        return ""
+    if isinstance(value, (pd.Timestamp, dt.datetime)):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
 
 
 def next_targets(targets: pd.DataFrame, signal, end) -> pd.DataFrame:
@@ -301,7 +321,7 @@ def run_metrics(performance: dict, equity: pd.DataFrame, cfg, signal, market=Non
 
 
 class BrokerTables:
-    """The A-share broker's logs as SPEC tables, built once when first asked for (after the run)."""
+    """The A-share broker's logs as the output tables, built once when first asked for (after the run)."""
 
     def __init__(self, broker: AShareBroker):
         self.broker = broker

@@ -10,20 +10,24 @@ import yaml
 from ashare_sim.cli.backtest import load_cli_config
 from ashare_sim.common.errors import UserError
 from ashare_sim.common.typed import to_plain
-from ashare_sim.resources import presets
+from ashare_sim.resources import RULES_TABLE, presets
 
 
 def init_command(args: argparse.Namespace) -> int:
     shipped = presets()
     if args.preset not in shipped:
         raise UserError(f"--preset {args.preset}: not a shipped preset; choose one of {', '.join(shipped)}")
-    path = Path(args.path)
+    source = RULES_TABLE if args.rules else shipped[args.preset]
+    path = Path(args.path or ("ashare_rules.yaml" if args.rules else "config.yaml"))
     if path.exists():
         raise UserError(f"{path}: already exists; give another path or remove it first (nothing was written)")
     if not path.parent.is_dir():
-        raise UserError(f"{path}: the folder {path.parent} does not exist")
-    shutil.copyfile(shipped[args.preset], path)
-    print(f"wrote {path} (the shipped {args.preset} config); edit it and run with -c {path}")
+        raise UserError(f"{path}: the folder {path.parent} does not exist; create it or give another path")
+    shutil.copyfile(source, path)
+    if args.rules:
+        print(f"wrote {path} (the shipped rules table); edit it and run with --set rules.table={path}")
+    else:
+        print(f"wrote {path} (the shipped {args.preset} config); edit it and run with -c {path}")
     return 0
 
 

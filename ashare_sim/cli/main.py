@@ -80,8 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
     conf = sub.add_parser("config", parents=[common], help="the configuration: write the default, show the effective one")
     csub = conf.add_subparsers(dest="config_command", parser_class=_Parser, required=True)
     ci = csub.add_parser("init", parents=[common], help="write the shipped config.yaml (every key, commented) to edit")
-    ci.add_argument("path", nargs="?", default="config.yaml", help="where to write it (default: ./config.yaml)")
+    ci.add_argument("path", nargs="?", default=None,
+                    help="where to write it (default: ./config.yaml, or ./ashare_rules.yaml with --rules)")
     ci.add_argument("--preset", default="default", help="a shipped preset to start from (default, study)")
+    ci.add_argument("--rules", action="store_true",
+                    help="write the shipped rules table instead (default path ./ashare_rules.yaml; use it with "
+                         "rules.table)")
     ci.set_defaults(func=_command("config", "init_command"))
     cs = csub.add_parser("show", parents=[common, cfg], help="print the effective config (file + --set) as YAML")
     cs.set_defaults(func=_command("config", "show_command"))
@@ -135,12 +139,9 @@ def program_name() -> str:
 
 
 def version() -> str:
-    from importlib import metadata
+    import ashare_sim
 
-    try:
-        return metadata.version("ashare-sim")
-    except metadata.PackageNotFoundError:
-        return "unknown (not installed; run make)"
+    return ashare_sim.__version__
 
 
 def run() -> None:
@@ -163,12 +164,6 @@ def main(argv: Optional[list[str]] = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
-    # A subcommand's own defaults would hide global flags given before it (`run.py -q data ...`).
-    lead_flags = argv[:lead]
-    args.quiet = args.quiet or any(f in ("-q", "--quiet") for f in lead_flags)
-    args.debug = args.debug or "--debug" in lead_flags
-    lead_verbose = sum(2 if f == "-vv" else 1 for f in lead_flags if f in ("-v", "-vv", "--verbose"))
-    args.verbose = max(args.verbose, lead_verbose)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2

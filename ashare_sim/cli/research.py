@@ -9,6 +9,7 @@ from loguru import logger
 
 from ashare_sim.cli.backtest import load_cli_config
 from ashare_sim.common.outdir import check_output_dir
+from ashare_sim.common.text import shown_path
 from ashare_sim.data.open import open_market
 
 
@@ -32,7 +33,7 @@ def summary_text(r, out: Path, files: list[str], seconds: float) -> str:
     def p(x, signed: bool = False) -> str:
         return "n/a" if x is None or x != x else format(x, "+.1%" if signed else ".1%")
 
-    lines = [f"{r.window[0]} .. {r.window[1]}  research on {r.source} in {seconds:.0f} s"]
+    lines = [f"{r.window[0]} .. {r.window[1]}  research on {shown_path(r.source)} in {seconds:.0f} s"]
     sg = r.size_groups
     if len(sg):
         g_max = int(sg["group"].max())

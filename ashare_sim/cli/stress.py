@@ -35,7 +35,7 @@ def run_stress_command(args: argparse.Namespace) -> int:
 def summary(grid: Grid, table, curves, episodes, out: Path, files: list[str], label: str, seconds: float) -> str:
     ok = int((table["status"] == "ok").sum())
     reused = int(table["reused"].sum())
-    lines = [f"stress grid {grid.path}: {len(table)} scenarios ({ok - reused} ran, {reused} reused, "
+    lines = [f"stress grid {grid.label}: {len(table)} scenarios ({ok - reused} ran, {reused} reused, "
              f"{len(table) - ok} failed) on {label} in {seconds:.0f} s"]
     lines += scenarios_text(table)
     lines += capacity_text(curves)

@@ -29,6 +29,8 @@ def setup_logging(level: str = "INFO") -> None:
 def enable_logging(level: str = "INFO") -> None:
     """Show the simulator's log on stderr at `level` (DEBUG, INFO, WARNING, ERROR). A program that imports
     the package sees none of it until it calls this; it replaces loguru's handlers with one on stderr."""
+    if str(level).upper() not in _LEVELS:
+        raise ValueError(f"enable_logging: level {level!r}; choose one of {', '.join(_LEVELS)}")
     setup_logging(level)
 
 

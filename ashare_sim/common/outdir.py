@@ -39,7 +39,7 @@ from ashare_sim.common.errors import UserError
 MANIFESTS = ("run.json", "research.json", "stress.json")
 STAGING_PREFIX = ".staging-"
 TRASH_PREFIX = ".replaced-"
-TOOL = "ashare-smallcap-sim"
+TOOL = "ashare-sim"
 RENAME_EXCHANGE = 2                   # renameat2 flag (Linux 3.15+)
 
 

@@ -8,8 +8,10 @@ from typing import Any, Iterable
 
 def did_you_mean(word: object, known: Iterable[object]) -> str:
     """" (did you mean 'x'?)" for the closest of `known` to `word`, else ""."""
-    close = difflib.get_close_matches(str(word), [str(k) for k in known], n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    names = [str(k) for k in known]
+    lower = {n.lower(): n for n in names}
+    close = difflib.get_close_matches(str(word).lower(), list(lower), n=1, cutoff=0.6)
+    return f" (did you mean '{lower[close[0]]}'?)" if close else ""
 
 
 def pct_text(x: float, digits: int = 3) -> str:

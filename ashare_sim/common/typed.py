@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import numbers
+import os
 import types
 import typing
 from pathlib import Path
@@ -263,6 +264,11 @@ def _convert(tp: Any, value: Any, path: str, meta: Any) -> Any:
             return bool(value)
         raise ConfigError(path, f"got {_show(value)}; expected true or false")
     if tp in (int, float):
+        if isinstance(value, str):         # YAML 1.1 reads 1e7 and 1_000 as text: a number key wants the number
+            try:
+                value = float(value.replace("_", "")) if value.strip() else value
+            except ValueError:
+                pass
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
             raise ConfigError(path, f"got {_show(value)}; expected a number")
         if tp is int and float(value) != int(value):
@@ -271,6 +277,8 @@ def _convert(tp: Any, value: Any, path: str, meta: Any) -> Any:
         _check_range(num, path, meta)
         return num
     if tp is str:
+        if isinstance(value, os.PathLike):
+            value = os.fspath(value)
         if isinstance(value, (str, int, float)) and not isinstance(value, bool):
             text = value if type(value) is str else str(value)
             choices = meta.get("choices") if meta else None
@@ -278,7 +286,7 @@ def _convert(tp: Any, value: Any, path: str, meta: Any) -> Any:
                 raise ConfigError(path, f"got {_show(text)}; choose one of {', '.join(choices)}"
                                   f"{did_you_mean(text, choices)}")
             return text
-        raise ConfigError(path, f"got {_show(value)}; expected text")
+        raise ConfigError(path, f"got {value!r}; expected text")
     if tp is dt.date:
         return parse_date(value, path)
     raise TypeError(f"unsupported config type {tp!r} at {path}")

@@ -9,10 +9,46 @@ import yaml
 from ashare_sim.common.errors import UserError
 
 
+def read_yaml_file(path: Path | str, what: str, missing_hint: str = "") -> Any:
+    """The YAML of a file the user named (`what` says which: "--grid", "rules table", ...): one UserError
+    naming the file for a missing, unreadable, non-UTF-8 or invalid file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(f"{what} {path}: no such file{missing_hint}") from None
+    except IsADirectoryError:
+        raise UserError(f"{what} {path}: is a directory; give a YAML file") from None
+    except UnicodeDecodeError:
+        raise UserError(f"{what} {path}: not UTF-8 text; save it as UTF-8") from None
+    except OSError as exc:
+        raise UserError(f"{what} {path}: cannot be read ({exc.strerror or exc.__class__.__name__})") from None
+    return parse_yaml(text, path)
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe YAML whose date-like scalars that are no date (2020-02-30) stay text: the config's own checks
+    then name the key ("config key 'backtest.start': got '2020-02-30'; expected a date")."""
+
+    def construct_yaml_timestamp(self, node):
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+
+
+def load(text: str) -> Any:
+    """YAML as the simulator reads it (safe; impossible dates kept as text)."""
+    return yaml.load(text, Loader=_Loader)
+
+
 def parse_yaml(text: str, path: Path | str) -> Any:
     """YAML text of file `path`; a UserError naming the file (and line) when it is not valid YAML."""
     try:
-        return yaml.safe_load(text)
+        return load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""

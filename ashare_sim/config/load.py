@@ -15,9 +15,10 @@ import yaml
 
 from ashare_sim.common.errors import ConfigError, UserError
 from ashare_sim.common.typed import CommandLineValue, build, resolve_paths, to_plain
-from ashare_sim.common.yamlfile import parse_yaml
+from ashare_sim.common.yamlfile import load as load_yaml
+from ashare_sim.common.yamlfile import read_yaml_file
 from ashare_sim.config.schema import Config
-from ashare_sim.resources import presets
+from ashare_sim.resources import find, presets
 
 
 def parse_override(text: str) -> tuple[str, Any]:
@@ -29,9 +30,11 @@ def parse_override(text: str) -> tuple[str, Any]:
     if not key:
         raise UserError(f"--set '{text}': the key is empty")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else None
+        value = load_yaml(raw) if raw.strip() else None
     except yaml.YAMLError as exc:
         raise UserError(f"--set '{text}': value is not valid YAML ({exc.__class__.__name__})") from None
+    except ValueError as exc:           # a date-like value that is no date, e.g. 2020-02-30
+        raise UserError(f"--set '{text}': {exc}; write a real date YYYY-MM-DD") from None
     return key, CommandLineValue(raw.strip(), value)
 
 
@@ -55,23 +58,15 @@ def apply_overrides(raw: dict, overrides: list[tuple[str, Any]]) -> dict:
 def config_file(name: str | Path) -> tuple[Path, bool]:
     """(the config file `name` means, whether it ships with the package): an existing file, else a shipped
     preset by name (`study`, `study.yaml` or `configs/study.yaml`); a UserError listing them otherwise."""
-    path = Path(name)
-    if path.is_file():
-        return path, False
-    shipped = presets()
-    key = path.stem if path.suffix in (".yaml", ".yml") and len(path.parts) <= 2 else str(name)
-    if key in shipped and (len(path.parts) == 1 or path.parts[0] == "configs"):
-        return shipped[key], True
-    raise UserError(f"{name}: no such config file; give a path, or a shipped preset: {', '.join(shipped)}")
+    path, shipped = find(name, "config")
+    if not shipped and not path.exists():
+        raise UserError(f"{name}: no such config file; give a path, or a shipped preset: {', '.join(presets())}")
+    return path, shipped
 
 
 def read_yaml(path: Path) -> dict:
-    """Read a YAML mapping, with errors naming the file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such config file (copy config.yaml or pass -c PATH)") from None
-    raw = parse_yaml(text, path)
+    """Read a config file's mapping, with errors naming the file."""
+    raw = read_yaml_file(path, "config file", " (ashare-sim config init writes one; or pass -c PATH or a preset)")
     if raw is None:
         return {}
     if not isinstance(raw, dict):
@@ -80,14 +75,13 @@ def read_yaml(path: Path) -> dict:
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] | Mapping[str, Any] | None = None) -> Config:
-    """Config from a YAML file or a shipped preset's name (or the defaults when None) plus --set overrides.
+    """Config from a YAML file or a shipped preset's name (None: the shipped config.yaml, the defaults) plus
+    --set overrides.
 
     Relative paths in a file resolve against the file's folder (so `-c /abs/config.yaml` from anywhere
     reads the same data); in a shipped preset, and given with --set, against the working directory."""
-    raw, shipped = {}, True
-    if path is not None:
-        file, shipped = config_file(path)
-        raw = resolve_paths(Config, read_yaml(file), Path.cwd() if shipped else file.resolve().parent)
+    file, shipped = config_file("default" if path is None else path)
+    raw = resolve_paths(Config, read_yaml(file), Path.cwd() if shipped else file.resolve().parent)
     if isinstance(overrides, Mapping):          # from Python: values as they are, checked like YAML
         parsed = list(overrides.items())
     else:
@@ -95,7 +89,10 @@ def load_config(path: str | Path | None = None, overrides: list[str] | Mapping[s
     try:
         return build(Config, apply_overrides(raw, parsed))
     except ConfigError as exc:
-        if not shipped:                    # a shipped file is right: the error came from --set
+        given = [str(k) for k, _ in parsed]
+        from_overrides = any(exc.key_path == k or exc.key_path.startswith((k + ".", k + "[")) or
+                             k.startswith(exc.key_path + ".") for k in given)
+        if not shipped and not from_overrides:      # the file's own value: name the file
             exc.args = (f"{path}: {exc}",)
         raise
 

@@ -124,7 +124,7 @@ class Market:
                     fundamentals: pd.DataFrame | None = None, dividends: pd.DataFrame | None = None,
                     benchmark: pd.DataFrame | None = None, calendar: pd.DataFrame | None = None,
                     rules: RulesTable | None = None) -> "Market":
-        """Build from DataFrames shaped like the SPEC tables."""
+        """Build from DataFrames shaped like the data directory's tables (docs/data.md)."""
         here = Path("<memory>")
         frames = {"instruments": instruments, "st": st, "fundamentals": fundamentals, "dividends": dividends,
                   "benchmark": benchmark, "calendar": calendar}

@@ -22,7 +22,7 @@ class OrderContext:
     symbol: str
     board: str
     exchange: str
-    side: str                 # 'buy' | 'sell'
+    side: str                 # Side.BUY | Side.SELL
     qty: int                  # shares requested
     open: float               # the day's bar (NaN without a bar)
     high: float

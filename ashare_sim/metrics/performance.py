@@ -29,7 +29,13 @@ import numpy as np
 import pandas as pd
 from loguru import logger
 
-from ashare_sim.execution.orders import CONTRACT_REASONS, FEE_KINDS, Side, fees_of
+from ashare_sim.execution.orders import (
+    CONTRACT_REASONS,
+    FEE_KINDS,
+    Side,
+    Status,
+    fees_of,
+)
 
 # Annualization of daily means and standard deviations (TE = std(daily excess) x sqrt(252)).
 PERIODS_PER_YEAR = 252
@@ -43,7 +49,7 @@ COST_KINDS = FEE_KINDS + ("slippage",)
 # so stress.csv has stable columns. Unknown reasons found in the data are added too.
 ORDER_REASONS = CONTRACT_REASONS
 # Order statuses that mean part or all of the requested quantity did not trade.
-BLOCKED_STATUSES = ("rejected", "partial")
+BLOCKED_STATUSES = (Status.REJECTED, Status.PARTIAL)
 # Relative size below which a standard deviation is floating-point noise (constant series).
 _NOISE = 1e-12
 
@@ -286,7 +292,7 @@ def order_stats(orders: pd.DataFrame | None) -> dict:
     retried every day of a month is one suspended intent, not twenty.
 
     - blocked_<reason>: share of intents of which at least one attempt was rejected or partially
-      filled for that reason (one key per SPEC reason code, 0.0 when none).
+      filled for that reason (one key per reason code of the outputs, 0.0 when none).
     - n_intents, intents_unfilled (last attempt not filled), n_orders (= attempts, rows of
       orders.csv), retries (attempts after the first), orders_filled / _partial / _rejected (rows).
     - attempts_blocked_<reason>: share of rows rejected or partial with that reason.
@@ -304,7 +310,7 @@ def order_stats(orders: pd.DataFrame | None) -> dict:
     reason = reason.fillna("").astype(str).str.strip()
     n = len(orders)
     out["n_orders"] = n
-    for s in ("filled", "partial", "rejected"):
+    for s in Status:
         out[f"orders_{s}"] = int((status == s).sum())
     attempt = (pd.to_numeric(orders["attempt"], errors="coerce").fillna(0) if "attempt" in orders.columns
                else pd.Series(0, index=orders.index))
@@ -314,7 +320,7 @@ def order_stats(orders: pd.DataFrame | None) -> dict:
     reb_key = reb.astype(str).where(reb.notna(), "row" + own)
     intent = orders["symbol"].astype(str) + "|" + orders["side"].astype(str) + "|" + reb_key
     out["n_intents"] = int(intent.nunique())
-    out["intents_unfilled"] = int((status.groupby(intent, sort=False).last() != "filled").sum())
+    out["intents_unfilled"] = int((status.groupby(intent, sort=False).last() != Status.FILLED).sum())
     blocked = status.isin(BLOCKED_STATUSES)
     for r in sorted(set(reason[blocked & (reason != "")]) - set(reasons)):
         reasons.append(r)

@@ -53,6 +53,8 @@ class PaperAccount:
         day = _day(date)
         if adapter(self.cfg.paper.adapter).needs_fills and not fills:
             raise UserError("paper.adapter basket: give --fills FILE, the fills exported from the terminal")
+        if not self.path.exists():           # before the market is read (the embedded one is generated once)
+            raise UserError(f"--account {self.path}: no such paper account; `paper plan` creates one")
         market = self._market()
         with Ledger.open(self.path, create=False, timeout=self.cfg.paper.lock_timeout) as led:
             return execute_day(led, market, self.cfg, day, Path(fills) if fills else None)
@@ -79,4 +81,9 @@ def check_basket_path(path: Path) -> Path:
 
 
 def _day(date: str | dt.date) -> dt.date:
-    return date if isinstance(date, dt.date) else parse_day(str(date))
+    """A trading day from text, a date, a datetime or a pandas Timestamp."""
+    if isinstance(date, dt.datetime):            # pandas Timestamps are datetimes too
+        return date.date()
+    if isinstance(date, dt.date):
+        return date
+    return parse_day(str(date))

@@ -27,7 +27,7 @@ from ashare_sim.common.errors import UserError
 from ashare_sim.common.typed import parse_date_text
 from ashare_sim.execution.account import Account, Position
 from ashare_sim.execution.core import ExecutionCore
-from ashare_sim.execution.orders import FILLED, OrderRequest, Side
+from ashare_sim.execution.orders import FILLED, OrderRequest, Side, Status
 from ashare_sim.execution.planner import RebalancePlanner, lot_after
 from ashare_sim.paper.adapters import adapter
 from ashare_sim.paper.basket import FillChecks, read_fills
@@ -279,9 +279,7 @@ def execute_day(led: Ledger, market, cfg, day: dt.date, fills_file: Path | None 
     value = core.value(t)
     summary = {"date": day.isoformat(), "done": False, "planned_now": planned_now,
                "caught_up_days": t - first, "orders": len(outcomes),
-               "filled": sum(o.status == FILLED for o in outcomes),
-               "partial": sum(o.status == "partial" for o in outcomes),
-               "rejected": sum(o.status == "rejected" for o in outcomes),
+               **{str(status): sum(o.status == status for o in outcomes) for status in Status},
                "reasons": dict(pd.Series([o.reason for o in outcomes if o.reason], dtype=object).value_counts()),
                "traded_value": sum(o.filled_qty * o.price for o in outcomes if o.fill),
                "costs": sum(o.fill.costs.charged for o in outcomes if o.fill),

@@ -12,6 +12,7 @@ keys are those of the first scenario (one change at a time from it).
 from __future__ import annotations
 
 import html
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -244,7 +245,7 @@ def render(grid: Any, table: pd.DataFrame, curves: list, episodes: pd.DataFrame,
     body = {"summary": _summary(grid, table, curves, episodes, info), "scenarios": _scenarios(grid, table),
             "capacity": _capacity(curves), "axes": _axes(grid, table),
             "episodes": _episodes(info.get("reference"), episodes, daily), "definitions": _definitions()}
-    title = f"Stress test — {grid.path.stem}"
-    sub = " · ".join(html.escape(str(x)) for x in (grid.description, grid.path, ", ".join(info.get("data", [])))
+    title = f"Stress test — {Path(grid.label).stem}"
+    sub = " · ".join(html.escape(str(x)) for x in (grid.description, grid.label, ", ".join(info.get("data", [])))
                      if x)
     return page(title, sub, SECTIONS, body, EXTRA_CSS, links=False)

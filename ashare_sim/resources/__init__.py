@@ -24,3 +24,18 @@ def presets() -> dict[str, Path]:
 def grids() -> dict[str, Path]:
     """Shipped stress grids by name."""
     return {p.stem: p for p in sorted((FOLDER / "grids").glob("*.yaml"))}
+
+
+def find(name: str | Path, kind: str) -> tuple[Path, bool]:
+    """(the file `name` means, whether it ships with the package) for kind "config" or "grid": an existing
+    file wins; else a shipped one by its name (`study`, `study.yaml`, `configs/study.yaml`; `capacity`,
+    `grids/capacity.yaml`); else the path as given (its reader says it is missing)."""
+    path = Path(name)
+    if path.is_file():
+        return path, False
+    shipped, folder = (presets(), "configs") if kind == "config" else (grids(), "grids")
+    named = path.suffix in ("", ".yaml", ".yml") and (len(path.parts) == 1 or
+                                                      (len(path.parts) == 2 and path.parts[0] == folder))
+    if named and path.stem in shipped:
+        return shipped[path.stem], True
+    return path, False

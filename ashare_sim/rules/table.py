@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any, Iterable, Optional
 
 import numpy as np
-import yaml
 
 from ashare_sim.common.errors import UserError
+from ashare_sim.common.yamlfile import read_yaml_file
 from ashare_sim.resources import RULES_TABLE
 
 SHIPPED_TABLE = RULES_TABLE
@@ -287,12 +287,7 @@ def round_to_tick(price: np.ndarray | float, tick: float) -> np.ndarray | float:
 @functools.lru_cache(maxsize=8)
 def _load_cached(path: str) -> RulesTable:
     p = Path(path)
-    try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"{p}: rules table not found (config key rules.table)") from None
-    except yaml.YAMLError as exc:
-        raise UserError(f"{p}: rules table is not valid YAML: {exc}") from None
+    raw = read_yaml_file(p, "rules table", " (config key rules.table)")
     if not isinstance(raw, dict):
         raise UserError(f"{p}: rules table must be a mapping")
     return RulesTable(raw, str(p))
@@ -300,7 +295,8 @@ def _load_cached(path: str) -> RulesTable:
 
 def _require(raw: dict, key: str, source: str) -> Any:
     if key not in raw:
-        raise UserError(f"{source}: rules table lacks '{key}'; start from rules/ashare_rules.yaml")
+        raise UserError(f"{source}: rules table lacks '{key}'; start from a copy of the shipped table "
+                        f"({RULES_TABLE})")
     return raw[key]
 
 

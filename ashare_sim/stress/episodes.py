@@ -32,7 +32,7 @@ import pandas as pd
 
 from ashare_sim.common.errors import ConfigError, UserError
 from ashare_sim.common.typed import parse_date
-from ashare_sim.common.yamlfile import parse_yaml
+from ashare_sim.common.yamlfile import read_yaml_file
 from ashare_sim.data.derive import limit_closes
 from ashare_sim.resources import EPISODES
 from ashare_sim.signals.returns import traded
@@ -60,11 +60,7 @@ def load_episodes(spec: Optional[str]) -> tuple[Episode, ...]:
     if spec is not None and spec.strip().lower() in ("none", "off", ""):
         return ()
     path = Path(spec) if spec else DEFAULT_EPISODES
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"--episodes {path}: no such file (give a YAML list of name/start/end, or none)") from None
-    raw = parse_yaml(text, path)
+    raw = read_yaml_file(path, "--episodes", " (give a YAML list of name/start/end, or none)")
     if not isinstance(raw, list):
         raise UserError(f"{path}: expected a list of episodes (- {{name: ..., start: YYYY-MM-DD, end: ...}})")
     out, names = [], set()

@@ -10,7 +10,7 @@
     base: {broker.slippage.model: fixed_bps}   # optional: applied to every scenario before its own keys
     description: slippage x volume cap         # optional: shown on stress.html
 
-Every key is validated like `--set` (`config.schema.with_overrides` on the run's config), each axis
+Every key is validated like `--set` (`config.load.with_overrides` on the run's config), each axis
 value on its own and then every scenario whole, before anything runs: a bad grid is one
 UserError naming the file and the entry. Values read like `--set` values (`1e9` is a number for
 a number key); relative paths resolve against the grid file's folder, as in a config file.
@@ -26,9 +26,9 @@ from typing import Any
 from ashare_sim.common.errors import ConfigError, UserError
 from ashare_sim.common.text import did_you_mean, short_labels, value_text
 from ashare_sim.common.typed import CommandLineValue, resolve_paths, to_plain
-from ashare_sim.common.yamlfile import parse_yaml
+from ashare_sim.common.yamlfile import read_yaml_file
 from ashare_sim.config import Config, with_overrides
-from ashare_sim.resources import grids
+from ashare_sim.resources import find, grids
 
 TOP_KEYS = ("axes", "scenarios", "base", "description")
 # A scenario's name is its output folder under DIR/scenarios/.
@@ -49,6 +49,10 @@ class Grid:
     varied: list[str]                                   # keys that differ between scenarios (stress.csv columns)
     axes: dict[str, list[Any]] = field(default_factory=dict)   # axes grids: key -> values in file order
     description: str = ""
+    label: str = ""                                     # how it is shown: the path given, or grids/<name>.yaml
+
+    def __post_init__(self) -> None:
+        self.label = self.label or str(self.path)
 
     def value(self, scenario: Scenario, key: str) -> Any:
         """The scenario's effective value of a dotted key (from its built config)."""
@@ -58,7 +62,9 @@ class Grid:
 def load_grid(path: str | Path, cfg: Config) -> Grid:
     """Read and validate a grid file (or a shipped grid by name) against the run's config; UserError naming
     the entry when bad."""
-    path = grid_file(path)
+    given = path
+    path, shipped = find(path, "grid")
+    label = f"grids/{path.name}" if shipped else str(given)
     raw = _read(path)
     unknown = [k for k in raw if k not in TOP_KEYS]
     if unknown:
@@ -77,32 +83,18 @@ def load_grid(path: str | Path, cfg: Config) -> Grid:
         axes = _axes(raw["axes"], path, folder, cfg, base)
         scenarios = _cross(axes, base, path, cfg)
         varied = [k for k, vals in axes.items() if len(vals) > 1] or list(axes)
-        return Grid(path, scenarios, varied, {k: [_plain(v) for v in vals] for k, vals in axes.items()}, description)
+        return Grid(path, scenarios, varied, {k: [_plain(v) for v in vals] for k, vals in axes.items()}, description,
+                    label)
     scenarios = _explicit(raw["scenarios"], base, path, folder, cfg)
     keys = list(dict.fromkeys(k for s in scenarios for k in s.overrides if k not in base))
     plain = [to_plain(s.cfg) for s in scenarios]
     varied = [k for k in keys if len({repr(lookup(p, k)) for p in plain}) > 1] or keys
-    return Grid(path, scenarios, varied, {}, description)
+    return Grid(path, scenarios, varied, {}, description, label)
 
 
 # ----- pieces -----------------------------------------------------------------
-def grid_file(name: str | Path) -> Path:
-    """An existing grid file, else a shipped grid by name (`capacity`, `capacity.yaml`, `grids/capacity.yaml`)."""
-    path = Path(name)
-    shipped = grids()
-    if not path.exists() and path.stem in shipped and (len(path.parts) == 1 or path.parts[0] == "grids"):
-        return shipped[path.stem]
-    return path
-
-
 def _read(path: Path) -> dict:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"--grid {path}: no such file; give a path, or a shipped grid: {', '.join(grids())}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"--grid {path}: cannot be read ({exc.__class__.__name__})") from None
-    raw = parse_yaml(text, path)
+    raw = read_yaml_file(path, "--grid", f"; give a path, or a shipped grid: {', '.join(grids())}")
     if not isinstance(raw, dict):
         raise UserError(f"{path}: expected a mapping with 'axes:' or 'scenarios:' at the top level, got "
                         f"{type(raw).__name__ if raw is not None else 'an empty file'}")

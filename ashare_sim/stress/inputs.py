@@ -27,8 +27,12 @@ def data_fingerprint(cfg: Config) -> str:
 
 
 def inputs_fingerprint(cfg: Config, data: str) -> str:
-    """Config and data together: equal fingerprints, equal results."""
-    return digest({"config": to_plain(cfg), "data": data})
+    """Config and data together: equal fingerprints, equal results (the output folder and the log level
+    change neither, so a grid resumes from the command line and from Python alike)."""
+    plain = to_plain(cfg)
+    plain.pop("log_level", None)
+    plain.get("output", {}).pop("dir", None)
+    return digest({"config": plain, "data": data})
 
 
 def shared_key(cfg: Config) -> str:

@@ -72,10 +72,11 @@ def output_folder(cfg, grid: str | Path, out: str | Path | None) -> Path:
 
 def run_stress(cfg, grid: str | Path, out: str | Path | None = None, *, workers: Optional[int] = None,
                scheduler: Optional[str] = None, episodes: Optional[str] = None, config_name: str = "",
-               verbose: int = 0, quiet: bool = False) -> StressResult:
+               verbose: Optional[int] = None, quiet: bool = False) -> StressResult:
     """Run every scenario of `grid` (a file, or a shipped grid's name) on `cfg`; write the set into `out`.
     `episodes`: a YAML list of historical episodes (default: the shipped list; "none" to skip);
-    `scheduler`: a Dask scheduler address instead of local worker processes."""
+    `scheduler`: a Dask scheduler address instead of local worker processes. `verbose` / `quiet`: the
+    command line's log settings for the scenarios (None, from Python: logging is left as it is)."""
     started = time.perf_counter()
     out = output_folder(cfg, grid, out)
     check_output_dir(out)
@@ -89,7 +90,7 @@ def run_stress(cfg, grid: str | Path, out: str | Path | None = None, *, workers:
     tasks = make_tasks(grid, out, episode_list, verbose, quiet)
     shared = shared_inputs(grid, tasks, need_pool=bool(episode_list))
     _mark(out, grid)
-    logger.info(f"stress grid {grid.path}: {len(tasks)} scenarios, {len(shared)} set(s) of shared scores and "
+    logger.info(f"stress grid {grid.label}: {len(tasks)} scenarios, {len(shared)} set(s) of shared scores and "
                 f"benchmark, output to {out}")
     if not scheduler:
         market_for(grid.scenarios[0].cfg)        # read once here; forked workers share its pages
@@ -111,7 +112,7 @@ def run_stress(cfg, grid: str | Path, out: str | Path | None = None, *, workers:
     ep, daily = episodes_table(grid, outcomes)
     curves = capacity_curves(grid, table)
     seconds = time.perf_counter() - started
-    info = {"grid": str(grid.path), "description": grid.description, "config": config_name,
+    info = {"grid": grid.label, "description": grid.description, "config": config_name,
             "reference": reference_scenario(table),
             "data": sorted({str(s.cfg.data.path) for s in grid.scenarios}), "runner": label,
             "seconds": round(seconds, 1), "shared_inputs": len(shared)}
@@ -126,15 +127,18 @@ def run_stress(cfg, grid: str | Path, out: str | Path | None = None, *, workers:
     return result
 
 
-def make_tasks(grid: Grid, out: Path, episodes, verbose: int = 0, quiet: bool = False) -> list[ScenarioTask]:
-    level = "DEBUG" if verbose >= 2 else ("INFO" if verbose == 1 else "ERROR")
-    restore = "DEBUG" if verbose >= 1 else ("WARNING" if quiet else "INFO")
+def make_tasks(grid: Grid, out: Path, episodes, verbose: Optional[int] = None,
+               quiet: bool = False) -> list[ScenarioTask]:
+    level = restore = None
+    if verbose is not None:           # the command line: scenarios log errors only unless -v / -vv
+        level = "DEBUG" if verbose >= 2 else ("INFO" if verbose == 1 else "ERROR")
+        restore = "DEBUG" if verbose >= 1 else ("WARNING" if quiet else "INFO")
     tasks = []
     for s in grid.scenarios:
         inputs = inputs_fingerprint(s.cfg, data_fingerprint(s.cfg))
         tasks.append(ScenarioTask(s.name, s.cfg, str(out / "scenarios" / s.name), inputs, shared_key(s.cfg),
                                   tuple(episodes), level, restore,
-                                  {"grid": str(grid.path), "overrides": {k: str(v) for k, v in s.overrides.items()}}))
+                                  {"grid": grid.label, "overrides": {k: str(v) for k, v in s.overrides.items()}}))
     return tasks
 
 
@@ -152,7 +156,7 @@ def shared_inputs(grid: Grid, tasks: list[ScenarioTask], need_pool: bool) -> dic
 def _mark(out: Path, grid: Grid) -> None:
     """Make DIR a stress set before any scenario runs, so an interrupted grid's DIR is accepted again."""
     if read_manifest(out, MANIFEST) is None:
-        with output_set(out, MANIFEST, {"kind": "stress", "status": "running", "grid": str(grid.path)}):
+        with output_set(out, MANIFEST, {"kind": "stress", "status": "running", "grid": grid.label}):
             pass
 
 

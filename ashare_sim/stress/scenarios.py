@@ -53,8 +53,8 @@ class ScenarioTask:
     inputs: str                          # stress.inputs.inputs_fingerprint: equal -> a finished run is reused
     shared: str                          # stress.inputs.shared_key
     episodes: tuple[Episode, ...] = ()
-    log_level: str = "ERROR"             # scenario logs (the CLI's -v raises it)
-    restore_level: str = "INFO"          # the caller's level, restored after a scenario run in its process
+    log_level: Optional[str] = None      # the command line's level for scenario logs (None: leave logging alone)
+    restore_level: Optional[str] = None  # the command line's level, restored after a scenario run in its process
     meta: dict = field(default_factory=dict)
 
 
@@ -128,7 +128,8 @@ def run_scenario(task: ScenarioTask, shared: Shared) -> Outcome:
     """One scenario: its backtest into task.out (or the finished one there reused), its headline figures
     and its episodes. Never raises for a failing scenario: the outcome says `failed` and why."""
     started = time.perf_counter()
-    setup_logging(task.log_level)
+    if task.log_level:
+        setup_logging(task.log_level)
     try:
         with _RUN_LOCK:
             return _run(task, shared, started)
@@ -136,7 +137,8 @@ def run_scenario(task: ScenarioTask, shared: Shared) -> Outcome:
         logger.opt(exception=exc).debug(f"scenario {task.name} failed")
         return Outcome(task.name, "failed", error_text(exc), seconds=time.perf_counter() - started)
     finally:
-        setup_logging(task.restore_level)
+        if task.restore_level:
+            setup_logging(task.restore_level)
 
 
 def _run(task: ScenarioTask, shared: Shared, started: float) -> Outcome:

@@ -92,7 +92,7 @@ def test_the_shipped_list_and_bad_lists(tmp_path):
     bad = tmp_path / "e.yaml"
     for text, message in [("- {name: a, start: 2015-06-15}\n", "episode 1: needs name, start and end"),
                           ("- {name: a, start: 2015-06-15, end: 2015-06-01}\n", "end 2015-06-01 is before start"),
-                          ("- {name: a, start: 2015-13-01, end: 2015-06-01}\n", "month must be in 1..12"),
+                          ("- {name: a, start: 2015-13-01, end: 2015-06-01}\n", "episode 1 \\(a\\): config key 'start': got '2015-13-01'"),
                           ("- {name: a, start: 2015-06-15, end: 2015-07-01, when: x}\n", "unknown key 'when'"),
                           ("{name: a}\n", "expected a list of episodes")]:
         bad.write_text(text)

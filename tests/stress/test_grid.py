@@ -59,7 +59,8 @@ def test_relative_paths_resolve_against_the_grid_folder(tmp_path):
     ("axes: [1, 2\n", "g.yaml line 2: not valid YAML: expected ',' or ']'"),
     ("- 1\n- 2\n", "expected a mapping with 'axes:' or 'scenarios:'"),
     ("", "got an empty file"),
-    ("scenarios:\n  - {name: a, backtest.start: 2015-13-01}\n", "g.yaml: not valid YAML: month must be in 1..12"),
+    ("scenarios:\n  - {name: a, backtest.start: 2015-13-01}\n",
+     "g.yaml: scenarios[0] (a): config key 'backtest.start': got '2015-13-01'; expected a date"),
     ("axes:\n  broker.crowd: [1, 2]\nbase: {broker.crowd: 3}\n", "also set in base"),
     ("axes:\n  strategy.factors.ic_window: [6, 24]\n", "axes strategy.factors.ic_window[0] = 6: config key "
                                                       "'strategy.factors.ic_min_periods': 12 exceeds ic_window 6"),

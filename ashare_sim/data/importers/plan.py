@@ -24,10 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-import yaml
-
 from ashare_sim.common.errors import UserError
 from ashare_sim.common.text import did_you_mean
+from ashare_sim.common.yamlfile import parse_yaml, read_yaml_file
 from ashare_sim.data.importers.registry import IMPORTERS, importer_class, sources_giving
 from ashare_sim.data.importers.writer import check_out
 
@@ -160,12 +159,7 @@ def build_plan(source: Optional[str], src: Optional[str], out: Optional[str], *,
 
 
 def _read_manifest(path: Path) -> dict:
-    if not path.is_file():
-        raise UserError(f"--manifest {path}: no such file")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise UserError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
+    data = read_yaml_file(path, "--manifest") or {}
     if not isinstance(data, dict):
         raise UserError(f"{path}: a manifest is a mapping of keys ({', '.join(MANIFEST_KEYS)})")
     for key in data:
@@ -227,7 +221,7 @@ def _apply_option(text: str, main: Entry, entries: dict[str, list[Entry]]) -> No
     targets = [main] if kind == MAIN else entries.get(kind, [])
     if not targets:
         raise UserError(f"--option {text}: no --{kind} source is given to take it")
-    parsed = yaml.safe_load(value) if value else None
+    parsed = parse_yaml(value, f"--option {text}") if value else None
     if isinstance(parsed, str) and "," in parsed:
         parsed = [p.strip() for p in parsed.split(",") if p.strip()]
     for e in targets:

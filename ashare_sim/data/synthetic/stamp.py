@@ -15,6 +15,8 @@ import json
 from pathlib import Path
 from typing import Optional
 
+import yaml
+
 from ashare_sim.data.synthetic.params import GeneratorParams
 from ashare_sim.rules import RulesTable
 
@@ -25,8 +27,9 @@ def fingerprint(params: GeneratorParams | None = None, rules: RulesTable | None 
     params = params or GeneratorParams()
     rules = rules or RulesTable.load()
     text = json.dumps(dataclasses.asdict(params), sort_keys=True, default=str)
-    rules_text = Path(rules.source).read_text(encoding="utf-8")
-    return hashlib.sha256((text + "\n" + rules_text).encode()).hexdigest()[:16]
+    # The table's content, not its text: a comment or a re-ordered key does not make a market stale.
+    table = json.dumps(yaml.safe_load(Path(rules.source).read_text(encoding="utf-8")), sort_keys=True, default=str)
+    return hashlib.sha256((text + "\n" + table).encode()).hexdigest()[:16]
 
 
 def stamp(stocks: int, start: dt.date, end: dt.date, seed: int, params: GeneratorParams | None = None) -> dict:

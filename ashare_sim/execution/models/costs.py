@@ -117,7 +117,7 @@ class StampDuty(DatedFee):
         if params.stamp_duty != "schedule":
             return f"{pct_text(float(params.stamp_duty))} of sells"
         rows = [(r.start, r.end, float(r.values["rate"])) for r in rules.schedule_rows("stamp_duty")
-                if r.match.get("side") == "sell"]
+                if r.match.get("side") == Side.SELL]
         return f"sells, dated table ({dated_text(rows)})"
 
     def scheduled(self, day, side, exchange) -> tuple[float, float]:
