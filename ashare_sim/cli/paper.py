@@ -21,7 +21,7 @@ def plan_command(args: argparse.Namespace) -> int:
 def execute_command(args: argparse.Namespace) -> int:
     cfg = load_cli_config(args)
     parse_day(args.date)
-    summary = PaperAccount(args.account, cfg, _market(cfg)).execute(args.date, args.fills)
+    summary = PaperAccount(args.account, cfg, _market(cfg)).execute(args.date, args.fills, args.allow_duplicate_fills)
     print(execute_text(summary))
     return 0
 

@@ -44,12 +44,14 @@ class PaperAccount:
         close_before(market, day)                   # a bad date fails before the account is opened
         with Ledger.open(self.path, create=True, timeout=self.cfg.paper.lock_timeout) as led:
             summary = plan_day(led, market, self.cfg, day)
-            if basket is not None:                  # written inside the transaction: no plan without its basket
-                write_basket(basket, self.cfg.paper.account_name, summary["orders"])
+        if basket is not None:      # after the commit: a basket exists only for a plan the account holds
+            write_basket(basket, self.cfg.paper.account_name, summary["orders"])
         return summary
 
-    def execute(self, date: str | dt.date, fills: str | Path | None = None) -> dict[str, Any]:
-        """Execute trading day `date`: its plan filled on the day's bars, or the broker's `fills` CSV recorded."""
+    def execute(self, date: str | dt.date, fills: str | Path | None = None,
+                allow_duplicate_fills: bool = False) -> dict[str, Any]:
+        """Execute trading day `date`: its plan filled on the day's bars, or the broker's `fills` CSV recorded
+        (an exact repeat of a fill row is refused unless `allow_duplicate_fills`)."""
         day = _day(date)
         if adapter(self.cfg.paper.adapter).needs_fills and not fills:
             raise UserError("paper.adapter basket: give --fills FILE, the fills exported from the terminal")
@@ -57,7 +59,7 @@ class PaperAccount:
             raise UserError(f"--account {self.path}: no such paper account; `paper plan` creates one")
         market = self._market()
         with Ledger.open(self.path, create=False, timeout=self.cfg.paper.lock_timeout) as led:
-            return execute_day(led, market, self.cfg, day, Path(fills) if fills else None)
+            return execute_day(led, market, self.cfg, day, Path(fills) if fills else None, allow_duplicate_fills)
 
     def status(self) -> dict[str, Any]:
         """Positions, cash, value, P&L since the start, open orders and the last runs."""

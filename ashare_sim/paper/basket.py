@@ -76,6 +76,25 @@ class FillChecks:
         return self.account.sellable(sid) if sid is not None else 0
 
 
+def _refuse_duplicates(raw: pd.DataFrame, path: Path, allow: bool) -> None:
+    if "fill_id" in raw.columns:
+        ids = raw["fill_id"].astype(str).str.strip()
+        repeated = ids[ids.duplicated(keep=False) & (ids != "")]
+        if len(repeated):
+            rows = [str(i + 2) for i in repeated.index[:2]]
+            raise UserError(f"--fills {path}: fill_id {repeated.iloc[0]} appears twice (rows {' and '.join(rows)}); "
+                            "a broker reports each fill once: remove the repeat")
+        return
+    if allow:
+        return
+    dup = raw.duplicated(keep=False)
+    if dup.any():
+        rows = [str(i + 2) for i in raw.index[dup][:2]]
+        raise UserError(f"--fills {path}: rows {' and '.join(rows)} are the same fill twice; remove the repeat, or "
+                        "pass --allow-duplicate-fills if the broker really reported two identical fills (a "
+                        "fill_id column tells them apart)")
+
+
 def _fill_date(row: dict) -> str | None:
     for text in (str(row.get("date", "")).strip(), str(row.get("time", "")).strip()[:10]):
         if len(text) >= 8:
@@ -87,8 +106,13 @@ def _fill_date(row: dict) -> str | None:
     return None
 
 
-def read_fills(path: Path, requests: list[dict], day, checks: FillChecks) -> dict[int, list[dict]]:
-    """request index -> its fills, validated against the plan and the day; UserError naming file and row."""
+def read_fills(path: Path, requests: list[dict], day, checks: FillChecks,
+               allow_duplicates: bool = False) -> dict[int, list[dict]]:
+    """request index -> its fills, validated against the plan and the day; UserError naming file and row.
+
+    A fill has an identity: the broker's `fill_id` column when the export has one (a repeated id is
+    refused), otherwise its whole row; an exact repeat of a row is refused unless `allow_duplicates` says
+    the broker really reported two identical fills (an export appended twice books them twice)."""
     path = Path(path)
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -105,6 +129,7 @@ def read_fills(path: Path, requests: list[dict], day, checks: FillChecks) -> dic
     missing = [c for c in FILL_COLUMNS if c not in raw.columns and c != "time"]
     if missing:
         raise UserError(f"--fills {path}: missing column(s) {', '.join(missing)}; expected {','.join(FILL_COLUMNS)}")
+    _refuse_duplicates(raw, path, allow_duplicates)
     by_key = {(r["symbol"], r["side"]): i for i, r in enumerate(requests)}
     left = {i: int(r["qty"]) for i, r in enumerate(requests)}
     sold: dict[str, int] = {}

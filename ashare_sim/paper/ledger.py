@@ -7,10 +7,17 @@
 A second process on the same account waits up to `timeout` seconds for the first to finish, then is
 refused with a clear message. A file that is not this project's account, or one written by a newer
 version (schema above SCHEMA_VERSION), is refused before anything is read or written.
+
+Damage is noticed before anything is written: every open runs SQLite's `integrity_check` (pages and
+indexes), checks the
+tables and the account row, and compares the account's seal (a hash of every row, stored in `meta`
+by each command that writes) with its content, so a byte changed in a value is refused as surely as a
+broken page. An empty (0-byte) file is refused too, never taken for a new account.
 """
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import sqlite3
 from pathlib import Path
@@ -71,6 +78,7 @@ class Ledger:
         path = Path(path)
         if path.is_dir():
             raise UserError(f"--account {path}: is a directory; give a file path for the account")
+        created = not path.exists()
         if not path.exists():
             if not create:
                 raise UserError(f"--account {path}: no such paper account; `paper plan` creates one")
@@ -89,13 +97,24 @@ class Ledger:
             db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             if not tables:
+                if not created:
+                    raise UserError(f"--account {path}: an empty file ({path.stat().st_size} bytes), not a paper "
+                                    "account; if a first `paper plan` was killed before it wrote anything, remove "
+                                    "the file and plan again; otherwise restore the account from a backup")
                 if not (create and write):
                     raise UserError(f"--account {path}: no paper account in it yet; `paper plan --date D` "
                                     "starts one")
+                # The file is marked as ours in a transaction of its own: a first command that fails later
+                # leaves an account file the next plan starts, never an empty file.
                 db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
                 db.executemany("INSERT INTO meta VALUES (?, ?)",
                                [("app", APP), ("schema_version", "0"), ("created", _now())])
+                db.execute("COMMIT")
+                db.execute("BEGIN IMMEDIATE")
+            else:
+                led._check_integrity()
             led._check_and_migrate()
+            led._check_account()
         except sqlite3.OperationalError as exc:
             db.close()
             if "locked" in str(exc) or "busy" in str(exc):
@@ -105,6 +124,10 @@ class Ledger:
         except sqlite3.DatabaseError as exc:
             db.close()
             raise UserError(f"--account {path}: not a paper account of this simulator ({exc})") from None
+        except UnicodeDecodeError:
+            db.close()
+            raise UserError(f"--account {path}: the file is damaged (a text value is not readable); restore the "
+                            "account from a backup") from None
         except BaseException:
             db.close()
             raise
@@ -132,9 +155,73 @@ class Ledger:
 
     def __exit__(self, kind, exc, tb) -> None:
         try:
-            self.db.execute("COMMIT" if kind is None else "ROLLBACK")
+            if kind is None:
+                if self.db.in_transaction and self._written():
+                    self._seal()
+                self.db.execute("COMMIT")
+            elif self.db.in_transaction:        # SQLite rolls back by itself on some errors (a full disk)
+                self.db.execute("ROLLBACK")
+        except sqlite3.OperationalError as error:
+            if _disk_full(error):
+                raise self._full() from None
+            raise
         finally:
             self.db.close()
+        if kind is not None and issubclass(kind, sqlite3.OperationalError) and _disk_full(exc):
+            raise self._full() from None
+
+    def _full(self) -> UserError:
+        return UserError(f"--account {self.path}: the disk is full; nothing was recorded (the account is as it "
+                         "was): free some space and run the command again")
+
+    # ----- integrity -------------------------------------------------------------------
+    TABLES = ("meta", "account", "positions", "plans", "orders", "fills", "cash_ledger", "equity", "runs")
+
+    def _check_integrity(self) -> None:
+        """The file's pages (quick_check) and the account's seal, before anything is read or written."""
+        problems = [r[0] for r in self.db.execute("PRAGMA integrity_check").fetchall()]
+        if problems != ["ok"]:
+            raise UserError(f"--account {self.path}: the file is damaged (SQLite integrity_check: {problems[0]}); "
+                            "restore the account from a backup")
+        tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "meta" in tables:
+            meta = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
+            ours = meta.get("app") == APP and str(meta.get("schema_version", "0")).isdigit() \
+                and int(meta.get("schema_version", "0")) <= SCHEMA_VERSION      # a newer schema is refused next
+            seal = meta.get("seal")
+            if ours and seal is not None and set(self.TABLES) <= tables and seal != self._content_hash():
+                raise UserError(f"--account {self.path}: its content does not match its seal (a value was changed "
+                                "outside this simulator, or the file is damaged); restore the account from a backup")
+
+    def _check_account(self) -> None:
+        tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        missing = [t for t in self.TABLES if t not in tables]
+        if missing:
+            raise UserError(f"--account {self.path}: the account's table(s) {', '.join(missing)} are missing; the "
+                            "file is damaged: restore the account from a backup")
+        started = self.db.execute("SELECT value FROM meta WHERE key = 'seal'").fetchone() is not None
+        if started and self.account() is None:
+            raise UserError(f"--account {self.path}: the account row is missing; the file is damaged: restore the "
+                            "account from a backup")
+
+    def _content_hash(self) -> str:
+        """Every row of every table but the seal itself, in a fixed order."""
+        h = hashlib.sha256()
+        for table in self.TABLES:
+            rows = self.db.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+            for row in rows:
+                values = tuple(row)
+                if table == "meta" and values[0] == "seal":
+                    continue
+                h.update(repr(values).encode())
+            h.update(b"|")
+        return h.hexdigest()
+
+    def _seal(self) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('seal', ?)", (self._content_hash(),))
+
+    def _written(self) -> bool:
+        return self.db.total_changes > 0
 
     # ----- reading ---------------------------------------------------------------------
     def account(self) -> dict[str, Any] | None:
@@ -190,6 +277,11 @@ class Ledger:
     def log_run(self, command: str, day: dt.date, summary: dict) -> None:
         self.db.execute("INSERT INTO runs (command, date, at, summary) VALUES (?, ?, ?, ?)",
                         (command, day.isoformat(), _now(), json.dumps(summary, default=str)))
+
+
+def _disk_full(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "full" in text or "no space" in text
 
 
 def _now() -> str:

@@ -224,7 +224,8 @@ def plan_row(market, t: int, req: OrderRequest, account: Account) -> dict[str, A
 
 
 # ----- execute ----------------------------------------------------------------------------------
-def execute_day(led: Ledger, market, cfg, day: dt.date, fills_file: Path | None = None) -> dict[str, Any]:
+def execute_day(led: Ledger, market, cfg, day: dt.date, fills_file: Path | None = None,
+                allow_duplicates: bool = False) -> dict[str, Any]:
     acct = led.account()
     t = day_index(market, day)
     if t is None:
@@ -237,6 +238,9 @@ def execute_day(led: Ledger, market, cfg, day: dt.date, fills_file: Path | None 
     if acct is not None and acct["last_date"]:
         last = parse_date_text(acct["last_date"])
         if day == last:
+            if fills_file is not None:
+                raise UserError(f"--date {day}: already executed; the fills in {fills_file} were not recorded (a "
+                                "day is executed once: plan and execute the next trading day)")
             return {"date": day.isoformat(), "done": True}
         if day < last:
             raise UserError(f"--date {day}: before the last executed day {last}; the account moves forward only")
@@ -265,7 +269,8 @@ def execute_day(led: Ledger, market, cfg, day: dt.date, fills_file: Path | None 
     filler = adapter(cfg.paper.adapter, fills_file)
     fills = None
     if fills_file is not None:                          # checked against what the account may sell today
-        fills = read_fills(fills_file, requests, day, FillChecks(market, t, account, cfg.broker.lot_size))
+        fills = read_fills(fills_file, requests, day, FillChecks(market, t, account, cfg.broker.lot_size),
+                           allow_duplicates)
     orders = [OrderRequest(int(market.symbol_index[row["symbol"]]), row["symbol"], row["side"], int(row["qty"]),
                            parse_date_text(row["rebalance"]), int(row["attempt"]), key=i + 1)
               for i, row in enumerate(requests)]

@@ -339,7 +339,7 @@ def test_bad_input_is_refused_and_leaves_the_account_untouched(market, market_di
     empty = tmp_path / "empty.db"
     empty.write_bytes(b"")
     assert main(["paper", "status", "--account", str(empty)]) == 2
-    assert "no paper account in it yet" in capsys.readouterr().err and empty.read_bytes() == b""
+    assert "an empty file (0 bytes), not a paper account" in capsys.readouterr().err and empty.read_bytes() == b""
     text = tmp_path / "notes.db"
     text.write_text("my notes")
     assert main(["paper", "status", "--account", str(text)]) == 2
