@@ -319,7 +319,7 @@ def _check_range(num: float, path: str, meta: Any) -> None:
     for key, op, word in (("ge", float.__ge__, ">="), ("gt", float.__gt__, ">"),
                           ("le", float.__le__, "<="), ("lt", float.__lt__, "<")):
         if meta and key in meta and not op(float(num), float(meta[key])):
-            raise ConfigError(path, f"got {num}; must be {word} {meta[key]}")
+            raise ConfigError(path, f"got {num}; must be {word} {float(meta[key]):g}")
 
 
 def _hint(key: str, names: typing.Iterable[str]) -> str:

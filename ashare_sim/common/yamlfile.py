@@ -27,8 +27,31 @@ def read_yaml_file(path: Path | str, what: str, missing_hint: str = "") -> Any:
 
 
 class _Loader(yaml.SafeLoader):
-    """Safe YAML whose date-like scalars that are no date (2020-02-30) stay text: the config's own checks
-    then name the key ("config key 'backtest.start': got '2020-02-30'; expected a date")."""
+    """Safe YAML as a config needs it: a key given twice is an error (not "the last one wins"), aliases
+    are refused (no config needs them, and nested ones expand to gigabytes), and date-like scalars that
+    are no date (2020-02-30) stay text, so the config's own checks name the key."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.constructor.ConstructorError(
+                None, None, f"alias *{event.anchor}: aliases are not accepted here; write the value out",
+                event.start_mark)
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                repeated = key in seen
+            except TypeError:
+                continue
+            if repeated:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key '{key}' appears twice in one mapping; keep one", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
     def construct_yaml_timestamp(self, node):
         try:
@@ -50,7 +73,7 @@ def parse_yaml(text: str, path: Path | str) -> Any:
     try:
         return load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
         raise UserError(f"{path}{where}: not valid YAML: {getattr(exc, 'problem', None) or exc}") from None
     except ValueError as exc:           # a date-like scalar that is no date, e.g. 2015-13-01

@@ -98,7 +98,8 @@ SlippageConfig = section("SlippageConfig", "broker.slippage: the model and every
 CommissionConfig = Commission.Params
 
 BrokerConfig = section("BrokerConfig", "broker: the execution core and every execution model's keys", [
-    ("cash", float, key(10_000_000.0, "starting cash, CNY", gt=0)),
+    # Above a trillion CNY the lot arithmetic stops meaning anything (and no fund is that size).
+    ("cash", float, key(10_000_000.0, "starting cash, CNY", gt=0, le=1e12)),
     ("deal_price", str, key("vwap", "fill reference price", choices=DEAL_PRICES)),
     *model_fields(VALIDATORS.classes()),
     *model_fields(QUANTITY_LIMITS.classes()),

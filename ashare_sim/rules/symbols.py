@@ -18,6 +18,7 @@ from stocks with the same digits (`000300.SZ`).
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Iterable, Optional
 
 import numpy as np
@@ -30,9 +31,9 @@ from ashare_sim.common.text import did_you_mean
 _EXCHANGE = {"SH": "SH", "SS": "SH", "XSHG": "SH", "SSE": "SH",
              "SZ": "SZ", "XSHE": "SZ", "SZSE": "SZ",
              "BJ": "BJ", "BSE": "BJ", "BJSE": "BJ", "XBSE": "BJ"}
-_SUFFIX = re.compile(r"^(\d{6})\.([A-Z]{2,4})$")          # 600000.SH, 600000.XSHG
-_PREFIX = re.compile(r"^([A-Z]{2})\.?(\d{6})$")          # SH600000, sh.600000
-_BARE = re.compile(r"^(\d{1,6})$")                       # 600000 (or 1 from a spreadsheet that ate the zeros)
+_SUFFIX = re.compile(r"^([0-9]{6})\.([A-Z]{2,4})$")          # 600000.SH, 600000.XSHG
+_PREFIX = re.compile(r"^([A-Z]{2})\.?([0-9]{6})$")          # SH600000, sh.600000
+_BARE = re.compile(r"^([0-9]{1,6})$")                       # 600000 (or 1 from a spreadsheet that ate the zeros)
 
 
 def _prefix_map(rules) -> list[tuple[str, str]]:
@@ -63,7 +64,9 @@ def parse_symbol(text: object, rules=None) -> Optional[str]:
 def _parse(text: object, prefixes: list[tuple[str, str]]) -> Optional[str]:
     if text is None or (isinstance(text, float) and np.isnan(text)):
         return None
-    s = str(text).strip().upper()
+    # Full-width characters (６００００１, ＳＨ) as Chinese sources write them become ASCII; any other
+    # non-ASCII digit is no stock code.
+    s = unicodedata.normalize("NFKC", str(text)).strip().upper()
     m = _SUFFIX.match(s)
     if m:
         ex = _EXCHANGE.get(m.group(2))

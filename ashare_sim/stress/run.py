@@ -46,6 +46,7 @@ from ashare_sim.stress.runner import default_workers, open_runner, run_tasks
 from ashare_sim.stress.scenarios import Outcome, ScenarioTask, finished, market_for
 
 MANIFEST = "stress.json"
+LARGE_GRID = 100                  # scenarios: above this the run is announced with its size
 
 
 @dataclass
@@ -81,6 +82,9 @@ def run_stress(cfg, grid: str | Path, out: str | Path | None = None, *, workers:
     out = output_folder(cfg, grid, out)
     check_output_dir(out)
     grid = load_grid(grid, cfg)
+    if len(grid.scenarios) > LARGE_GRID:
+        logger.warning(f"stress grid {grid.label}: {len(grid.scenarios):,} scenarios, each a full backtest of the "
+                       "window; finished ones are kept, so Ctrl-C and the same command again resumes")
     episode_list = load_episodes(episodes)
     workers = default_workers() if workers is None else workers
     if workers < 1:

@@ -148,3 +148,13 @@ def test_relative_paths_in_a_config_file_resolve_against_its_folder(tmp_path, mo
     assert cfg.data.path == str(folder / "market") and cfg.strategy.targets_file == str(folder / "lists.csv")
     assert cfg.output.dir == "/abs/out"
     assert cfg.rules.table == "mine.yaml"                    # --set: relative to the working directory
+
+
+def test_absurd_cash_is_refused_with_the_range():
+    with pytest.raises(ConfigError, match="config key 'broker.cash': got 1e\\+308; must be <= 1e\\+12"):
+        load_config(None, ["broker.cash=1e308"])
+
+
+def test_1e7_in_a_file_is_a_number_as_on_the_command_line(tmp_path):
+    (tmp_path / "c.yaml").write_text("broker:\n  cash: 1e7\n")
+    assert load_config(tmp_path / "c.yaml").broker.cash == 1e7

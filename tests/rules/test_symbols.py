@@ -47,3 +47,10 @@ def test_vectorised_keeps_index_and_none():
 def test_suggest():
     assert suggest("600001.SH", ["600000.SH", "000001.SZ"]) == " (did you mean '600000.SH'?)"
     assert suggest("zzz", ["600000.SH"]) == ""
+
+
+def test_full_width_characters_are_read_as_their_ascii_and_other_digits_are_no_code():
+    from ashare_sim.rules.symbols import parse_symbol
+
+    assert parse_symbol("６００００１") == "600001.SH" and parse_symbol("ＳＨ６０００００") == "600000.SH"
+    assert parse_symbol("٦٠٠٠٠١") is None and parse_symbol("../../etc") is None
