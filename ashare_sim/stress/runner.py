@@ -33,6 +33,22 @@ from ashare_sim.stress.scenarios import (
 
 # Seconds interrupted workers get to clean up before they are ended.
 GRACE_SECONDS = 2.0
+# Seconds a Dask cluster may have no worker (at the start, or after losing them all) before the grid stops.
+NO_WORKERS_SECONDS = 60.0
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:
+    """A pool worker ends when its parent does, kill -9 included (Linux): no orphan holds a market's memory."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:          # the parent died before the line above: end now
+        os._exit(1)
 
 
 def default_workers() -> int:
@@ -71,7 +87,8 @@ class PoolRunner:
 
     def __init__(self, workers: int):
         self.label = f"{workers} local worker processes"
-        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                                        initializer=_die_with_parent, initargs=(os.getpid(),))
 
     def submit(self, fn: Callable, *args: Any) -> Future:
         return self.pool.submit(fn, *args)
@@ -111,6 +128,12 @@ class DaskRunner:
         except (OSError, TimeoutError) as exc:
             raise UserError(f"--scheduler {address}: cannot reach a Dask scheduler there ({exc.__class__.__name__}: "
                             f"{exc}); start one with `dask scheduler` and workers with `dask worker {address}`") from None
+        try:
+            self.client.wait_for_workers(1, timeout=NO_WORKERS_SECONDS)
+        except (TimeoutError, OSError):
+            self.client.close()
+            raise UserError(f"--scheduler {address}: the scheduler has no workers (waited {NO_WORKERS_SECONDS:g} s); "
+                            f"start some with `dask worker {address}`") from None
         workers = len(self.client.scheduler_info().get("workers", {}))
         self.label = f"Dask scheduler {self.client.scheduler.address} ({workers} workers)"
         self.futures: list = []
@@ -124,9 +147,26 @@ class DaskRunner:
         return fut                      # a future passed to submit: Dask hands its result to the task
 
     def as_completed(self, futures: list) -> Iterator[Any]:
-        from distributed import as_completed as dask_as_completed
+        """Futures as they finish; if the cluster has had no worker for NO_WORKERS_SECONDS, a UserError
+        naming how many scenarios did not run (waiting for ever on a cluster with no workers helps nobody)."""
+        from distributed import wait
 
-        return iter(dask_as_completed(futures))
+        pending = set(futures)
+        idle_since = None
+        while pending:
+            done, pending = wait(pending, timeout=min(5.0, NO_WORKERS_SECONDS), return_when="FIRST_COMPLETED")
+            yield from done
+            if done or not pending:
+                idle_since = None
+                continue
+            if self.client.scheduler_info().get("workers"):
+                idle_since = None
+            elif idle_since is None:
+                idle_since = time.monotonic()
+            elif time.monotonic() - idle_since >= NO_WORKERS_SECONDS:
+                raise UserError(f"the Dask cluster has had no worker for {NO_WORKERS_SECONDS:g} s; {len(pending)} "
+                                "scenario(s) did not run: start workers and run the same command again (finished "
+                                "scenarios are kept)")
 
     def close(self, cancel: bool) -> None:
         if cancel and self.futures:

@@ -4,6 +4,7 @@ import contextlib
 import io
 import json
 import re
+import time
 
 import pandas as pd
 import pytest
@@ -165,3 +166,59 @@ def test_dask_cluster_gives_the_process_pools_results(market_dir, tmp_path):
     pool = pd.read_csv(tmp_path / "pool" / "stress.csv")[compared]
     dask = pd.read_csv(tmp_path / "dask" / "stress.csv")[compared]
     pd.testing.assert_frame_equal(pool, dask)
+
+
+def test_a_cluster_without_workers_is_refused_not_waited_on_for_ever(market_dir, tmp_path, monkeypatch):
+    distributed = pytest.importorskip("distributed")
+    from ashare_sim.stress import runner
+
+    monkeypatch.setattr(runner, "NO_WORKERS_SECONDS", 2.0)
+    grid = write(tmp_path / "g.yaml", "scenarios:\n  - {name: a}\n")
+    with distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=None, protocol="tcp",
+                                  host="127.0.0.1") as cluster:
+        started = time.monotonic()
+        code, printed, err = run("stress", "-q", "--grid", str(grid), "--out", str(tmp_path / "s"),
+                                 "--scheduler", cluster.scheduler_address, "--episodes", "none", *sets(market_dir))
+    assert code == 2 and "the scheduler has no workers (waited 2 s)" in err
+    assert time.monotonic() - started < 60
+
+
+def test_pool_workers_die_with_their_parent(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    # A parent (like a killed `stress`) starts the pool, records its workers' pids, and is killed -9.
+    code = ("import os, sys, time\n"
+            "from ashare_sim.stress.runner import PoolRunner\n"
+            "r = PoolRunner(2)\n"
+            "futs = [r.submit(time.sleep, 0.1) for _ in range(2)]\n"
+            "[f.result() for f in futs]\n"
+            "print(' '.join(str(p) for p in r.pool._processes), flush=True)\n"
+            "time.sleep(60)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    pids = [int(p) for p in proc.stdout.readline().split()]
+    assert len(pids) == 2
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    deadline = time.monotonic() + 10
+    alive = pids
+    while alive and time.monotonic() < deadline:
+        alive = [p for p in pids if _alive(p)]
+        time.sleep(0.1)
+    assert not alive, f"workers {alive} outlived their killed parent"
+
+
+
+def _alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:                                   # a zombie waiting for init to reap it is gone for our purpose
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False

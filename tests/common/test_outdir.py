@@ -1,5 +1,4 @@
 """Output sets: refused before work when they cannot be written, staged, moved in whole, never mixed."""
-import errno
 import json
 import os
 

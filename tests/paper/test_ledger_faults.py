@@ -7,7 +7,7 @@ import pytest
 
 from ashare_sim.common.errors import UserError
 from ashare_sim.paper.ledger import Ledger
-from tests.paper.test_paper import cli, config_file, market_dir  # noqa: F401  (the shared market fixture)
+from tests.paper.test_paper import cli, config_file
 
 
 def _account(tmp_path, market_dir):

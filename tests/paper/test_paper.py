@@ -17,24 +17,11 @@ from ashare_sim.backtest.run import run_backtest
 from ashare_sim.cli.main import main
 from ashare_sim.config import load_config
 from ashare_sim.data.market import load_market
-from ashare_sim.data.synthetic.generator import generate_market
 from ashare_sim.paper.ledger import SCHEMA_VERSION, Ledger
 from ashare_sim.paper.session import execute_day, plan_day, status
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.filterwarnings("ignore:Series.values returning an ndarray")
-
-
-@pytest.fixture(scope="module")
-def market_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("paper") / "m"
-    generate_market(out, stocks=60, start=dt.date(2020, 1, 1), end=dt.date(2020, 6, 30), seed=3)
-    return out
-
-
-@pytest.fixture(scope="module")
-def market(market_dir):
-    return load_market(market_dir)
 
 
 def config_file(tmp_path, market_dir, **extra):
