@@ -95,25 +95,32 @@ class PriceLimit(Validator):
         return None
 
 
+class Switched(Validator):
+    """A rule its own boolean key switches on and off."""
+    switch: str = ""                   # the key
+    label: str = ""                    # how the execution-assumptions block names it
+
+    @classmethod
+    def build(cls, params, env):
+        return cls(params, env) if getattr(params, cls.switch) else None
+
+    @classmethod
+    def describe(cls, params, rules) -> str:
+        return f"{cls.label} {'on' if getattr(params, cls.switch) else 'off'}"
+
+
 @VALIDATORS.register
-class LotSize(Validator):
+class LotSize(Switched):
     """Buys: at least the board's minimum, then its step (main 100/100, STAR 200/1). Sells: the same, or
     exactly the whole position (odd lots)."""
     name = "lot_size"
     description = "board lots: buys in whole lots, odd lots only to close a position"
     reason = Reason.LOT_SIZE
+    switch, label = "lot_size", "board lots"
 
     @dataclass(frozen=True)
     class Params(Section):
         lot_size: bool = key(True, "board lot rules")
-
-    @classmethod
-    def build(cls, params, env):
-        return cls(params, env) if params.lot_size else None
-
-    @classmethod
-    def describe(cls, params, rules) -> str:
-        return f"board lots {'on' if params.lot_size else 'off'}"
 
     def __init__(self, params, env):
         super().__init__(params, env)
@@ -129,24 +136,17 @@ class LotSize(Validator):
 
 
 @VALIDATORS.register
-class TPlusOne(Validator):
+class TPlusOne(Switched):
     """Shares bought (or received as bonus) today are not sellable today: a sell is refused when nothing is
     sellable (the core cuts a larger sell to what is)."""
     name = "t_plus_1"
     description = "T+1: shares bought today are sellable from the next trading day"
     reason = Reason.T_PLUS_1
+    switch, label = "t_plus_1", "T+1"
 
     @dataclass(frozen=True)
     class Params(Section):
         t_plus_1: bool = key(True, "shares bought today are not sellable today")
-
-    @classmethod
-    def build(cls, params, env):
-        return cls(params, env) if params.t_plus_1 else None
-
-    @classmethod
-    def describe(cls, params, rules) -> str:
-        return f"T+1 {'on' if params.t_plus_1 else 'off'}"
 
     def check(self, ctx: OrderContext) -> Optional[str]:
         if not ctx.is_buy and ctx.position > 0 and ctx.sellable <= 0:
