@@ -43,6 +43,8 @@ class GenerateConfig(Section):
 class DataConfig(Section):
     path: str = key(EMBEDDED_PATH, "market data directory", path=True)
     generate: GenerateConfig = key(GenerateConfig, "market made when `path` is the default and missing")
+    bad_bars: Literal["refuse", "drop"] = key("refuse", "a bar the data cannot have: refuse the market, or drop "
+                                                        "it (a day without a bar) and say how many")
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ import numpy as np
 from loguru import logger
 
 from ashare_sim.common import cache
-from ashare_sim.data import derive, schema, tables
+from ashare_sim.data import checks, derive, schema, tables
 from ashare_sim.data import market as market_module
 from ashare_sim.data.market import Market, load_market
 from ashare_sim.rules import RulesTable
@@ -38,13 +38,14 @@ KEEP_MARKETS = 3
 ARRAY_FIELDS = ("has_bar", "is_listed", "is_suspended", "is_st", "days_listed", "list_index", "delist_index")
 
 
-def load_market_cached(path: str | Path, rules: RulesTable) -> Market:
+def load_market_cached(path: str | Path, rules: RulesTable, bad_bars: str = "refuse") -> Market:
     folder = cache.cache_dir()
     directory = Path(path)
     if folder is None or not directory.is_dir():
-        return load_market(directory, rules)
+        return load_market(directory, rules, bad_bars)
     key = cache.digest({"data": cache.file_stamp(directory), "rules": cache.file_stamp(rules.source),
-                        "code": cache.source_stamp(market_module, derive, tables, schema, rules_table)})
+                        "bad_bars": bad_bars,
+                        "code": cache.source_stamp(market_module, derive, tables, schema, rules_table, checks)})
     entry = folder / "market" / key
     if (entry / "market.pkl").is_file():
         try:
@@ -53,7 +54,7 @@ def load_market_cached(path: str | Path, rules: RulesTable) -> Market:
             return market
         except Exception as exc:          # a damaged entry: read the data again
             logger.debug(f"market cache {entry}: unreadable ({exc.__class__.__name__}: {exc}); reading {directory}")
-    market = load_market(directory, rules)
+    market = load_market(directory, rules, bad_bars)
     _write(entry, market)
     return market
 

@@ -24,6 +24,7 @@ from loguru import logger
 
 from ashare_sim.common.errors import DataError
 from ashare_sim.data import derive
+from ashare_sim.data.checks import bar_faults
 from ashare_sim.data.schema import BAR_PANEL_FIELDS, SCHEMAS
 from ashare_sim.data.tables import BarColumns, coerce, read_table, table_path
 from ashare_sim.rules import RulesTable
@@ -132,8 +133,10 @@ class Market:
         return _build(BarColumns(bars.reset_index(drop=True)), typed, rules or RulesTable.load(), "<memory>")
 
 
-def load_market(path: str | Path, rules: RulesTable | None = None) -> Market:
-    """Read a market data directory into a `Market`."""
+def load_market(path: str | Path, rules: RulesTable | None = None, bad_bars: str = "refuse") -> Market:
+    """Read a market data directory into a `Market`. A bar the data cannot have (data.checks: a non-positive
+    price, high below the open or close, a negative volume, ...) is refused with the first one named, or
+    with `bad_bars="drop"` left out (the day counts as one without a bar) and counted in the notes."""
     directory = Path(path)
     if not directory.is_dir():
         raise DataError(f"{directory}: market data directory not found (config key data.path)")
@@ -142,10 +145,49 @@ def load_market(path: str | Path, rules: RulesTable | None = None) -> Market:
         raise DataError(f"{directory}: missing required table 'bars' (bars.parquet or bars.csv)")
     tables = {name: read_table(directory, name) for name in ("instruments", "st", "fundamentals", "dividends",
                                                               "benchmark", "calendar")}
-    return _build(BarColumns(bars_path), tables, rules or RulesTable.load(), str(directory))
+    return _build(BarColumns(bars_path), tables, rules or RulesTable.load(), str(directory), bad_bars)
 
 
-def _build(bars: BarColumns, tables: dict[str, Optional[pd.DataFrame]], rules: RulesTable, source: str) -> Market:
+# Days per block when checking bars (bounds the float64 temporaries on a full market).
+_CHECK_BLOCK = 256
+
+
+def _bad_bars(panels: dict, has_bar: np.ndarray, dates: np.ndarray, symbols: np.ndarray, label: str, source: str,
+              mode: str, notes: list[str]) -> None:
+    """Refuse the bars data.checks calls faults (the first named), or leave them out and say how many."""
+    bad = np.zeros(has_bar.shape, dtype=bool)
+    first: dict[str, tuple] = {}
+    counts: dict[str, int] = {}
+    for a in range(0, has_bar.shape[0], _CHECK_BLOCK):
+        b = min(a + _CHECK_BLOCK, has_bar.shape[0])
+        block = {name: panel[a:b] for name, panel in panels.items()}
+        for fault in bar_faults(block):
+            mask = fault.mask & has_bar[a:b]
+            if not mask.any():
+                continue
+            what = f"{fault.column}: {fault.message}"
+            counts[what] = counts.get(what, 0) + int(mask.sum())
+            if what not in first:
+                t, n = np.argwhere(mask)[0]
+                first[what] = (symbols[n], str(dates[a + t]), float(panels[fault.column][a + t, n]))
+            bad[a:b] |= mask
+    if not counts:
+        return
+    n_bad = int(bad.sum())
+    (what, (symbol, day, value)), = list(first.items())[:1]
+    example = f"e.g. {symbol} on {day}: {what} (value {value:g})"
+    kinds = "; ".join(f"{k} {v:,}" for k, v in counts.items())
+    if mode != "drop":
+        raise DataError(f"{label}: {n_bad:,} bar(s) the data cannot have ({kinds}), {example}; fix the source "
+                        f"(`data validate {source}` lists them), or set data.bad_bars: drop to leave them out")
+    has_bar &= ~bad
+    for panel in panels.values():
+        panel[bad] = np.nan
+    notes.append(f"{n_bad:,} bad bar(s) left out as days without a bar (data.bad_bars: drop; {kinds}; {example})")
+
+
+def _build(bars: BarColumns, tables: dict[str, Optional[pd.DataFrame]], rules: RulesTable, source: str,
+           bad_bars: str = "refuse") -> Market:
     notes: list[str] = []
     instruments = tables["instruments"]
     if instruments is None:
@@ -199,6 +241,7 @@ def _build(bars: BarColumns, tables: dict[str, Optional[pd.DataFrame]], rules: R
         # Arrow keeps freed buffers in its pool; hand each column's back before the next.
         pa.default_memory_pool().release_unused()
     del cell
+    _bad_bars(panels, has_bar, dates, symbols, bars.label, source, bad_bars, notes)
 
     nan_panel = lambda: np.full((n_days, n_syms), np.nan, dtype=np.float32)  # noqa: E731
     if "adj_factor" not in panels:

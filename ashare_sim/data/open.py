@@ -53,4 +53,4 @@ def open_market(cfg) -> Market:
     from ashare_sim.data.cache import load_market_cached
 
     rules = RulesTable.load(cfg.rules.table)
-    return load_market_cached(ensure_market(cfg), rules)
+    return load_market_cached(ensure_market(cfg), rules, getattr(cfg.data, "bad_bars", "refuse"))

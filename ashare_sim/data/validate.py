@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from ashare_sim.common.errors import UserError
+from ashare_sim.data.checks import bar_faults
 from ashare_sim.data.coverage import missing_pieces_of
 from ashare_sim.data.schema import PRICE_FIELDS, SCHEMAS, ST_KINDS, TableSchema
 from ashare_sim.data.tables import coerce_column, table_path
@@ -268,16 +269,9 @@ def _check_bars(bars: pd.DataFrame, inst: Optional[pd.DataFrame], known: set, fi
             if gap.any():
                 report.warn("gap", file, f"{int(gap.sum())} traded bar(s) without {col}: {consequence}",
                             column=col)
-    for col in (*PRICE_FIELDS, "pre_close", "adj_factor"):
-        if col in bars.columns:
-            report.flag("non_positive", file, "price must be > 0", (bars[col] <= 0) & traded, col, bars[col])
-    for col in ("volume", "amount"):
-        if col in bars.columns:
-            report.flag("negative", file, "must be >= 0", bars[col] < 0, col, bars[col])
-    top = np.maximum(bars["open"], bars["close"])
-    bottom = np.minimum(bars["open"], bars["close"])
-    report.flag("ohlc", file, "high below max(open, close)", traded & (bars["high"] < top - 1e-6), "high", bars["high"])
-    report.flag("ohlc", file, "low above min(open, close)", traded & (bars["low"] > bottom + 1e-6), "low", bars["low"])
+    for fault in bar_faults({c: bars[c] for c in bars.columns if c not in ("date", "symbol")}):
+        report.flag(fault.check, file, fault.message, pd.Series(fault.mask, index=bars.index), fault.column,
+                    bars[fault.column])
     if inst is not None:
         spells = inst.set_index("symbol")
         spells = spells[~spells.index.duplicated()]
