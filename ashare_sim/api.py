@@ -26,6 +26,7 @@ from ashare_sim.common.typed import parse_date
 from ashare_sim.config import Config, load_config
 from ashare_sim.config.schema import GenerateConfig
 from ashare_sim.data.market import Market
+from ashare_sim.data.open import check_output_outside_market
 from ashare_sim.data.open import open_market as _open_market
 from ashare_sim.paper.account import PaperAccount
 from ashare_sim.research.build import ResearchResult
@@ -84,6 +85,7 @@ def run_backtest(market: Market | str | Path | None = None, cfg: Config | str | 
     cfg = _config(cfg)
     if out is not None:
         check_output_dir(Path(out))
+        check_output_outside_market(out, cfg, "out")
     market = _market(market, cfg)
     return _run_backtest(market, cfg, Path(out) if out is not None else None, targets)
 

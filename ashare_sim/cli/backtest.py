@@ -10,7 +10,7 @@ from ashare_sim.common.logs import setup_logging
 from ashare_sim.common.outdir import check_output_dir
 from ashare_sim.common.text import shown_path
 from ashare_sim.config import Config, load_config
-from ashare_sim.data.open import open_market
+from ashare_sim.data.open import check_output_outside_market, open_market
 
 
 def load_cli_config(args: argparse.Namespace) -> Config:
@@ -27,6 +27,7 @@ def run_backtest_command(args: argparse.Namespace) -> int:
     cfg = load_cli_config(args)
     out = Path(args.out or cfg.output.dir)
     check_output_dir(out)                   # before loading anything: a bad --out costs a second, not a run
+    check_output_outside_market(out, cfg)
     market = open_market(cfg)
     logger.info(f"market {market.source}: {market.n_symbols} symbols x {market.n_days} days "
                 f"({market.nbytes() / 1e6:.0f} MB of panels); output to {out}")

@@ -10,7 +10,7 @@ from loguru import logger
 from ashare_sim.cli.backtest import load_cli_config
 from ashare_sim.common.outdir import check_output_dir
 from ashare_sim.common.text import shown_path
-from ashare_sim.data.open import open_market
+from ashare_sim.data.open import check_output_outside_market, open_market
 
 
 def run_research_command(args: argparse.Namespace) -> int:
@@ -18,6 +18,7 @@ def run_research_command(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     out = Path(args.out or cfg.output.dir)
     check_output_dir(out)                   # before any work
+    check_output_outside_market(out, cfg)
     market = open_market(cfg)
     logger.info(f"market {market.source}: {market.n_symbols} symbols x {market.n_days} days; research to {out}")
     from ashare_sim.research.build import run_research

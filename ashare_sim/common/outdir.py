@@ -106,15 +106,23 @@ def output_set(out: Path, manifest: str, meta: dict[str, Any] | None = None) -> 
             shutil.rmtree(stage, ignore_errors=True)
 
 
-def recover(out: Path) -> None:
-    """A run killed between the two renames of the fallback switch left `out` missing and the old set aside:
-    put it back (the new one never arrived)."""
+def recover(out: Path, markers: tuple[str, ...] = MANIFESTS) -> None:
+    """A run killed between the two renames of the fallback switch left `out` missing and the old folder
+    aside: put it back (the new one never arrived). `markers`: files that make a folder ours."""
     out = Path(out)
-    if out.exists() or not out.parent.is_dir():
+    if out.exists() or out.is_symlink() or not out.parent.is_dir():
         return
     aside = sorted(out.parent.glob(f"{TRASH_PREFIX}{out.name}-*"), key=lambda p: p.stat().st_mtime)
-    if aside and any((aside[-1] / m).is_file() for m in MANIFESTS):
+    if aside and any((aside[-1] / m).is_file() for m in markers):
         os.rename(aside[-1], out)
+
+
+def switch_dir(out: Path, stage: Path) -> None:
+    """Make the complete folder `stage` (a sibling of `out`) the folder `out` in one step, and remove the old
+    one: an atomic exchange where the system has one, else out aside then stage in (recover() undoes a
+    kill between the two)."""
+    old = _switch(Path(out), Path(stage))
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def read_manifest(out: Path, manifest: str) -> dict[str, Any] | None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from loguru import logger
 
+from ashare_sim.common.errors import UserError
 from ashare_sim.data.market import Market
 from ashare_sim.rules import RulesTable
 
@@ -46,6 +47,16 @@ def ensure_market(cfg) -> Path:
                     f"{g.start}..{g.end}, seed {g.seed}); later runs reuse it")
     generate_market(path, stocks=g.stocks, start=g.start, end=g.end, seed=g.seed)
     return path
+
+
+def check_output_outside_market(out, cfg, flag: str = "--out") -> None:
+    """Outputs never go inside the market data directory: they would change the data a cache and a stress
+    grid recognise it by, and a later `data import --replace` of the market would have to remove them."""
+    data = Path(cfg.data.path).resolve()
+    target = Path(out).resolve()
+    if target == data or data in target.parents:
+        raise UserError(f"{flag} {out}: inside the market data directory {cfg.data.path}; write outputs to a folder "
+                        "of their own")
 
 
 def open_market(cfg) -> Market:

@@ -30,7 +30,7 @@ from ashare_sim.common.outdir import (
     read_manifest,
 )
 from ashare_sim.common.typed import to_plain
-from ashare_sim.data.open import ensure_market
+from ashare_sim.data.open import check_output_outside_market, ensure_market
 from ashare_sim.report.stress import render
 from ashare_sim.stress.episodes import load_episodes
 from ashare_sim.stress.grid import Grid, load_grid
@@ -81,6 +81,7 @@ def run_stress(cfg, grid: str | Path, out: str | Path | None = None, *, workers:
     started = time.perf_counter()
     out = output_folder(cfg, grid, out)
     check_output_dir(out)
+    check_output_outside_market(out, cfg)
     grid = load_grid(grid, cfg)
     if len(grid.scenarios) > LARGE_GRID:
         logger.warning(f"stress grid {grid.label}: {len(grid.scenarios):,} scenarios, each a full backtest of the "

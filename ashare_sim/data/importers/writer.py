@@ -1,13 +1,14 @@
-"""Writing an imported market: every table as Parquet in a temporary directory beside --out, renamed
-into place at the end (a failure leaves nothing half-written), plus `import.json` (what was imported
-and the summary), which marks the directory as ours: only such a directory may be replaced, and
-only when asked (--replace).
+"""Writing an imported market: every table as Parquet in a temporary directory beside --out, switched in
+at the end in one step (a failure or a kill leaves the old market or the new one, never half of one),
+plus `import.json` (what was imported and the summary), which marks the directory as ours: only such a
+directory may be replaced, only when asked (--replace), and only when it holds nothing but the import.
 """
 from __future__ import annotations
 
 import json
 import os
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Callable
 
@@ -18,6 +19,8 @@ import pyarrow.parquet as pq
 
 from ashare_sim.common.errors import UserError
 from ashare_sim.common.logs import progress
+from ashare_sim.common.outdir import STAGING_PREFIX, recover, switch_dir
+from ashare_sim.data.schema import SCHEMAS
 
 STAMP = "import.json"
 _OPTIONS = dict(compression="zstd", compression_level=3, use_dictionary=True, write_statistics=True)
@@ -25,12 +28,19 @@ _DAYS_PER_GROUP = 64
 
 
 def check_out(out: Path, replace: bool) -> None:
-    """UserError unless `out` is absent, empty, or a previous import replaced on purpose."""
+    """UserError unless `out` is absent, empty, or a previous import replaced on purpose that holds nothing
+    but the import (a user's file in it would be lost with the old market)."""
     out = Path(out)
+    recover(_real(out), (STAMP,))
     if not out.exists() or (out.is_dir() and not any(out.iterdir())):
         return
     ours = out.is_dir() and (out / STAMP).is_file()
     if ours and replace:
+        foreign = sorted(p.name + ("/" if p.is_dir() else "") for p in out.iterdir() if not _import_file(p.name))
+        if foreign:
+            shown = ", ".join(foreign[:3]) + (" ..." if len(foreign) > 3 else "")
+            raise UserError(f"--out {out}: --replace would remove files that are not part of the import ({shown}); "
+                            "move them out of the market folder first (nothing was written)")
         return
     if ours:
         raise UserError(f"--out {out}: holds a previous import; add --replace to replace it, or choose another "
@@ -39,29 +49,64 @@ def check_out(out: Path, replace: bool) -> None:
                     "choose another directory")
 
 
+def _import_file(name: str) -> bool:
+    """A file an import writes (its tables, its stamp) or a generated market's stamp."""
+    stem, _, ext = name.partition(".")
+    return name in (STAMP, "generator.json") or (ext in ("parquet", "csv") and stem in SCHEMAS)
+
+
+def _real(out: Path) -> Path:
+    """The folder itself when `out` is a symbolic link to one: the link keeps pointing at the new market."""
+    return out.resolve() if out.is_symlink() else out
+
+
 def write_market(out: Path, replace: bool, fill: Callable[[Path], dict]) -> dict:
-    """Run `fill(tmp)` (it writes the tables and returns the stamp) and move tmp to `out`."""
+    """Run `fill(tmp)` (it writes the tables and returns the stamp) and switch tmp in as `out` in one step:
+    at every instant `out` is the whole old market or the whole new one (kill -9 included)."""
     out = Path(out)
     check_out(out, replace)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.partial-{os.getpid()}"
-    old = out.parent / f".{out.name}.old-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
+    target = _real(out)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_dead_staging(target)
+    tmp = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{target.name}-{os.getpid()}-", dir=target.parent))
     try:
         stamp = fill(tmp)
         (tmp / STAMP).write_text(json.dumps(stamp, indent=2, ensure_ascii=False, default=str) + "\n",
                                  encoding="utf-8")
-        if out.exists():
-            os.replace(out, old)          # the previous import stays whole until the new one is in place
-        os.replace(tmp, out)
+        os.chmod(tmp, 0o777 & ~_umask())
+        if target.exists():
+            switch_dir(target, tmp)
+        else:
+            os.rename(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
-        if old.exists() and not out.exists():
-            os.replace(old, out)
         raise
-    shutil.rmtree(old, ignore_errors=True)
     return stamp
+
+
+def _remove_dead_staging(target: Path) -> None:
+    """Staging folders of imports into `target` whose process is gone (killed): a market is gigabytes, so
+    they are removed now, not left for a day. A live import's (its process still running) is kept."""
+    for p in target.parent.glob(f"{STAGING_PREFIX}{target.name}-*-*"):
+        pid = p.name[len(f"{STAGING_PREFIX}{target.name}-"):].split("-")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_frame(path: Path, df: pd.DataFrame) -> None:
