@@ -165,6 +165,13 @@ def read_fills(path: Path, requests: list[dict], day, checks: FillChecks,
         qty = int(nums["qty"])
         if qty != nums["qty"] or qty <= 0 or nums["price"] <= 0:
             raise UserError(f"{where}: qty must be a whole number > 0 and price > 0")
+        tick = checks.market.rules.tick
+        if abs(nums["price"] / tick - round(nums["price"] / tick)) > 1e-6:
+            raise UserError(f"{where}: price {nums['price']:g} is not on the tick ({tick:g} CNY); a fill trades at a "
+                            "price the exchange quotes: check the export's price column")
+        if fees_of(nums) > qty * nums["price"]:
+            raise UserError(f"{where}: fees {fees_of(nums):,.2f} CNY exceed the fill's value "
+                            f"{qty * nums['price']:,.2f}; check the export's fee columns (a total, or another unit?)")
         if qty > left[i]:
             raise UserError(f"{where}: {qty} more than the {left[i]} left of the planned {side} of {symbol}")
         span = checks.bar(symbol)

@@ -3,9 +3,10 @@
 CSV columns `rebalance_date,symbol[,weight]`. `rebalance_date` is the trading
 day the orders execute (YYYY-MM-DD or 20190301). Symbols may be written in any
 common spelling (000001, sz000001, SZ000001, 000001.XSHE: all 000001.SZ).
-Weights default to equal within a date (1 / names); what is not allocated
-stays cash. Errors name the file, the row and the fix. An empty or
-header-only file gives no targets (the engine counts it as skipped).
+Weights default to equal within a date (1 / names) when a date gives none;
+a date gives a weight on every row or on none (a blank beside given weights
+is refused, not silently given the rest); what is not allocated stays cash.
+Errors name the file, the row and the fix. A file without a list is refused.
 
     targets = read_targets_file("targets.csv", market)   # DataFrame rebalance_date, symbol, weight
 """
@@ -40,6 +41,9 @@ def read_targets_file(path: str | Path, market, also_trading: frozenset[str] = f
         raise UserError(f"{p}: not a readable CSV ({exc.__class__.__name__}); expected columns "
                         "rebalance_date,symbol[,weight]") from None
     raw.columns = [str(c).strip() for c in raw.columns]
+    if len(raw) == 0:
+        raise UserError(f"{p}: the targets file has no rows, so there is nothing to trade; give at least one "
+                        "rebalance_date,symbol[,weight] row")
     return validate_targets(raw, market, str(p), also_trading)
 
 
@@ -105,8 +109,9 @@ def finish_weights(df: pd.DataFrame, source: str = "<targets>") -> pd.DataFrame:
         if missing.all():
             g["weight"] = 1.0 / len(g)
         elif missing.any():
-            left = max(1.0 - g.loc[~missing, "weight"].sum(), 0.0)
-            g.loc[missing, "weight"] = left / int(missing.sum())
+            blank = g.loc[missing, "symbol"].iloc[0]
+            raise UserError(f"{source}: on {pd.Timestamp(day).date()} {blank} has no weight while other rows of that "
+                            "date give one; give every row of a date a weight, or none (equal weights)")
         total = g["weight"].sum()
         if total > 1.0 + WEIGHT_TOLERANCE:
             raise UserError(f"{source}: weights on {pd.Timestamp(day).date()} sum to {total:.6g} > 1; "

@@ -264,6 +264,8 @@ def test_basket_out_and_fills_in(market_dir, tmp_path):
     ("{sym},buy,100,{px},5,0,0,09:30:00", "row 2: the fill's date is missing"),
     ("{sym},buy,100,999,5,0,0,2020-04-01 09:30:00", "row 2: price 999 is outside the day's range"),
     ("{sym},buy,150,{px},5,0,0,2020-04-01 09:30:00", "row 2: buy of 150 is not whole board lots"),
+    ("{sym},buy,100,{px:.2f}3,5,0,0,2020-04-01 09:30:00", "is not on the tick (0.01 CNY)"),
+    ("{sym},buy,100,{px},100000,0,0,2020-04-01 09:30:00", "row 2: fees 100,000.00 CNY exceed the fill's value"),
 ])
 def test_a_fills_file_that_does_not_match_the_plan_or_the_day_is_refused(market, market_dir, tmp_path, row, message):
     cfgp = config_file(tmp_path, market_dir)

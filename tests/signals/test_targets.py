@@ -20,12 +20,15 @@ def write(tmp_path, text):
     return p
 
 
-def test_weights_default_to_equal_and_partial_weights_share_the_rest(tmp_path, market):
+def test_weights_default_to_equal_and_a_blank_beside_given_weights_is_refused(tmp_path, market):
     p = write(tmp_path, "rebalance_date,symbol,weight\n2021-03-02,600000.SH,\n2021-03-02,000001.SZ,\n"
-                        "2021-03-03,600000.SH,0.5\n2021-03-03,000001.SZ,\n2021-03-03,300001.SZ,\n")
+                        "2021-03-03,600000.SH,0.5\n2021-03-03,000001.SZ,0.3\n")
     t = read_targets_file(p, market)
     assert t[t.rebalance_date == "2021-03-02"]["weight"].tolist() == [0.5, 0.5]
-    assert t[t.rebalance_date == "2021-03-03"]["weight"].tolist() == [0.5, 0.25, 0.25]
+    assert t[t.rebalance_date == "2021-03-03"]["weight"].tolist() == [0.5, 0.3]          # the rest is cash
+    p = write(tmp_path, "rebalance_date,symbol,weight\n2021-03-03,600000.SH,0.3\n2021-03-03,000001.SZ,\n")
+    with pytest.raises(UserError, match="on 2021-03-03 000001.SZ has no weight while other rows of that date give one"):
+        read_targets_file(p, market)            # it used to take the rest silently: 0.7 of the book in one name
 
 
 def test_no_weight_column(tmp_path, market):
@@ -77,5 +80,6 @@ def test_the_same_stock_in_two_spellings_on_one_date_is_a_duplicate(tmp_path, ma
 
 
 @pytest.mark.parametrize("text", ["", "rebalance_date,symbol,weight\n"])
-def test_empty_or_header_only_file_gives_no_targets(tmp_path, market, text):
-    assert len(read_targets_file(write(tmp_path, text), market)) == 0
+def test_an_empty_or_header_only_file_is_refused_not_run_as_years_of_cash(tmp_path, market, text):
+    with pytest.raises(UserError, match="the targets file has no rows, so there is nothing to trade"):
+        read_targets_file(write(tmp_path, text), market)

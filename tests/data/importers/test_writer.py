@@ -86,10 +86,10 @@ def test_a_kill_between_the_two_renames_leaves_the_old_market_to_put_back(tmp_pa
 
 
 def test_a_backtest_is_never_written_inside_the_market_folder(tmp_path, capsys):
+    import datetime as dt
+
     from ashare_sim.cli.main import main
     from ashare_sim.data.synthetic.generator import generate_market
-
-    import datetime as dt
     generate_market(tmp_path / "m", stocks=12, start=dt.date(2020, 1, 1), end=dt.date(2020, 2, 28), seed=1)
     code = main(["-q", "backtest", "--set", f"data.path={tmp_path / 'm'}", "--out", str(tmp_path / "m" / "out")])
     assert code == 2 and "inside the market data directory" in capsys.readouterr().err
