@@ -40,7 +40,7 @@ from ashare_sim.backtest.strategy import SKIP_CAUSES, Rebalancer
 from ashare_sim.common.errors import UserError
 from ashare_sim.common.outdir import check_output_dir
 from ashare_sim.common.typed import parse_date_text, to_plain
-from ashare_sim.data.coverage import missing_pieces, warn_missing_pieces
+from ashare_sim.data.coverage import missing_pieces, stale_listings, warn_missing_pieces
 from ashare_sim.execution.orders import EQUITY_COLUMNS, HOLDING_COLUMNS
 from ashare_sim.metrics.assumptions import FILE, GIVEN, PIPELINE, execution_assumptions
 from ashare_sim.metrics.performance import factor_metrics
@@ -312,6 +312,9 @@ def run_metrics(performance: dict, equity: pd.DataFrame, cfg, signal, market=Non
     if market is not None:
         metrics["execution"] = [list(item) for item in execution_assumptions(cfg, market.rules, source)]
         metrics["data"] = {"source": str(market.source), "missing": missing_pieces(market, cfg)}
+        stale = stale_listings(market)
+        if stale:                                   # named in the summary and the report too
+            metrics["data"]["stale"] = {"count": len(stale), "examples": [f"{s} (last bar {d})" for s, d in stale[:5]]}
     counts = dict(skipped.counts) if skipped is not None else {}
     metrics["skipped"] = {cause: int(counts.get(cause, 0)) for cause in SKIP_CAUSES}
     if signal is not None:

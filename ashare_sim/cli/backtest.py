@@ -61,6 +61,10 @@ def summary_text(m: dict, out: Path) -> str:
         lines.append("execution assumptions:")
         width = max(len(label) for label, _ in m["execution"])
         lines += [f"  {label:<{width}}  {text}" for label, text in m["execution"]]
+    stale = (m.get("data") or {}).get("stale")
+    if stale:
+        lines.append(f"data: {stale['count']} stock(s) without a bar for over a year and no delisting date, carried as "
+                     f"suspended (e.g. {', '.join(stale['examples'][:2])})")
     skipped = {k: v for k, v in (m.get("skipped") or {}).items() if v and k != "at_target"}
     if skipped:
         lines.append("targets without an order: " + ", ".join(f"{k} {v:,}" for k, v in skipped.items()))

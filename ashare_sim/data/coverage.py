@@ -49,3 +49,35 @@ def missing_pieces(market, cfg=None) -> list[str]:
 def warn_missing_pieces(market, cfg=None) -> None:
     for text in missing_pieces(market, cfg):
         logger.warning(f"{market.source}: {text}")
+    stale = stale_text(market)
+    if stale:
+        logger.warning(f"{market.source}: {stale}")
+
+
+# Trading days without a bar before the data's end after which a listed stock looks forgotten by the
+# source (a year of the exchange calendar), not merely halted.
+STALE_DAYS = 250
+
+
+def stale_listings(market) -> list[tuple[str, str]]:
+    """(symbol, last bar day) of the stocks whose bars stop over STALE_DAYS trading days before the data ends
+    while nothing says they were delisted: the run carries them as suspended all that time."""
+    import numpy as np
+
+    n_days = market.n_days
+    any_bar = market.has_bar.any(axis=0)
+    last = np.where(any_bar, n_days - 1 - market.has_bar[::-1].argmax(axis=0), -1)
+    undated = market.delist_index >= n_days - 1
+    stale = np.flatnonzero(any_bar & undated & (last < n_days - 1 - STALE_DAYS))
+    return [(str(market.symbols[i]), str(market.dates[last[i]])) for i in stale]
+
+
+def stale_text(market) -> str:
+    """One line about stale listings, or ""."""
+    stale = stale_listings(market)
+    if not stale:
+        return ""
+    shown = ", ".join(f"{s} (last bar {d})" for s, d in stale[:3])
+    return (f"{len(stale)} stock(s) without a bar for over {STALE_DAYS} trading days before the data ends and no "
+            f"delist_date, e.g. {shown}: they are carried as suspended (held positions can never be sold); give "
+            "their delist_date in instruments if they were delisted")

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 
 from ashare_sim.common.errors import UserError
 from ashare_sim.data.checks import bar_faults
-from ashare_sim.data.coverage import missing_pieces_of
+from ashare_sim.data.coverage import missing_pieces_of, stale_text
 from ashare_sim.data.schema import PRICE_FIELDS, SCHEMAS, ST_KINDS, TableSchema
 from ashare_sim.data.tables import coerce_column, table_path
 from ashare_sim.rules import RulesTable
@@ -164,6 +164,9 @@ def validate_directory(directory: Path, rules: RulesTable | None = None) -> Repo
             market = _check_limits(directory, rules, files["bars"], report)
             if market is not None:
                 _check_price_delisting(market, files["bars"], report)
+                stale = stale_text(market)
+                if stale:
+                    report.warn("stale", files["bars"], stale)
     return report
 
 

@@ -186,6 +186,11 @@ def _assumptions(m: dict) -> str:
     if missing:
         parts.append('<p class="note"><b>Missing from the data</b> (rules and factors that are off): '
                      + "; ".join(html.escape(x) for x in missing) + ".</p>")
+    stale = (_g(m, "data") or {}).get("stale")
+    if stale:
+        parts.append(f'<p class="note"><b>Stale listings</b>: {stale["count"]} stock(s) without a bar for over a year '
+                     "before the data ends and no delisting date, carried as suspended (e.g. "
+                     + html.escape(", ".join(stale["examples"][:3])) + ").</p>")
     if skipped:
         parts.append('<p class="note"><b>Targets that gave no order</b>: '
                      + ", ".join(f"{html.escape(k)} {v:,}" for k, v in skipped.items()) + ".</p>")

@@ -85,3 +85,29 @@ def test_one_definition_serves_rows_and_panels():
     assert [(f.column, f.mask.tolist()) for f in bar_faults(rows)] == [("high", [False, True])]
     panel = {k: np.array(v, dtype=np.float32).reshape(1, 2) for k, v in rows.items()}
     assert bar_faults(panel)[0].mask.shape == (1, 2)
+
+
+def test_a_stock_whose_bars_stop_long_before_the_end_without_a_delisting_is_named(tmp_path):
+    from ashare_sim.data.coverage import STALE_DAYS, stale_listings
+
+    out = tmp_path / "m"
+    generate_market(out, stocks=15, start=dt.date(2019, 1, 1), end=dt.date(2020, 12, 31), seed=6)
+    bars = pd.read_parquet(out / "bars.parquet")
+    inst = pd.read_parquet(out / "instruments.parquet")
+    victim = inst.loc[inst["delist_date"].isna(), "symbol"].iloc[0]
+    days = sorted(bars["date"].unique())
+    cut = days[len(days) - STALE_DAYS - 20]
+    bars = bars[~((bars["symbol"] == victim) & (bars["date"] > cut))]       # the source forgot it
+    bars.to_parquet(out / "bars.parquet")
+    market = load_market(out)
+    assert [s for s, _ in stale_listings(market)] == [victim]
+    report = validate_directory(out)
+    assert any("stale" in w and victim in w for w in report.render().splitlines())
+    from ashare_sim.cli.main import main
+
+    assert main(["-q", "backtest", "--set", f"data.path={out}", "--out", str(tmp_path / "o")]) == 0
+    import json
+
+    stale = json.loads((tmp_path / "o" / "metrics.json").read_text())["data"]["stale"]
+    assert stale["count"] == 1 and victim in stale["examples"][0]
+    assert "Stale listings" in (tmp_path / "o" / "report.html").read_text()
