@@ -14,7 +14,8 @@ of the day expires; a retry on a later day is a new order.
 Order statuses sent to the strategy: Completed; or Partial followed by Expired (the unfilled
 rest); or Rejected (a rule), or Margin (no cash). The reason code is `order.info.reason`. Where
 BackBroker's cost grows with the market, this broker's does not: positions exist only while held
-(`getposition` creates no zero positions) and the value is cash + held quantities x last close.
+(`getposition` creates no zero positions) and the value is cash + held quantities x last close
+(ex-right when the stock was suspended through an ex-date: `Market.value_close`).
 """
 from __future__ import annotations
 
@@ -109,7 +110,7 @@ class AShareBroker(bt.BrokerBase):
             held = [acct.positions[d.sid] for d in datas if d.sid in acct.positions]
             if not held:
                 return 0.0
-            row = self.market.last_close[t]
+            row = self.market.value_close[t]
             return float(sum(p.qty * float(round_to_tick(float(row[p.sid]), self.market.rules.tick))
                              for p in held if row[p.sid] == row[p.sid]))
         if len(self.clock) == 0:

@@ -68,6 +68,22 @@ def derive_pre_close(close: np.ndarray, adj_factor: np.ndarray, has_bar: np.ndar
     return out
 
 
+def ex_right_close(last_close: np.ndarray, traded: np.ndarray,
+                   events: list[tuple[int, int, float, float]]) -> np.ndarray:
+    """`last_close` with every ex-date a stock did not trade applied as the exchange's ex-right reference price,
+    (price - cash) / (1 + bonus), from that day until it trades again (events: t, sid, cash, bonus)."""
+    out = last_close
+    for t, sid, cash, bonus in sorted(events):
+        if traded[t, sid] or not np.isfinite(last_close[t, sid]):
+            continue                                  # it traded: the day's close is already ex-right
+        if out is last_close:
+            out = last_close.copy()
+        later = np.flatnonzero(traded[t:, sid])
+        end = t + int(later[0]) if len(later) else len(out)
+        out[t:end, sid] = (out[t:end, sid] - np.float32(cash)) / np.float32(1.0 + bonus)
+    return out
+
+
 AMOUNT_ESTIMATE = "volume x (high+low+close)/3"
 
 

@@ -97,6 +97,25 @@ class Market:
         return derive.ffill(self.panels["close"], self.has_bar & ~np.isnan(self.panels["close"]))
 
     @cached_property
+    def value_close(self) -> np.ndarray:
+        """The price a held share is worth: the last close, moved to the ex-right reference price
+        ((close - cash) / (1 + bonus shares)) on each ex-date the stock did not trade, until it trades again.
+        A holding suspended through a bonus issue gets its new shares on the ex-date; valued at the old close
+        they would overstate the account until trading resumed."""
+        return derive.ex_right_close(self.last_close, self.has_bar & (np.nan_to_num(self.panels["volume"]) > 0),
+                                     self._dividend_events())
+
+    def _dividend_events(self) -> list[tuple[int, int, float, float]]:
+        """(calendar index, sid, cash per share, bonus shares per share) of the dividends table."""
+        div = self.dividends
+        if div is None or not len(div):
+            return []
+        t = np.searchsorted(self.dates, div["ex_date"].to_numpy().astype("datetime64[D]"), side="left")
+        return [(int(a), int(b), float(c), float(d)) for a, b, c, d in
+                zip(t, div["sid"].to_numpy(), div["cash_per_share"].to_numpy(dtype=float),
+                    div["bonus_per_share"].to_numpy(dtype=float)) if a < len(self.dates) and (c > 0 or d > 0)]
+
+    @cached_property
     def market_cap(self) -> np.ndarray:
         """Total market cap in CNY at the last close (NaN where unknown)."""
         shares = derive.ffill(self.panels["total_shares"])

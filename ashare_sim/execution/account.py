@@ -78,13 +78,14 @@ class Account:
     def changed(self) -> None:
         self.version += 1
 
-    def positions_value(self, last_close_row: np.ndarray, tick: float) -> float:
-        """Held quantities x the day's last close (on the tick): a gather and a dot product, O(held)."""
+    def positions_value(self, close_row: np.ndarray, tick: float) -> float:
+        """Held quantities x the day's value per share (`Market.value_close`, on the tick): a gather and a
+        dot product, O(held)."""
         if not self.positions:
             return 0.0
         sids = np.fromiter(self.positions.keys(), dtype=np.int64, count=len(self.positions))
         qty = np.fromiter((p.qty for p in self.positions.values()), dtype=np.float64, count=len(self.positions))
-        px = round_to_tick(last_close_row[sids].astype(np.float64), tick)
+        px = round_to_tick(close_row[sids].astype(np.float64), tick)
         return float(np.dot(np.nan_to_num(px), qty))
 
     # ----- plain data --------------------------------------------------------------

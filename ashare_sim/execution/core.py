@@ -111,14 +111,14 @@ class ExecutionCore:
         acct = self.account
         key = (t, acct.version, acct.cash)
         if key != self._value_key:
-            self._value = acct.cash + acct.positions_value(self.market.last_close[t], self.tick)
+            self._value = acct.cash + acct.positions_value(self.market.value_close[t], self.tick)
             self._value_key = key
         return self._value
 
     def snapshot_holdings(self, t: int) -> None:
         """Record holdings after the day's trading (holdings.csv)."""
         day = self.market.date_at(t)
-        row = self.market.last_close[t]
+        row = self.market.value_close[t]
         for sid, p in sorted(self.account.positions.items()):
             close = float(round_to_tick(float(row[sid]), self.tick))
             self.holdings_log.append((day, p.symbol, p.qty, p.sellable, close, p.qty * close))

@@ -99,7 +99,7 @@ class RebalancePlanner:
         day: a paper plan for tomorrow), sized at t's close (sells first)."""
         m = self.market
         r = t + 1                              # its calendar index (n_days when after the data)
-        prices = m.last_close[t]
+        prices = m.value_close[t]
         tick = m.rules.tick
         day = day if day is not None else m.date_at(r)
         target: dict[int, int] = {}

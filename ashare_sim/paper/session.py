@@ -88,7 +88,7 @@ def position_rows(account: Account) -> list[dict]:
 
 
 def _value_at(account: Account, market, t: int) -> float:
-    return account.cash + account.positions_value(market.last_close[t], market.rules.tick)
+    return account.cash + account.positions_value(market.value_close[t], market.rules.tick)
 
 
 # ----- plan ------------------------------------------------------------------------------------

@@ -154,7 +154,7 @@ def _book(market, e: Episode, held: pd.DataFrame, value: pd.Series):
         return ("the book was empty (all cash) before it", None)
     sids = np.array([market.symbol_index[s] for s in snap["symbol"]], dtype=np.int64)
     qty = snap["qty"].to_numpy(dtype=np.float64)
-    worth = qty * market.last_close[i0 - 1, sids].astype(np.float64)
+    worth = qty * market.value_close[i0 - 1, sids].astype(np.float64)
     return ("", (i0, i1, sids, qty, worth))
 
 

@@ -81,7 +81,7 @@ def market_for(cfg: Config):
         market = open_market(cfg)
         # Derived panels every scenario and the scoring read: computed here, before a pool forks, so
         # the workers share them instead of each computing its own copy.
-        for panel in ("last_close", "market_cap"):
+        for panel in ("last_close", "value_close", "market_cap"):
             getattr(market, panel)
         total_return_price(market)
         _MARKETS[key] = market

@@ -42,6 +42,30 @@ def test_pre_close_derived_across_suspension_and_ex_rights():
     assert any("derived from the previous close" in n for n in m.notes)   # and the user is told
 
 
+def test_value_close_moves_to_the_ex_right_price_on_an_ex_date_the_stock_did_not_trade():
+    # 600000 suspended days 2-3 through its ex-date (day 2: 0.5 cash + 1 bonus share per share): the last
+    # close 10.0 becomes (10 - 0.5) / 2 = 4.75 from the ex-date until it trades again. 600001 trades on its
+    # ex-date, so its own close is already ex-right and stays as it is.
+    b = MarketBuilder(start="2021-03-01", days=5)
+    b.stock("600000.SH", close=[10.0, 10.0, None, None, 4.8])
+    b.stock("600001.SH", close=[8.0, 8.0, 3.9, 3.9, 3.9])
+    b.dividend("600000.SH", b.day(2), cash_per_share=0.5, bonus_per_share=1.0)
+    b.dividend("600001.SH", b.day(2), cash_per_share=0.2, bonus_per_share=1.0)
+    m = b.build()
+    assert m.value_close[:, 0].tolist() == pytest.approx([10.0, 10.0, 4.75, 4.75, 4.8])
+    assert m.last_close[:, 0].tolist() == pytest.approx([10.0, 10.0, 10.0, 10.0, 4.8])   # unchanged
+    assert m.value_close[:, 1].tolist() == pytest.approx([8.0, 8.0, 3.9, 3.9, 3.9])
+
+
+def test_value_close_applies_two_ex_dates_inside_one_suspension_in_turn():
+    b = MarketBuilder(start="2021-03-01", days=5)
+    b.stock("600000.SH", close=[12.0, None, None, None, 2.5])
+    b.dividend("600000.SH", b.day(1), bonus_per_share=1.0)        # 12 -> 6
+    b.dividend("600000.SH", b.day(3), cash_per_share=1.0, bonus_per_share=1.0)   # 6 -> 2.5
+    m = b.build()
+    assert m.value_close[:, 0].tolist() == pytest.approx([12.0, 6.0, 6.0, 2.5, 2.5])
+
+
 def test_given_pre_close_wins():
     b = MarketBuilder(start="2021-03-01", days=2)
     b.stock("600000.SH", close=[10.0, 10.5], pre_close=[9.9, 9.5])

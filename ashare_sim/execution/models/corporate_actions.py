@@ -187,7 +187,7 @@ class DelistingSettlement(ExecutionModel):
         out = []
         for sid, h in held.items():
             if h.qty > 0 and t > self.market.delist_index[sid]:
-                last = float(self.market.last_close[min(t, self.market.delist_index[sid]), sid])
+                last = float(self.market.value_close[min(t, self.market.delist_index[sid]), sid])
                 if math.isnan(last):
                     last = 0.0
                 out.append(Settlement(sid, h.qty, last * (1.0 - self.haircut)))

@@ -32,6 +32,18 @@ def test_cash_dividend_and_10_for_10_bonus_keep_the_total_return_value_continuou
     assert broker.holdings_log[0][2:4] == (1000, 0)     # after day 2: 1,000 left, all bonus shares, none sellable
 
 
+def test_a_holding_suspended_through_its_ex_date_is_valued_at_the_ex_right_price():
+    # Bought day 1 at 10; suspended days 2-3, ex-date day 2 (0.5 cash + 1 bonus share per share); resumes
+    # day 4 at the reference price. The bonus shares arrive on day 2: valued at the old close 10.0 the
+    # account would jump by 10,000 for two days and fall back when trading resumed.
+    b = MarketBuilder(start="2021-06-01", days=5)
+    b.stock(MAIN, close=[10.0, 10.0, None, None, 4.75])
+    b.dividend(MAIN, b.day(2), cash_per_share=0.5, bonus_per_share=1.0)
+    broker = run_orders(b.build(), [(1, MAIN, "buy", 1000)], *FREE, snap=(2,))
+    assert values(broker)[1:] == pytest.approx([100_000] * 4)
+    assert broker.holdings_log[0][2] == 2000 and broker.holdings_log[0][4] == pytest.approx(4.75)
+
+
 def test_dividend_tax_by_holding_period():
     b = MarketBuilder(start="2021-06-01", days=4)
     b.stock(MAIN, close=[10.0, 10.0, 9.5, 9.5])
