@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from ashare_sim.common.csvfile import read_csv
 from ashare_sim.common.errors import DataError
 from ashare_sim.data.schema import SCHEMAS, TableSchema
 
@@ -29,7 +30,7 @@ def table_path(directory: Path, name: str) -> Optional[Path]:
 def read_columns_of(path: Path) -> list[str]:
     if path.suffix == ".parquet":
         return list(pq.read_schema(path).names)
-    return list(pd.read_csv(path, nrows=0).columns)
+    return list(read_csv(path, nrows=0).columns)
 
 
 def read_table(directory: Path, name: str, typed: bool = True) -> Optional[pd.DataFrame]:
@@ -44,8 +45,8 @@ def read_table(directory: Path, name: str, typed: bool = True) -> Optional[pd.Da
         if path.suffix == ".parquet":
             df = pq.read_table(path).to_pandas()
         else:
-            df = pd.read_csv(path, dtype={c: "string" for c, k in schema.columns.items() if k == "str"},
-                             keep_default_na=True)
+            df = read_csv(path, dtype={c: "string" for c, k in schema.columns.items() if k == "str"},
+                          keep_default_na=True)
     except (OSError, pa.ArrowException, pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         raise DataError(f"{path}: cannot read: {exc}") from None
     missing = [c for c in schema.required if c not in df.columns]
@@ -112,7 +113,7 @@ class BarColumns:
             return self.source
         if self._csv is None:
             try:
-                self._csv = pd.read_csv(self.source, dtype={"symbol": "string", "date": "string"})
+                self._csv = read_csv(self.source, dtype={"symbol": "string", "date": "string"})
             except (OSError, pd.errors.ParserError, ValueError) as exc:
                 raise DataError(f"{self.source}: cannot read: {exc}") from None
         return self._csv

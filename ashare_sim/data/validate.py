@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
+from ashare_sim.common.csvfile import read_csv
 from ashare_sim.common.errors import UserError
 from ashare_sim.data.checks import bar_faults
 from ashare_sim.data.coverage import missing_pieces_of, stale_text
@@ -175,7 +176,10 @@ def _read_raw(path: Path, report: Report) -> Optional[pd.DataFrame]:
     try:
         if path.suffix == ".parquet":
             return pq.read_table(path).to_pandas(date_as_object=False)
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+        return read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    except UserError as exc:  # neither UTF-8 nor GBK
+        report.error("schema", path.name, str(exc).split(": ", 1)[-1])
+        return None
     except Exception as exc:  # unreadable file: any parser error is the user's data
         report.error("schema", path.name, f"cannot read: {exc}")
         return None

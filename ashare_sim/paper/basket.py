@@ -29,6 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ashare_sim.common.csvfile import read_csv
 from ashare_sim.common.errors import UserError
 from ashare_sim.execution.orders import Side, fees_of
 from ashare_sim.rules.symbols import parse_symbol
@@ -115,7 +116,7 @@ def read_fills(path: Path, requests: list[dict], day, checks: FillChecks,
     the broker really reported two identical fills (an export appended twice books them twice)."""
     path = Path(path)
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+        raw = read_csv(path, "fills file", dtype=str, keep_default_na=False)
     except FileNotFoundError:
         raise UserError(f"--fills {path}: no such file") from None
     except IsADirectoryError:

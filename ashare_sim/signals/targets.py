@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ashare_sim.common.csvfile import read_csv
 from ashare_sim.common.errors import UserError
 from ashare_sim.common.typed import parse_date_text
 from ashare_sim.rules.symbols import parse_symbol, suggest
@@ -32,7 +33,7 @@ def read_targets_file(path: str | Path, market, also_trading: frozenset[str] = f
     """`also_trading`: extra YYYY-MM-DD days accepted as trading days (a paper plan for the day after the data)."""
     p = Path(path)
     try:
-        raw = pd.read_csv(p, dtype=str, keep_default_na=False)
+        raw = read_csv(p, "targets file", dtype=str, keep_default_na=False)
     except FileNotFoundError:
         raise UserError(f"{p}: targets file not found (config key strategy.targets_file)") from None
     except pd.errors.EmptyDataError:

@@ -168,3 +168,18 @@ def test_delisting_spells_and_several_benchmark_indices_are_valid(tmp_path):
     assert "12 rows (000300.SH, 000905.SH)" in report.render()
     pd.concat([two, two.iloc[[0]]]).to_parquet(d / "benchmark.parquet", index=False)
     assert "duplicate (index, date)" in validate_directory(d).render()
+
+
+def test_a_data_directory_saved_in_gbk_validates_and_loads(tmp_path):
+    """Excel on a Chinese Windows and the terminals save CSV as GBK; this once failed with a codec error."""
+    from ashare_sim.data.market import load_market
+    d = write(tmp_path, clean_builder(), "csv")
+    instruments = pd.read_csv(d / "instruments.csv", dtype=str, keep_default_na=False)
+    instruments["name"] = ["浦发银行", "宁德时代", "中芯国际"]
+    instruments["industry"] = ["银行", "电力设备", "电子"]
+    (d / "instruments.csv").write_bytes(instruments.to_csv(index=False).encode("gbk"))
+    report = validate_directory(d)
+    assert report.ok, report.render()
+    market = load_market(d)
+    assert market.n_symbols == 3
+    assert sorted(market.instruments["name"]) == sorted(["浦发银行", "宁德时代", "中芯国际"])

@@ -83,3 +83,15 @@ def test_the_same_stock_in_two_spellings_on_one_date_is_a_duplicate(tmp_path, ma
 def test_an_empty_or_header_only_file_is_refused_not_run_as_years_of_cash(tmp_path, market, text):
     with pytest.raises(UserError, match="the targets file has no rows, so there is nothing to trade"):
         read_targets_file(write(tmp_path, text), market)
+
+
+def test_a_targets_file_saved_in_gbk_reads(tmp_path):
+    """Excel on a Chinese Windows saves CSV as GBK; a names column once made the file a codec error."""
+    from ashare_sim.signals.targets import read_targets_file
+    from tests.market_builder import MarketBuilder
+    b = MarketBuilder(start="2021-03-01", days=4)
+    b.stock("600000.SH", close=[10.0, 10.1, 10.2, 10.3])
+    p = tmp_path / "t.csv"
+    p.write_bytes(f"rebalance_date,symbol,weight,名称\n{b.day(1)},600000.SH,0.5,浦发银行\n".encode("gbk"))
+    t = read_targets_file(p, b.build())
+    assert t["symbol"].tolist() == ["600000.SH"] and t["weight"].tolist() == [0.5]

@@ -18,6 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ashare_sim.common.csvfile import read_csv, sniff_encoding
 from ashare_sim.common.errors import DataError
 from ashare_sim.data.importers.common.dates import parse_dates
 from ashare_sim.rules.symbols import normalize_symbols
@@ -64,8 +65,8 @@ def header_of(path: Path, expect: Iterable[str] = ()) -> list[str]:
             return list(pq.read_schema(path).names)
         except (OSError, pa.ArrowException) as exc:
             raise DataError(f"{path}: cannot read as Parquet: {exc}") from None
-    enc, skip = _csv_layout(path, expect)
-    return list(pd.read_csv(path, encoding=enc, skiprows=skip, nrows=0).columns)
+    _, skip = _csv_layout(path, expect)
+    return list(read_csv(path, skiprows=skip, nrows=0).columns)
 
 
 def read_file(path: Path, expect: Sequence[str] = (), text_columns: Iterable[str] = (),
@@ -81,26 +82,21 @@ def read_file(path: Path, expect: Sequence[str] = (), text_columns: Iterable[str
     enc, skip = _csv_layout(path, expect)
     text = set(text_columns)
     try:
-        return pd.read_csv(path, encoding=enc, skiprows=skip, usecols=(lambda c: c in columns) if columns else None,
-                           dtype={c: str for c in text} or None, keep_default_na=False,
-                           na_values=["", "NaN", "nan", "NULL", "None", "--"], low_memory=False)
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        return read_csv(path, skiprows=skip, usecols=(lambda c: c in columns) if columns else None,
+                        dtype={c: str for c in text} or None, keep_default_na=False,
+                        na_values=["", "NaN", "nan", "NULL", "None", "--"], low_memory=False)
+    except (pd.errors.ParserError, ValueError) as exc:
         raise DataError(f"{path}: cannot read as CSV ({enc}): {str(exc).splitlines()[0]}") from None
 
 
 def _csv_layout(path: Path, expect: Iterable[str]) -> tuple[str, int]:
-    """(encoding, lines before the header): UTF-8 unless the head fails to decode (then GBK); the header
+    """(encoding, lines before the header): as `common.csvfile.sniff_encoding` finds it; the header
     is the first of the first five lines naming an expected column (a note line may precede it)."""
     try:
         head = path.open("rb").read(1 << 16)
+        enc = sniff_encoding(path)
     except OSError as exc:
         raise DataError(f"{path}: cannot read: {exc}") from None
-    enc = "utf-8-sig"
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 4:          # not just a character cut at the end of the sample
-            enc = "gb18030"
     lines = head.decode(enc, errors="ignore").splitlines()[:5]
     wanted = set(expect)
     for i, line in enumerate(lines):
