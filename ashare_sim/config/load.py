@@ -12,12 +12,14 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import yaml
+from loguru import logger
 
 from ashare_sim.common.errors import ConfigError, UserError
 from ashare_sim.common.typed import CommandLineValue, build, resolve_paths, to_plain
 from ashare_sim.common.yamlfile import load as load_yaml
 from ashare_sim.common.yamlfile import read_yaml_file
 from ashare_sim.config.schema import Config
+from ashare_sim.data.open import is_embedded_market_path
 from ashare_sim.resources import find, presets
 
 
@@ -81,7 +83,10 @@ def load_config(path: str | Path | None = None, overrides: list[str] | Mapping[s
     Relative paths in a file resolve against the file's folder (so `-c /abs/config.yaml` from anywhere
     reads the same data); in a shipped preset, and given with --set, against the working directory."""
     file, shipped = config_file("default" if path is None else path)
-    raw = resolve_paths(Config, read_yaml(file), Path.cwd() if shipped else file.resolve().parent)
+    given = read_yaml(file)
+    raw = resolve_paths(Config, given, Path.cwd() if shipped else file.resolve().parent)
+    if not shipped:
+        raw = _embedded_market_of_a_copy(given, raw, file)
     if isinstance(overrides, Mapping):          # from Python: values as they are, checked like YAML
         parsed = list(overrides.items())
     else:
@@ -95,6 +100,21 @@ def load_config(path: str | Path | None = None, overrides: list[str] | Mapping[s
         if not shipped and not from_overrides:      # the file's own value: name the file
             exc.args = (f"{path}: {exc}",)
         raise
+
+
+def _embedded_market_of_a_copy(given: dict, raw: dict, file: Path) -> dict:
+    """A copy of config.yaml keeps `data.path: data/synthetic`, which beside the copy names a folder that
+    is not there: rather than generate a second embedded market (hundreds of MB) in silence, use the one
+    already made in the working directory, and say so."""
+    text = (given.get("data") or {}).get("path") if isinstance(given.get("data"), dict) else None
+    if not isinstance(text, str) or Path(text).is_absolute() or not is_embedded_market_path(Path(text)):
+        return raw
+    beside, here = Path(raw["data"]["path"]), Path.cwd() / text
+    if beside.exists() or not here.is_dir() or here.resolve() == beside.resolve():
+        return raw
+    logger.info(f"{file}: data.path {text} is not beside the file; using the embedded market already in the working "
+                f"directory ({here}); give data.path as a full path to choose another")
+    return {**raw, "data": {**raw["data"], "path": str(here)}}
 
 
 def with_overrides(cfg: Config, overrides: dict[str, Any]) -> Config:

@@ -46,3 +46,38 @@ def test_a_configured_path_is_never_generated(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     ensure_market(load_config(None, SMALL + [f"data.path={tmp_path / 'elsewhere'}"]))
     assert not (tmp_path / "elsewhere").exists() and not (tmp_path / "data").exists()
+
+
+def test_a_copied_config_uses_the_embedded_market_already_made_rather_than_a_second_one(tmp_path, monkeypatch):
+    """A copy of config.yaml in a subfolder keeps `data.path: data/synthetic`; it once generated a second
+    5,000-stock market beside the copy without a word."""
+    monkeypatch.chdir(tmp_path)
+    made = ensure_market(load_config(None, SMALL))
+    copy = tmp_path / "configs" / "mine.yaml"
+    copy.parent.mkdir()
+    copy.write_text("data:\n  path: data/synthetic\n")
+    said = []
+    from loguru import logger
+    sink = logger.add(lambda m: said.append(str(m)), level="INFO")
+    try:
+        cfg = load_config(copy, SMALL)
+    finally:
+        logger.remove(sink)
+    assert ensure_market(cfg).resolve() == made.resolve()
+    assert not (copy.parent / "data").exists()
+    assert any("not beside the file" in s and str(made) in s for s in said)
+    beside = copy.parent / "data" / "synthetic"        # a market beside the copy is the copy's own
+    beside.mkdir(parents=True)
+    assert load_config(copy, SMALL).data.path == str(beside)
+
+
+def test_generating_the_embedded_market_is_announced_with_its_size(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    said = []
+    from loguru import logger
+    sink = logger.add(lambda m: said.append(str(m)), level="WARNING")
+    try:
+        ensure_market(load_config(None, SMALL))
+    finally:
+        logger.remove(sink)
+    assert any("generating the embedded synthetic market" in s and "MB on disk" in s for s in said), said
