@@ -105,3 +105,38 @@ def test_code_and_tests_cite_no_unshipped_notes():
                 text = f.read_text(encoding="utf-8")
                 for bad in UNSHIPPED:
                     assert bad not in text, f"{f.relative_to(ROOT)} cites '{bad}', which the project does not ship"
+
+
+def test_the_documented_one_machine_dask_scheduler_listens_on_loopback_only():
+    """`dask scheduler --no-dashboard`, as the docs once showed, opened its web server on every interface."""
+    import os
+    import shlex
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    psutil = pytest.importorskip("psutil")
+    dask = Path(sys.executable).with_name("dask")
+    if not dask.exists():
+        pytest.skip("no dask command beside this interpreter")
+    line = next(ln for ln in page("docs/stress.md").splitlines() if ln.startswith("dask scheduler --host 127.0.0.1"))
+    argv = shlex.split(line.replace("--port 8786", "--port 0"))       # a free port: tests may run side by side
+    proc = subprocess.Popen([str(dask), *argv[1:]], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            cwd=ROOT, start_new_session=True)
+    try:
+        seen: set[tuple[str, int]] = set()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and len(seen) < 2:      # the scheduler's port and its web server's
+            seen |= {(c.laddr.ip, c.laddr.port) for c in psutil.Process(proc.pid).net_connections("tcp")
+                     if c.status == psutil.CONN_LISTEN}
+            assert proc.poll() is None, proc.stderr.read().decode()
+            time.sleep(0.2)
+        time.sleep(2)
+        seen |= {(c.laddr.ip, c.laddr.port) for c in psutil.Process(proc.pid).net_connections("tcp")
+                 if c.status == psutil.CONN_LISTEN}
+        assert len(seen) >= 2, seen
+        assert {ip for ip, _ in seen} == {"127.0.0.1"}, seen
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
