@@ -11,6 +11,7 @@ from ashare_sim.common.outdir import check_output_dir
 from ashare_sim.common.text import shown_path
 from ashare_sim.config import Config, load_config
 from ashare_sim.data.open import check_output_outside_market, open_market
+from ashare_sim.metrics.performance import headline_returns
 
 
 def load_cli_config(args: argparse.Namespace) -> Config:
@@ -48,11 +49,16 @@ def summary_text(m: dict, out: Path) -> str:
         v = m.get(key)
         return "n/a" if v is None else fmt.format(v)
 
+    def signed(v) -> str:
+        return "n/a" if v is None else format(v, "+.1%")
+
     bench = m.get("benchmark_label") or "no benchmark"
+    head = headline_returns(m)
     lines = [
-        f"{m.get('start')} .. {m.get('end')}  final value {num('final_value', '{:,.0f}')} CNY",
-        f"  annual return     {pct('annual_return'):>8}   {bench}: {pct('benchmark_annual_return')}",
-        f"  excess (annual)   {pct('excess_annual_return'):>8}   IR {num('information_ratio')}, "
+        f"{m.get('start')} .. {m.get('end')}  final value {num('final_value', '{:,.0f}')} CNY"
+        + (f"  ({head['note']})" if head["note"] else ""),
+        f"  {head['label'] + ' return':<17} {signed(head['portfolio']):>8}   {bench}: {signed(head['benchmark'])}",
+        f"  {'excess (' + head['label'] + ')':<17} {signed(head['excess']):>8}   IR {num('information_ratio')}, "
         f"TE {pct('tracking_error', '')}, monthly win rate {num('monthly_win_rate', '{:.1%}')}",
         f"  max drawdown      {pct('max_drawdown'):>8}   Sharpe {num('sharpe')}, turnover {num('annual_turnover')}x/yr, "
         f"costs {num('total_costs', '{:,.0f}')} CNY ({num('costs_annual_pct', '{:.2%}')} a year)",

@@ -137,6 +137,24 @@ def _years(index: pd.DatetimeIndex) -> float:
     return ((index[-1] - index[0]).days + 1) / DAYS_PER_YEAR
 
 
+# Under a year a compound annual rate magnifies a few weeks' luck into a yearly figure (+3% in a month reads
+# as +42% a year); performance standards (GIPS) forbid annualising such spans, and so do the headlines here.
+ANNUALISE_FROM_YEARS = 1.0
+
+
+def headline_returns(m: dict) -> dict:
+    """The return figures a summary leads with: annualised over a year or more, the total return of the span
+    under a year. Keys: annualised, label ('annual' or 'total'), portfolio, benchmark, excess, note."""
+    years = m.get("years") or 0.0
+    if years >= ANNUALISE_FROM_YEARS:
+        return {"annualised": True, "label": "annual", "portfolio": m.get("annual_return"),
+                "benchmark": m.get("benchmark_annual_return"), "excess": m.get("excess_annual_return"), "note": ""}
+    port, bench = m.get("total_return"), m.get("benchmark_total_return")
+    return {"annualised": False, "label": "total", "portfolio": port, "benchmark": bench,
+            "excess": None if port is None or bench is None else port - bench,    # a difference, as by_year's
+            "note": f"{m.get('days', 0)} trading days: under a year, returns are not annualised"}
+
+
 def _cagr(growth: float | None, years: float) -> float | None:
     """Compound annual rate from a total growth factor (end / start) over `years`."""
     if growth is None or years <= 0 or not math.isfinite(growth):

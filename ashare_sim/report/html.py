@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 from loguru import logger
 
+from ashare_sim.metrics.performance import headline_returns
 from ashare_sim.metrics.report_data import ReportData
 from ashare_sim.report import charts
 from ashare_sim.report.tables import (
@@ -104,9 +105,15 @@ def _date_span(m: dict) -> str:
 
 
 def _cards(m: dict) -> str:
+    head = headline_returns(m)
+    if head["annualised"]:
+        returns = [("Annualized return", pct(head["portfolio"]), f"benchmark {_plain_pct(head['benchmark'])}"),
+                   ("Excess return (ann.)", pct(head["excess"], signed=True), "portfolio − benchmark")]
+    else:
+        returns = [("Total return", pct(head["portfolio"]), f"benchmark {_plain_pct(head['benchmark'])}"),
+                   ("Excess return (total)", pct(head["excess"], signed=True), head["note"])]
     items = [
-        ("Annualized return", pct(_g(m, "annual_return")), f"benchmark {_plain_pct(_g(m, 'benchmark_annual_return'))}"),
-        ("Excess return (ann.)", pct(_g(m, "excess_annual_return"), signed=True), "portfolio − benchmark"),
+        *returns,
         ("Information ratio", num(_g(m, "information_ratio")), f"TE {_plain_pct(_g(m, 'tracking_error'))}"),
         ("Max drawdown", pct(_g(m, "max_drawdown")), f"excess {_plain_pct(_g(m, 'excess_max_drawdown'))}"),
         ("Monthly win rate", pct(_g(m, "monthly_win_rate")), "months beating benchmark"),

@@ -149,3 +149,17 @@ def test_metrics_come_from_the_backtrader_analyzer_and_match_the_written_tables(
     ours = {k: v for k, v in r.metrics.items() if k not in run_only}
     assert ours == again
     assert r.metrics["start"] == b.day(0)
+
+
+def test_a_window_under_a_year_headlines_its_total_return_not_an_annualised_one(tmp_path):
+    from ashare_sim.cli.backtest import summary_text
+    b, _, _ = two_stocks()
+    t = pd.DataFrame({"rebalance_date": [b.day(1)], "symbol": [A]})
+    r = run_backtest(b.build(), cfg("backtest.benchmark=none", "output.report=true"), tmp_path / "o", targets=t)
+    m = r.metrics
+    text = summary_text(m, tmp_path / "o")
+    total = format(m["total_return"], "+.1%")
+    assert "annual return" not in text and "not annualised" in text
+    assert f"{total}" in text.splitlines()[1]
+    page = (tmp_path / "o" / "report.html").read_text()
+    assert "Total return</div>" in page and "Annualized return</div>" not in page
