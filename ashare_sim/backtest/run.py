@@ -100,8 +100,9 @@ def run_backtest(market, cfg, out: Optional[Path] = None, targets: pd.DataFrame 
         check_output_dir(Path(out))             # before any work: a bad --out fails in a second, not after the run
     warn_missing_pieces(market, cfg)
     targets, signal, source = resolve_targets(market, cfg, targets, signal)
-    cfg = resolve_window(market, cfg, targets if signal is None else None)
+    cfg = resolve_window(market, cfg, targets)
     i0, i1 = run_window(market, cfg)
+    _say_idle_start(market, targets, i0, i1)
     timings["targets"] = time.perf_counter() - started
     if benchmark is None:
         benchmark = benchmark_levels(market, cfg)
@@ -175,14 +176,15 @@ def _empty_window(market, start, end) -> UserError:
                      f"({market.date_at(0)} .. {market.date_at(market.n_days - 1)}) in that window; change the window")
 
 
-def resolve_window(market, cfg, external_targets: pd.DataFrame | None):
-    """The run window with its open ends filled: start = backtest.start, else the first rebalance of an
-    external target list (no years of idle cash before it), else the market's first day; end =
-    backtest.end, else the market's last day."""
+def resolve_window(market, cfg, targets: pd.DataFrame | None):
+    """The run window with its open ends filled: start = backtest.start, else the first rebalance of the
+    run's targets, scored or given (no idle cash before it counts in the figures, and every way of running
+    the same lists gives the same window), else the market's first day; end = backtest.end, else the
+    market's last day."""
     start, end = cfg.backtest.start, cfg.backtest.end
     if start is None:
-        if external_targets is not None and len(external_targets):
-            start = pd.Timestamp(external_targets["rebalance_date"].min()).date()
+        if targets is not None and len(targets):
+            start = pd.Timestamp(targets["rebalance_date"].min()).date()
         else:
             start = market.date_at(0)
     if end is None:
@@ -190,6 +192,21 @@ def resolve_window(market, cfg, external_targets: pd.DataFrame | None):
     if end < start:
         raise _empty_window(market, start, end)
     return replace(cfg, backtest=replace(cfg.backtest, start=start, end=end))
+
+
+def _say_idle_start(market, targets: pd.DataFrame, i0: int, i1: int) -> None:
+    """A window that opens before its first rebalance holds cash until then, and those days count in every
+    annual figure: say so, once, rather than let a flat first month pass unnoticed."""
+    dates = pd.to_datetime(targets["rebalance_date"]) if len(targets) else pd.Series([], dtype="datetime64[ns]")
+    inside = dates[(dates >= pd.Timestamp(market.date_at(i0))) & (dates <= pd.Timestamp(market.date_at(i1)))]
+    if not len(inside):
+        return
+    first = inside.min().date()
+    idle = market.index_of(first) - i0
+    if idle > 0:
+        logger.info(f"backtest.start {market.date_at(i0)}: the first rebalance is {first}; the book is cash for "
+                    f"{idle} trading day(s) before it and they count in the figures (leave backtest.start empty "
+                    f"to start at the first rebalance)")
 
 
 def resolve_targets(market, cfg, targets: pd.DataFrame | None,

@@ -117,7 +117,7 @@ BrokerConfig = section("BrokerConfig", "broker: the execution core and every exe
 @dataclass(frozen=True)
 class BacktestConfig(Section):
     start: Optional[dt.date] = key(
-        None, "first day of the run; null = the market's first day, or a targets file's first rebalance")
+        None, "first day of the run; null = the first rebalance of the run's lists (scored or a targets file)")
     end: Optional[dt.date] = key(None, "last day of the run; null = the market's last day")
     benchmark: Literal["pool", "table", "none"] = key("pool", "benchmark series")
 

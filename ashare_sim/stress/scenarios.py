@@ -106,7 +106,7 @@ def prepare(cfg: Config, key: str, need_signal: bool, need_pool: bool) -> Shared
             signal, targets = None, None
             if need_signal or cfg.strategy.targets_file:
                 targets, signal, _ = resolve_targets(market, cfg, None)
-            wcfg = resolve_window(market, cfg, targets if signal is None and targets is not None else None)
+            wcfg = resolve_window(market, cfg, targets)
             benchmark = benchmark_levels(market, wcfg) if need_signal else None
             pool = None
             if need_pool:
