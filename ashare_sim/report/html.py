@@ -145,9 +145,12 @@ def _summary(d: ReportData) -> str:
     def study_cell(v: str) -> str:
         return f'<td class="study">{v}</td>' if show_study else ""
 
+    # Under a year the annual rate is not shown at all: beside the total it would still be the figure read.
+    annual = ([pct(_g(m, "annual_return")), pct(_g(m, "benchmark_annual_return")),
+               pct(_g(m, "excess_annual_return"), signed=True)] if headline_returns(m)["annualised"] else
+              ["n/a (&lt; 1 year)"] * 3)
     rows = [
-        ("Annualized return", pct(_g(m, "annual_return")), pct(_g(m, "benchmark_annual_return")),
-         pct(_g(m, "excess_annual_return"), signed=True),
+        ("Annualized return", *annual,
          f"{s['annual_return']:.2%} (pool {s['benchmark_annual_return']:.2%}, excess {s['excess_annual_return']:+.2%})"),
         ("Total return", pct(_g(m, "total_return")), pct(_g(m, "benchmark_total_return")),
          pct(_g(m, "excess_total_return"), signed=True)
@@ -229,8 +232,10 @@ def _by_year(m: dict, bench_label: str) -> str:
                      pct(r.get("tracking_error")), pct(r.get("monthly_win_rate")),
                      f"{num(r.get('annual_turnover'), 2)}×", cny(r.get("total_costs"))])
     tab = table(headers, rows)
-    total = (f'<tr class="total"><td class="t">Whole run (ann.)</td><td>{pct(_g(m, "annual_return"))}</td>'
-             f'<td>{pct(_g(m, "benchmark_annual_return"))}</td><td>{pct(_g(m, "excess_annual_return"), signed=True)}</td>'
+    head = headline_returns(m)
+    total = (f'<tr class="total"><td class="t">Whole run ({"ann." if head["annualised"] else "total"})</td>'
+             f'<td>{pct(head["portfolio"])}</td>'
+             f'<td>{pct(head["benchmark"])}</td><td>{pct(head["excess"], signed=True)}</td>'
              f'<td>{pct(_g(m, "max_drawdown"))}</td><td>{pct(_g(m, "excess_max_drawdown"))}</td>'
              f'<td>{num(_g(m, "information_ratio"))}</td><td>{pct(_g(m, "tracking_error"))}</td>'
              f'<td>{pct(_g(m, "monthly_win_rate"))}</td><td>{num(_g(m, "annual_turnover"), 2)}×</td>'

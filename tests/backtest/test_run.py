@@ -192,3 +192,4 @@ def test_a_window_under_a_year_headlines_its_total_return_not_an_annualised_one(
     assert f"{total}" in text.splitlines()[1]
     page = (tmp_path / "o" / "report.html").read_text()
     assert "Total return</div>" in page and "Annualized return</div>" not in page
+    assert page.count("n/a (&lt; 1 year)") == 3 and "Whole run (total)" in page
