@@ -56,15 +56,7 @@ def _bounds(dates: np.ndarray, start, end) -> tuple[np.datetime64, np.datetime64
 
 def schedule(dates: np.ndarray, start: dt.date | str | None, end: dt.date | str | None) -> Schedule:
     """Monthly schedule inside [start, end] (both inclusive; None = the calendar's edge)."""
-    dates = np.asarray(dates).astype("datetime64[D]")
-    starts = month_starts(dates)
-    lo, hi = _bounds(dates, start, end)
-    inside = (dates[starts] >= lo) & (dates[starts] <= hi)
-    reb = starts[inside]
-    pos = np.flatnonzero(inside)
-    nxt = np.where(pos + 1 < len(starts), starts[np.minimum(pos + 1, len(starts) - 1)], -1)
-    return Schedule(rebalance=reb.astype(np.int64), signal=(reb - 1).astype(np.int64),
-                    next_rebalance=nxt.astype(np.int64), dates=dates)
+    return rebalance_schedule(dates, start, end, "monthly")
 
 
 def window_indices(dates: np.ndarray, start: dt.date | str | None, end: dt.date | str | None) -> np.ndarray:
@@ -72,3 +64,45 @@ def window_indices(dates: np.ndarray, start: dt.date | str | None, end: dt.date 
     dates = np.asarray(dates).astype("datetime64[D]")
     lo, hi = _bounds(dates, start, end)
     return np.flatnonzero((dates >= lo) & (dates <= hi))
+
+
+# The rebalance schedules a user strategy may ask for (strategy.rebalance); the scoring pipeline is monthly.
+REBALANCE_RULES = ("monthly", "weekly", "daily")
+
+
+def week_starts(dates: np.ndarray) -> np.ndarray:
+    """Calendar indices i >= 1 where dates[i] opens a new ISO week (Monday-based)."""
+    days = dates.astype("datetime64[D]").astype(np.int64)
+    weeks = (days + 3) // 7                   # 1970-01-01 was a Thursday: weeks then change on Mondays
+    return np.flatnonzero(weeks[1:] != weeks[:-1]) + 1
+
+
+def rebalance_schedule(dates: np.ndarray, start, end, rule: str = "monthly", on=()) -> Schedule:
+    """The rebalance days of `rule` inside [start, end], or the given days `on` (trading days of the
+    calendar, YYYY-MM-DD or dates) when any are given. Index 0 is never a rebalance day: its list would
+    be scored on a close the data does not have. next_rebalance is the following day of the same rule
+    anywhere in the calendar (-1 when none)."""
+    dates = np.asarray(dates).astype("datetime64[D]")
+    if len(on):
+        wanted = np.array(sorted({np.datetime64(d, "D") for d in on}))
+        pos = np.searchsorted(dates, wanted)
+        bad = [str(d) for d, p in zip(wanted, pos) if p >= len(dates) or dates[p] != d]
+        if bad:
+            raise ValueError(f"not trading days of the market: {', '.join(bad[:5])}"
+                             + (f" and {len(bad) - 5} more" if len(bad) > 5 else ""))
+        days = pos[pos >= 1]
+    elif rule == "monthly":
+        days = month_starts(dates)
+    elif rule == "weekly":
+        days = week_starts(dates)
+    elif rule == "daily":
+        days = np.arange(1, len(dates))
+    else:
+        raise ValueError(f"rebalance rule {rule!r}; expected one of {', '.join(REBALANCE_RULES)}")
+    lo, hi = _bounds(dates, start, end)
+    inside = (dates[days] >= lo) & (dates[days] <= hi)
+    reb = days[inside]
+    pos = np.flatnonzero(inside)
+    nxt = np.where(pos + 1 < len(days), days[np.minimum(pos + 1, len(days) - 1)], -1)
+    return Schedule(rebalance=reb.astype(np.int64), signal=(reb - 1).astype(np.int64),
+                    next_rebalance=nxt.astype(np.int64), dates=dates)

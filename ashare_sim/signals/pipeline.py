@@ -58,6 +58,7 @@ class SignalResult:
     factors_used: list[str] = field(default_factory=list)
     portfolio_returns: pd.DataFrame = field(default_factory=pd.DataFrame)  # top, pool, excess per signal date
     next_targets: pd.DataFrame | None = None   # the list for the rebalance after the window (next_signal)
+    scores_at: dict = field(default_factory=dict)  # signal index -> the pool's composite there (score_days)
 
 
 # ----- inputs ----------------------------------------------------------------
@@ -134,13 +135,16 @@ class FactorInputs:
 
 
 # ----- the walk --------------------------------------------------------------
-def build_targets(market, cfg, next_signal: int | None = None, window: tuple | None = None) -> SignalResult:
+def build_targets(market, cfg, next_signal: int | None = None, window: tuple | None = None,
+                  score_days=()) -> SignalResult:
     """Monthly top-N targets and factor analytics over [backtest.start, backtest.end].
 
     `next_signal` (a calendar index after the last signal day) also scores the list for the next
     rebalance after the window, on that day's close: `SignalResult.next_targets` (the backtest's
     targets_next.csv; `paper plan` when the data ends before the rebalance day). `window` (start, end)
-    replaces backtest.start / end (a paper plan scores up to its signal close)."""
+    replaces backtest.start / end (a paper plan scores up to its signal close). `score_days` (calendar
+    indices, any days) also gives the pool's composite at each of them, with the factor weights known
+    there: `SignalResult.scores_at` (a user strategy's `view.scores()`)."""
     fcfg, ucfg = cfg.strategy.factors, cfg.strategy.universe
     top_n = int(cfg.strategy.top_n)
     start, end = window if window is not None else (cfg.backtest.start, cfg.backtest.end)
@@ -196,17 +200,31 @@ def build_targets(market, cfg, next_signal: int | None = None, window: tuple | N
         port[k] = [np.nanmean(top_fwd) if np.isfinite(top_fwd).any() else np.nan,
                    np.nanmean(pool_fwd) if np.isfinite(pool_fwd).any() else np.nan]
 
-    next_targets = None
-    if extra:
-        t = int(next_signal)
+    def score_on(source: FactorInputs, t: int) -> tuple[np.ndarray, np.ndarray]:
+        """(composite, pool mask) at signal day t, with the weights of the ICs known before t."""
         mask = universe_mask(market, t, ucfg)
-        raw = inputs.raw(t, mask)
+        raw = source.raw(t, mask)
         z = {n: standardize(raw[n], mask, float(fcfg.winsorize)) for n in use}
         if industries is not None:
             z = {n: neutralize(v, mask, industries) for n, v in z.items()}
         present = [n for n in use if np.isfinite(z[n]).any()]
         w = icmod.trailing_weights_array(ic[:, :F], use, known_at, t, present, fcfg)
-        score = composite(z, w.to_dict(), mask)
+        return composite(z, w.to_dict(), mask), mask
+
+    scores_at = {}
+    if len(score_days):
+        days = sorted({int(d) for d in score_days})
+        # Its own point-in-time walk: the main one has moved past these days.
+        walk = FactorInputs(market, cfg, np.asarray(days), use, trp)
+        for t in days:
+            score, mask = score_on(walk, t)
+            cols = np.flatnonzero(mask)
+            scores_at[t] = pd.Series(score[cols], index=market.symbols[cols].astype(str), name="score")
+
+    next_targets = None
+    if extra:
+        t = int(next_signal)
+        score, _ = score_on(inputs, t)
         chosen, ranks, weights = pick_top(score, top_n)
         next_targets = pd.DataFrame({"rebalance_date": pd.Timestamp(next_rebalance_date(market, t)),
                                      "symbol": market.symbols[chosen].astype(str), "rank": np.asarray(ranks, np.int64),
@@ -231,6 +249,7 @@ def build_targets(market, cfg, next_signal: int | None = None, window: tuple | N
         factors_used=use,
         portfolio_returns=portfolio,
         next_targets=next_targets,
+        scores_at=scores_at,
     )
 
 
