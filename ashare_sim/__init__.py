@@ -33,7 +33,7 @@ _EXPORTS = {
     "StressResult": "ashare_sim.stress.run", "PaperAccount": "ashare_sim.paper.account",
     "open_market": "ashare_sim.api", "run_backtest": "ashare_sim.api", "run_research": "ashare_sim.api",
     "run_stress": "ashare_sim.api", "paper_account": "ashare_sim.api", "generate_market": "ashare_sim.api",
-    "validate_market": "ashare_sim.api",
+    "validate_market": "ashare_sim.api", "MarketView": "ashare_sim.signals.view",
 }
 __all__ = [*_EXPORTS, "__version__"]
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import pandas as pd
 
@@ -31,6 +31,7 @@ from ashare_sim.data.open import open_market as _open_market
 from ashare_sim.paper.account import PaperAccount
 from ashare_sim.research.build import ResearchResult
 from ashare_sim.research.build import run_research as _run_research
+from ashare_sim.signals.view import MarketView
 from ashare_sim.stress.run import StressResult
 from ashare_sim.stress.run import run_stress as _run_stress
 
@@ -75,19 +76,21 @@ def open_market(where: Config | str | Path | None = None) -> Market:
 
 
 def run_backtest(market: Market | str | Path | None = None, cfg: Config | str | Path | None = None, *,
-                 targets: pd.DataFrame | None = None, out: str | Path | None = None) -> BacktestResult:
+                 targets: pd.DataFrame | None = None, function: Callable[[MarketView], Any] | str | None = None,
+                 out: str | Path | None = None) -> BacktestResult:
     """One backtest of `cfg` (default config when None) on `market` (the config's when None).
 
     `targets` (DataFrame rebalance_date, symbol[, weight]) trades these lists instead of the config's
-    scoring pipeline or targets file. With `out`, the output files are written there too (the folder is
-    checked before any work); `result.write(out)` does the same later. `cfg` may also be a config file or a
-    preset name, `market` a market folder."""
+    scoring pipeline or targets file; `function` (a callable taking a `MarketView`, or 'file.py:name')
+    is called on each rebalance day of strategy.rebalance instead (docs/strategies.md). With `out`, the
+    output files are written there too (the folder is checked before any work); `result.write(out)` does
+    the same later. `cfg` may also be a config file or a preset name, `market` a market folder."""
     cfg = _config(cfg)
     if out is not None:
         check_output_dir(Path(out))
         check_output_outside_market(out, cfg, "out")
     market = _market(market, cfg)
-    return _run_backtest(market, cfg, Path(out) if out is not None else None, targets)
+    return _run_backtest(market, cfg, Path(out) if out is not None else None, targets, function=function)
 
 
 def run_research(market: Market | str | Path | None = None, cfg: Config | str | Path | None = None, *,

@@ -42,7 +42,7 @@ from ashare_sim.common.outdir import check_output_dir
 from ashare_sim.common.typed import parse_date_text, to_plain
 from ashare_sim.data.coverage import missing_pieces, stale_listings, warn_missing_pieces
 from ashare_sim.execution.orders import EQUITY_COLUMNS, HOLDING_COLUMNS
-from ashare_sim.metrics.assumptions import FILE, GIVEN, PIPELINE, execution_assumptions
+from ashare_sim.metrics.assumptions import FILE, FUNCTION, GIVEN, PIPELINE, execution_assumptions
 from ashare_sim.metrics.performance import factor_metrics
 from ashare_sim.metrics.report_data import report_data
 from ashare_sim.report.html import link_pages, write_report
@@ -79,11 +79,12 @@ class BacktestResult:
         def extra(stage: Path) -> None:
             csv_frame(next_targets(self.targets, signal, market.date_at(self.window[1])), ("rebalance_date",)).to_csv(
                 stage / "targets_next.csv", index=False)
-            if signal is not None:
-                write_analytics(signal, stage / "factors")
+            scored = signal if isinstance(signal, SignalResult) else None     # a function's lists have no analytics
+            if scored is not None:
+                write_analytics(scored, stage / "factors")
             if cfg.output.report:
                 write_report(stage, report_data(self.metrics, self.equity, self.trades, self.holdings, self.orders,
-                                                signal))
+                                                scored))
         write_outputs(out, equity=self.equity, orders=self.orders, trades=self.trades, holdings=self.holdings,
                       targets=targets_table(self.targets), metrics=self.metrics, extra=extra,
                       meta={"kind": "backtest", "data": str(market.source), "config": to_plain(cfg), **(meta or {})})
@@ -93,13 +94,13 @@ class BacktestResult:
 
 def run_backtest(market, cfg, out: Optional[Path] = None, targets: pd.DataFrame | None = None, *,
                  signal: SignalResult | None = None, benchmark: pd.Series | None = None,
-                 meta: dict | None = None) -> BacktestResult:
+                 meta: dict | None = None, function=None) -> BacktestResult:
     started = time.perf_counter()
     timings: dict[str, float] = {}
     if out is not None:
         check_output_dir(Path(out))             # before any work: a bad --out fails in a second, not after the run
     warn_missing_pieces(market, cfg)
-    targets, signal, source = resolve_targets(market, cfg, targets, signal)
+    targets, signal, source = resolve_targets(market, cfg, targets, signal, function)
     cfg = resolve_window(market, cfg, targets)
     i0, i1 = run_window(market, cfg)
     _say_idle_start(market, targets, i0, i1)
@@ -209,11 +210,12 @@ def _say_idle_start(market, targets: pd.DataFrame, i0: int, i1: int) -> None:
                     f"to start at the first rebalance)")
 
 
-def resolve_targets(market, cfg, targets: pd.DataFrame | None,
-                    signal: SignalResult | None = None) -> tuple[pd.DataFrame, object, dict]:
-    """(targets, the pipeline result or None, where they came from: metrics.json `targets_source`), with
-    `strategy.signal_delay` applied (a given `signal` is never changed: its delayed copy is returned)."""
-    targets, signal, source = _targets_of_source(market, cfg, targets, signal)
+def resolve_targets(market, cfg, targets: pd.DataFrame | None, signal: SignalResult | None = None,
+                    function=None) -> tuple[pd.DataFrame, object, dict]:
+    """(targets, the pipeline result (or a rebalance function's lists) or None, where they came from:
+    metrics.json `targets_source`), with `strategy.signal_delay` applied (a given `signal` is never
+    changed: its delayed copy is returned)."""
+    targets, signal, source = _targets_of_source(market, cfg, targets, signal, function)
     delay = int(cfg.strategy.signal_delay)
     if delay:
         targets = delay_targets(targets, market.dates, delay)
@@ -222,8 +224,15 @@ def resolve_targets(market, cfg, targets: pd.DataFrame | None,
     return targets, signal, source
 
 
-def _targets_of_source(market, cfg, targets: pd.DataFrame | None,
-                       signal: SignalResult | None) -> tuple[pd.DataFrame, object, dict]:
+def _targets_of_source(market, cfg, targets: pd.DataFrame | None, signal: SignalResult | None,
+                       function=None) -> tuple[pd.DataFrame, object, dict]:
+    if isinstance(signal, FunctionLists):             # a function's lists computed once (a stress grid)
+        return signal.targets, signal, {"kind": FUNCTION, "name": signal.name, "rows": int(len(signal.targets))}
+    if function is not None or cfg.strategy.function:
+        if targets is not None or signal is not None or cfg.strategy.targets_file:
+            raise UserError("run_backtest: a rebalance function is the run's source of lists; it cannot stand "
+                            "beside given targets, a signal or strategy.targets_file")
+        return function_lists(market, cfg, function if function is not None else cfg.strategy.function)
     if signal is not None:
         if targets is not None or cfg.strategy.targets_file:
             raise ValueError("run_backtest: `signal` is the scoring pipeline's result; it cannot stand beside "
@@ -239,6 +248,23 @@ def _targets_of_source(market, cfg, targets: pd.DataFrame | None,
     last = run_window(market, resolve_window(market, cfg, None))[1]
     built = build_targets(market, cfg, next_signal=last)     # and the list for the rebalance after the run
     return built.targets, built, {"kind": PIPELINE, "rows": int(len(built.targets))}
+
+
+@dataclass
+class FunctionLists:
+    """A rebalance function's lists where the pipeline's result would stand (targets_next.csv reads it)."""
+    targets: pd.DataFrame
+    next_targets: Optional[pd.DataFrame]
+    name: str
+
+
+def function_lists(market, cfg, function) -> tuple[pd.DataFrame, FunctionLists, dict]:
+    from ashare_sim.signals.function import as_user_function, function_targets
+    user = as_user_function(function)
+    last = run_window(market, resolve_window(market, cfg, None))[1]
+    targets, next_list = function_targets(market, cfg, user, end=market.date_at(last))
+    return targets, FunctionLists(targets, next_list, user.name), {"kind": FUNCTION, "name": user.name,
+                                                                   "rows": int(len(targets))}
 
 
 def given_targets(targets: pd.DataFrame, market) -> pd.DataFrame:
@@ -324,7 +350,7 @@ def run_metrics(performance: dict, equity: pd.DataFrame, cfg, signal, market=Non
     assumptions, where the targets came from, what gave no order and, for scored runs, factor analytics."""
     metrics = dict(performance)
     metrics["benchmark_label"] = benchmark_label(cfg, equity)
-    source = source or {"kind": PIPELINE if signal is not None else GIVEN}
+    source = source or {"kind": PIPELINE if isinstance(signal, SignalResult) else GIVEN}
     metrics["targets_source"] = source
     if market is not None:
         metrics["execution"] = [list(item) for item in execution_assumptions(cfg, market.rules, source)]
@@ -334,7 +360,7 @@ def run_metrics(performance: dict, equity: pd.DataFrame, cfg, signal, market=Non
             metrics["data"]["stale"] = {"count": len(stale), "examples": [f"{s} (last bar {d})" for s, d in stale[:5]]}
     counts = dict(skipped.counts) if skipped is not None else {}
     metrics["skipped"] = {cause: int(counts.get(cause, 0)) for cause in SKIP_CAUSES}
-    if signal is not None:
+    if isinstance(signal, SignalResult):
         metrics["factors"] = factor_metrics(signal.factor_ic, signal.quintile_returns)
         metrics["factors"]["dropped"] = list(signal.dropped_factors)
     return metrics

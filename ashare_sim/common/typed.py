@@ -37,7 +37,11 @@ def doc(text: str, path: bool = False, choices: Any = None, **limits: float) -> 
     return {"doc": text, "path": path, "choices": choices, **limits}
 
 
-def key(default: Any, text: str, path: bool = False, choices: Any = None, **limits: float) -> Any:
+# `key(path=CALLABLE)`: a `file.py:name` value whose file part resolves like a path (`module:name` stays).
+CALLABLE = "callable"
+
+
+def key(default: Any, text: str, path: bool | str = False, choices: Any = None, **limits: float) -> Any:
     """A config key: its default, one line of documentation, and its limits (a dataclass field)."""
     meta = doc(text, path, choices, **limits)
     if isinstance(default, (list, dict)) or callable(default):
@@ -187,6 +191,10 @@ def resolve_paths(cls: type, raw: Any, base: "Path") -> Any:
         value, tp = out[f.name], hints[f.name]
         if dataclasses.is_dataclass(tp):
             out[f.name] = resolve_paths(tp, value, base)
+        elif f.metadata.get("path") == CALLABLE and isinstance(value, str):
+            where, sep, name = value.rpartition(":")        # only a file's part is a path; a module is not
+            if sep and where.endswith(".py") and not Path(where).is_absolute():
+                out[f.name] = f"{base / where}:{name}"
         elif f.metadata.get("path") and isinstance(value, str) and value.strip() and not Path(value).is_absolute():
             out[f.name] = str(base / value)
     return out

@@ -15,7 +15,7 @@ from typing import Literal, Optional
 
 from ashare_sim.common.errors import ConfigError
 from ashare_sim.common.text import did_you_mean
-from ashare_sim.common.typed import Section, key, model_fields, section
+from ashare_sim.common.typed import CALLABLE, Section, key, model_fields, section
 from ashare_sim.data.open import EMBEDDED_PATH
 from ashare_sim.execution.models.corporate_actions import CORPORATE_ACTIONS
 from ashare_sim.execution.models.costs import COSTS, Commission
@@ -84,13 +84,29 @@ FactorsConfig.check = _check_factors
 @dataclass(frozen=True)
 class StrategyConfig(Section):
     targets_file: Optional[str] = key(None, "CSV rebalance_date,symbol[,weight]", path=True)
+    function: Optional[str] = key(
+        None, "your rebalance function, path/to/file.py:name or package.module:name (docs/strategies.md)",
+        path=CALLABLE)
     top_n: int = key(50, "names held", ge=1)
-    rebalance: Literal["monthly"] = key("monthly", "first trading day of each month")
+    rebalance: Literal["monthly", "weekly", "daily"] = key(
+        "monthly", "first trading day of each month (the scoring pipeline), or of each week, or every "
+        "trading day (a rebalance function)")
+    rebalance_dates: tuple[dt.date, ...] = key(
+        (), "a rebalance function's own rebalance days (trading days), instead of strategy.rebalance")
     universe: UniverseConfig = key(UniverseConfig, "the small-cap pool")
     factors: FactorsConfig = key(FactorsConfig, "scoring")
     neutralize: Literal["none", "industry"] = key(
         "none", "industry: demean each z-scored factor by industry before the composite")
     signal_delay: int = key(0, "trade each list this many trading days after its rebalance day", ge=0, le=60)
+
+    def check(self) -> None:
+        if self.function and self.targets_file:
+            raise ConfigError("function", "and strategy.targets_file are both set; a run has one source of "
+                                          "lists: keep one")
+        if not self.function and (self.rebalance != "monthly" or self.rebalance_dates):
+            which = "rebalance_dates" if self.rebalance_dates else "rebalance"
+            raise ConfigError(which, "applies to a rebalance function (strategy.function); the scoring pipeline "
+                                     "rebalances monthly and a targets file on its own dates")
 
 
 SlippageConfig = section("SlippageConfig", "broker.slippage: the model and every model's own keys", [

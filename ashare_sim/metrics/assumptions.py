@@ -19,7 +19,7 @@ from ashare_sim.execution.models.volume_cap import VolumeCap
 from ashare_sim.rules import RulesTable
 
 # Where a run's target lists came from (metrics.json `targets_source.kind`).
-PIPELINE, FILE, GIVEN = "pipeline", "file", "given"
+PIPELINE, FILE, GIVEN, FUNCTION = "pipeline", "file", "given", "function"
 
 
 def _line(model: type, broker, rules: RulesTable) -> str:
@@ -34,6 +34,12 @@ def targets_text(cfg, targets_source: dict) -> str:
                 f"({s.factors.weighting}), monthly, equal weight")
     elif kind == FILE:
         text = f"targets file {targets_source.get('path')}"
+    elif kind == FUNCTION:
+        s = cfg.strategy
+        days = (f"{len(s.rebalance_dates)} given days" if s.rebalance_dates else
+                {"monthly": "first trading day of each month", "weekly": "first trading day of each week",
+                 "daily": "every trading day"}[s.rebalance])
+        text = f"rebalance function {targets_source.get('name')}, called on {days} with the market as of the close before"
     else:
         text = "target lists given in memory"
     if cfg.strategy.signal_delay:

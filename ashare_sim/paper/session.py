@@ -150,11 +150,13 @@ class TargetLists:
     """Which days are rebalance days for the config, and their lists.
 
     Scoring pipeline: the first trading day of each month, its list scored on the close before it.
-    Targets file: the days it has rows for (any day, as in the backtest), its rows."""
+    Targets file: the days it has rows for (any day, as in the backtest), its rows.
+    Rebalance function: the days of its schedule, its list from one call on the view at the close before."""
 
     def __init__(self, market, cfg):
         self.market, self.cfg = market, cfg
         self.file = cfg.strategy.targets_file
+        self.function = cfg.strategy.function
         self._targets = None
 
     def targets(self, also: frozenset[str] = frozenset()) -> pd.DataFrame:
@@ -171,16 +173,24 @@ class TargetLists:
     def is_rebalance(self, day: dt.date, t: int) -> bool:
         if self.file:
             return day in self._file_days(day)
+        if self.function:
+            from ashare_sim.signals.function import is_rebalance_day
+            return is_rebalance_day(self.market, self.cfg, day, t)
         return bool(self.market.dates[t].astype("datetime64[M]") != np.datetime64(day, "M"))
 
     def has_current(self, day: dt.date) -> bool:
         """A list to start a new account with on `day` (the latest one on or before it)."""
+        if self.function and self.cfg.strategy.rebalance_dates:
+            return any(d <= day for d in self.cfg.strategy.rebalance_dates)
         return not self.file or any(d <= day for d in self._file_days(day))
 
     def rebalances_between(self, after: dt.date, before: dt.date) -> list[dt.date]:
         """Rebalance days strictly between two days (a plan for `before` would skip them)."""
         if self.file:
             return [d for d in self._file_days(before) if after < d < before]
+        if self.function:
+            from ashare_sim.signals.function import rebalance_days_between
+            return rebalance_days_between(self.market, self.cfg, after, before)
         m = self.market
         months = m.dates.astype("datetime64[M]")
         starts = [m.date_at(i) for i in range(1, m.n_days) if months[i] != months[i - 1]]
@@ -193,6 +203,13 @@ class TargetLists:
             targets = self.targets()
             rows = targets[pd.to_datetime(targets["rebalance_date"]).dt.date == days[-1]]
             source = f"targets file {Path(self.file).name}, list of {days[-1]}"
+        elif self.function:
+            from ashare_sim.signals.function import call_on_view, load_function
+            from ashare_sim.signals.view import ViewContext
+
+            user = load_function(self.function)
+            rows = call_on_view(user, ViewContext(self.market, self.cfg, [t]), t, day)
+            source = f"rebalance function {user.name}"
         else:
             from ashare_sim.signals.pipeline import build_targets
 

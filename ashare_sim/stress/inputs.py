@@ -23,7 +23,24 @@ EXECUTION_KEYS = ("broker", "strategy.signal_delay", "output", "log_level", "res
 def data_fingerprint(cfg: Config) -> str:
     """The files a run reads besides its config: the data directory, the rules table, a targets file."""
     return digest({"data": file_stamp(cfg.data.path), "rules": file_stamp(cfg.rules.table or SHIPPED_TABLE),
-                    "targets_file": file_stamp(cfg.strategy.targets_file)})
+                    "targets_file": file_stamp(cfg.strategy.targets_file),
+                    "function": file_stamp(function_file(cfg.strategy.function))})
+
+
+def function_file(spec) -> str | None:
+    """The source file of strategy.function (`file.py:name`, or a module's file), so an edited function
+    runs its scenarios again."""
+    if not spec:
+        return None
+    where = str(spec).rpartition(":")[0]
+    if where.endswith(".py"):
+        return where
+    import importlib.util
+    try:
+        found = importlib.util.find_spec(where)
+    except (ImportError, ValueError):
+        return None
+    return found.origin if found is not None else None
 
 
 def inputs_fingerprint(cfg: Config, data: str) -> str:

@@ -355,3 +355,34 @@ def test_the_live_seam_says_it_is_not_in_this_build(market_dir, tmp_path, capsys
     err = capsys.readouterr().err
     assert "'qmt' (a live broker) is not available in this build" in err and "QMT_ACCOUNT_ID" in err
     assert not (tmp_path / "a.db").exists()
+
+
+@pytest.mark.parametrize("body", [
+    "    return view.scores().to_frame()\n",                                        # the built-in list, by hand
+    "    close = view.bars('adj_close', days=10)\n"
+    "    momentum = (close.iloc[-1] / close.iloc[0]).dropna()\n"
+    "    return {s: 0.1 for s in momentum[momentum.index.isin(view.pool())].nlargest(8).index}\n",
+])
+def test_a_paper_run_driven_by_a_function_equals_its_backtest(market, market_dir, tmp_path, body):
+    (tmp_path / "mine.py").write_text("def strategy(view):\n" + body)
+    # A new paper account trades the current list on its first day; a backtest trades from its first
+    # scheduled day: start both on one (2020-04-07, the first trading day of its week).
+    cfg = load_config(config_file(tmp_path, market_dir), [f"strategy.function={tmp_path / 'mine.py'}:strategy",
+                                                           "strategy.rebalance=weekly", "backtest.start=2020-04-07"])
+    db = tmp_path / "a.db"
+    for day in days_from(market, "2020-04-07"):
+        with Ledger.open(db, create=True) as led:
+            plan_day(led, market, cfg, day)
+        with Ledger.open(db) as led:
+            execute_day(led, market, cfg, day)
+    bt = run_backtest(market, cfg, None)
+    con = sqlite3.connect(db)
+    cols = ["date", "symbol", "side", "qty", "price", "commission", "stamp_duty", "transfer_fee", "slippage", "kind"]
+    ours = pd.read_sql("SELECT * FROM fills ORDER BY id", con)[cols]
+    theirs = bt.trades[cols].assign(date=bt.trades["date"].astype(str))
+    assert len(ours) > 20 and bt.metrics["targets_source"]["kind"] == "function"
+    pd.testing.assert_frame_equal(ours.round(6), theirs.round(6).reset_index(drop=True), check_dtype=False)
+    eq = pd.read_sql("SELECT * FROM equity ORDER BY date", con)
+    assert eq["value"].to_numpy() == pytest.approx(bt.equity["value"].to_numpy(), abs=0.005)
+    plans = pd.read_sql("SELECT kind FROM plans ORDER BY date", con)["kind"]
+    assert plans.str.contains("rebalance function mine.py:strategy").sum() == len(set(bt.targets["rebalance_date"]))
