@@ -42,6 +42,7 @@ from ashare_sim.common.outdir import check_output_dir
 from ashare_sim.common.typed import parse_date_text, to_plain
 from ashare_sim.data.coverage import missing_pieces, stale_listings, warn_missing_pieces
 from ashare_sim.execution.orders import EQUITY_COLUMNS, HOLDING_COLUMNS
+from ashare_sim.execution.planner import ResizeRule
 from ashare_sim.metrics.assumptions import FILE, FUNCTION, GIVEN, PIPELINE, execution_assumptions
 from ashare_sim.metrics.performance import factor_metrics
 from ashare_sim.metrics.report_data import report_data
@@ -117,7 +118,7 @@ def run_backtest(market, cfg, out: Optional[Path] = None, targets: pd.DataFrame 
                            == first_day).any())
     cerebro, book = make_cerebro(market, cfg, i0 - 1 if eve else i0, i1)
     cerebro.addstrategy(Rebalancer, targets=targets, book=book, retry=cfg.broker.retry,
-                        lot_size=cfg.broker.lot_size, start=i0)
+                        lot_size=cfg.broker.lot_size, resize=ResizeRule.of(cfg.strategy), start=i0)
     cerebro.addanalyzer(bt.analyzers.TimeReturn, timeframe=bt.TimeFrame.Days, _name="timereturn")
     cerebro.addanalyzer(bt.analyzers.DrawDown, _name="drawdown")
     # metrics.json comes from our Backtrader analyzer; the broker's own tables feed its trades / orders /
@@ -309,7 +310,7 @@ def next_targets(targets: pd.DataFrame, signal, end) -> pd.DataFrame:
 def log_skipped(skipped, n_targets: int) -> None:
     """One line per cause of targets that gave no order (the counts go to metrics.json `skipped`)."""
     for cause, n in sorted(skipped.counts.items(), key=lambda kv: -kv[1]):
-        level = "INFO" if cause == "at_target" else "WARNING"
+        level = "INFO" if cause in ("at_target", "within_drift") else "WARNING"
         logger.log(level, f"targets: {n:,} of {n_targets:,} gave no order: {SKIP_CAUSES.get(cause, cause)} "
                           f"({cause}; e.g. {skipped.examples[cause]})")
 

@@ -20,7 +20,7 @@ import pandas as pd
 from loguru import logger
 
 from ashare_sim.execution.orders import Side
-from ashare_sim.execution.planner import SKIP_CAUSES, RebalancePlanner
+from ashare_sim.execution.planner import SKIP_CAUSES, RebalancePlanner, ResizeRule
 
 __all__ = ["Rebalancer", "SKIP_CAUSES"]
 FINAL = {bt.Order.Completed, bt.Order.Expired, bt.Order.Rejected, bt.Order.Margin, bt.Order.Canceled}
@@ -32,6 +32,7 @@ class Rebalancer(bt.Strategy):
         ("book", None),           # backtest.proxy.ProxyBook
         ("retry", True),
         ("lot_size", True),
+        ("resize", ResizeRule()),  # execution.planner.ResizeRule (strategy.resize)
         ("start", None),          # calendar index of the window's first day (default: the clock's first bar)
     )
 
@@ -39,7 +40,7 @@ class Rebalancer(bt.Strategy):
         self.book = self.p.book
         self.market = self.book.market
         self.clock = self.book.clock
-        self.planner = RebalancePlanner(self.market, self.p.lot_size)
+        self.planner = RebalancePlanner(self.market, self.p.lot_size, self.p.resize)
         self.skipped = self.planner.skipped
         self.plans = self._plans(self.p.targets)
         self.rebalance_days = set(self.plans)

@@ -98,6 +98,11 @@ class StrategyConfig(Section):
     neutralize: Literal["none", "industry"] = key(
         "none", "industry: demean each z-scored factor by industry before the composite")
     signal_delay: int = key(0, "trade each list this many trading days after its rebalance day", ge=0, le=60)
+    resize: Literal["always", "hold", "drift"] = key(
+        "always", "names held and still in the list: always re-sized to their weight, hold (left as they are), "
+                  "or drift (re-sized only when off their weight by more than resize_drift)")
+    resize_drift: float = key(0.01, "with resize: drift, the gap between a held name's weight and its target "
+                                    "(a fraction of the book) that re-sizes it", ge=0, le=1)
 
     def check(self) -> None:
         if self.function and self.targets_file:

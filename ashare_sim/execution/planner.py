@@ -43,6 +43,7 @@ SKIP_CAUSES = {
     "cash_below_one_lot": "the whole portfolio value is less than one board lot",
     "zero_weight": "weight 0 and nothing held",
     "at_target": "already held at the target quantity",
+    "within_drift": "held and left as it is: resize hold, or its weight within resize_drift of the target",
     "empty_file": "the targets file has no rows",
 }
 
@@ -75,10 +76,30 @@ def lot_after(market, sid: int, t: int):
     return market.rules.lot(str(market.board[sid]), market.date_at(min(t + 1, market.n_days - 1)))
 
 
+@dataclass(frozen=True)
+class ResizeRule:
+    """When a name held and still in the new list is traded back to its target (strategy.resize):
+    always; hold (never: only names leaving or joining the list trade); drift (when its weight at the
+    close is more than `drift` of the book away from the target). Fewer small trades, same membership."""
+    kind: str = "always"
+    drift: float = 0.0
+
+    @classmethod
+    def of(cls, strategy) -> "ResizeRule":
+        """From a config's `strategy` section (read by attribute: the planner does not depend on config)."""
+        return cls(strategy.resize, float(strategy.resize_drift))
+
+    def leaves(self, weight_now: float, target: float) -> bool:
+        if self.kind == "hold":
+            return True
+        return self.kind == "drift" and abs(weight_now - target) <= self.drift + 1e-12
+
+
 class RebalancePlanner:
-    def __init__(self, market, lot_size: bool = True):
+    def __init__(self, market, lot_size: bool = True, resize: ResizeRule = ResizeRule()):
         self.market = market
         self.lot_size = lot_size
+        self.resize = resize
         self.remaining: dict[int, Remainder] = {}     # sid -> what is left of the current plan
         self.last_sale = -1                            # calendar index of the last day a sell filled
         self.skipped = Skips()
@@ -114,6 +135,10 @@ class RebalancePlanner:
                 self.skipped.add("not_listed_yet", f"{symbol} on {day}")   # no close to size from
                 continue
             px = round_to_tick(px, tick)       # float32 cents back to exact ticks
+            if held is not None and w > 0 and value > 0 and self.resize.leaves(held.qty * px / value, w):
+                target[sid] = held.qty
+                self.skipped.add("within_drift", f"{symbol} on {day}")
+                continue
             lot = self.lot(sid, t)
             qty = lot.round_down(w * value / px) if lot else int(w * value / px)
             target[sid] = qty
@@ -213,8 +238,9 @@ class RebalancePlanner:
                               for sid, r in self.remaining.items()]}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], market, lot_size: bool = True) -> "RebalancePlanner":
-        p = cls(market, lot_size)
+    def from_dict(cls, data: dict[str, Any], market, lot_size: bool = True,
+                  resize: ResizeRule = ResizeRule()) -> "RebalancePlanner":
+        p = cls(market, lot_size, resize)
         idx = market.symbol_index
         p.last_sale = market.index_of(data["last_sale"]) if data.get("last_sale") else -1
         for row in data.get("remaining", []):

@@ -28,7 +28,7 @@ from ashare_sim.common.typed import parse_date_text
 from ashare_sim.execution.account import Account, Position
 from ashare_sim.execution.core import ExecutionCore
 from ashare_sim.execution.orders import FILLED, OrderRequest, Side, Status
-from ashare_sim.execution.planner import RebalancePlanner, lot_after
+from ashare_sim.execution.planner import RebalancePlanner, ResizeRule, lot_after
 from ashare_sim.paper.adapters import adapter
 from ashare_sim.paper.basket import FillChecks, read_fills
 from ashare_sim.paper.ledger import Ledger
@@ -114,7 +114,8 @@ def plan_day(led: Ledger, market, cfg, day: dt.date) -> dict[str, Any]:
             logger.warning(f"the account was last executed on {last}; {day} is planned from the close of "
                            f"{market.date_at(t)} (execute catches up the corporate actions in between)")
     account = load_account(led, market)
-    planner = RebalancePlanner.from_dict(json.loads(acct["planner"]), market, cfg.broker.lot_size)
+    planner = RebalancePlanner.from_dict(json.loads(acct["planner"]), market, cfg.broker.lot_size,
+                                         ResizeRule.of(cfg.strategy))
     value = _value_at(account, market, t)
     # A new account starts with the current list; afterwards lists trade on their own rebalance days.
     start = last is None and not account.positions
@@ -275,7 +276,8 @@ def execute_day(led: Ledger, market, cfg, day: dt.date, fills_file: Path | None 
         plan, acct = led.plan(day), led.account()
     requests = json.loads(plan["requests"])
     account = load_account(led, market)
-    planner = RebalancePlanner.from_dict(json.loads(plan["planner"]), market, cfg.broker.lot_size)
+    planner = RebalancePlanner.from_dict(json.loads(plan["planner"]), market, cfg.broker.lot_size,
+                                         ResizeRule.of(cfg.strategy))
     core = ExecutionCore(market, cfg.broker, account)
     events = []
     first = day_index(market, parse_date_text(acct["last_date"])) + 1 if acct["last_date"] else t
