@@ -1,7 +1,10 @@
 """A paper month driven by a rebalance function: plan and execute each trading day of the month on the
 simulator's own account, then compare with the backtest of the same function.
 
-    python examples/paper_month.py DATA_DIR ACCOUNT.db 2020-04-01 2020-04-30
+    python examples/paper_month.py DATA_DIR ACCOUNT.db 2020-04-07 2020-05-29
+
+Start on a rebalance day of the schedule (here the first trading day of a week): a new paper account
+trades the current list on its first day, a backtest waits for its first rebalance day.
 """
 import sys
 

@@ -43,14 +43,15 @@ from ashare_sim.common.typed import parse_date_text, to_plain
 from ashare_sim.data.coverage import missing_pieces, stale_listings, warn_missing_pieces
 from ashare_sim.execution.orders import EQUITY_COLUMNS, HOLDING_COLUMNS
 from ashare_sim.execution.planner import ResizeRule
-from ashare_sim.metrics.assumptions import FILE, FUNCTION, GIVEN, PIPELINE, execution_assumptions
+from ashare_sim.metrics.assumptions import FILE, FUNCTION, GIVEN, PIPELINE, SCORES, execution_assumptions
 from ashare_sim.metrics.performance import factor_metrics
 from ashare_sim.metrics.report_data import report_data
 from ashare_sim.report.html import link_pages, write_report
 from ashare_sim.rules.symbols import parse_symbol
 from ashare_sim.signals.delay import delay_targets
 from ashare_sim.signals.pipeline import SignalResult, build_targets, write_analytics
-from ashare_sim.signals.targets import FILE_COLUMNS, read_targets_file, validate_targets
+from ashare_sim.signals.scores import DropoutRule
+from ashare_sim.signals.targets import FILE_COLUMNS, TARGET_COLUMNS, read_targets_file, validate_targets
 from ashare_sim.signals.universe import cached_pool_benchmark
 
 
@@ -117,8 +118,10 @@ def run_backtest(market, cfg, out: Optional[Path] = None, targets: pd.DataFrame 
     eve = i0 > 0 and bool((pd.to_datetime(targets["rebalance_date"]).to_numpy().astype("datetime64[D]")
                            == first_day).any())
     cerebro, book = make_cerebro(market, cfg, i0 - 1 if eve else i0, i1)
+    dropout = DropoutRule.of(cfg.strategy) if source.get("kind") == SCORES and source.get("rule") == "topk_dropout" \
+        else None
     cerebro.addstrategy(Rebalancer, targets=targets, book=book, retry=cfg.broker.retry,
-                        lot_size=cfg.broker.lot_size, resize=ResizeRule.of(cfg.strategy), start=i0)
+                        lot_size=cfg.broker.lot_size, resize=ResizeRule.of(cfg.strategy), dropout=dropout, start=i0)
     cerebro.addanalyzer(bt.analyzers.TimeReturn, timeframe=bt.TimeFrame.Days, _name="timereturn")
     cerebro.addanalyzer(bt.analyzers.DrawDown, _name="drawdown")
     # metrics.json comes from our Backtrader analyzer; the broker's own tables feed its trades / orders /
@@ -129,6 +132,8 @@ def run_backtest(market, cfg, out: Optional[Path] = None, targets: pd.DataFrame 
                         initial_cash=float(cfg.broker.cash))
     strat = cerebro.run()[0]
     broker = strat.broker
+    if dropout is not None:                   # the lists as TopkDropout chose them, day by day, with the book
+        targets = chosen_lists(strat.chosen)
     timings["backtrader"] = time.perf_counter() - mark
     mark = time.perf_counter()
 
@@ -227,13 +232,18 @@ def resolve_targets(market, cfg, targets: pd.DataFrame | None, signal: SignalRes
 
 def _targets_of_source(market, cfg, targets: pd.DataFrame | None, signal: SignalResult | None,
                        function=None) -> tuple[pd.DataFrame, object, dict]:
-    if isinstance(signal, FunctionLists):             # a function's lists computed once (a stress grid)
-        return signal.targets, signal, {"kind": FUNCTION, "name": signal.name, "rows": int(len(signal.targets))}
+    if isinstance(signal, Lists):                     # a function's or a scores file's lists, computed once
+        return signal.targets, signal, dict(signal.source)
+    if function is not None and cfg.strategy.function:
+        raise UserError(f"run_backtest: function= and strategy.function ({cfg.strategy.function}) are both given; "
+                        "keep one")
     if function is not None or cfg.strategy.function:
-        if targets is not None or signal is not None or cfg.strategy.targets_file:
+        if targets is not None or signal is not None or cfg.strategy.targets_file or cfg.strategy.scores.file:
             raise UserError("run_backtest: a rebalance function is the run's source of lists; it cannot stand "
-                            "beside given targets, a signal or strategy.targets_file")
+                            "beside given targets, a signal, strategy.targets_file or strategy.scores.file")
         return function_lists(market, cfg, function if function is not None else cfg.strategy.function)
+    if cfg.strategy.scores.file and targets is None and signal is None:
+        return scores_file_lists(market, cfg)
     if signal is not None:
         if targets is not None or cfg.strategy.targets_file:
             raise ValueError("run_backtest: `signal` is the scoring pipeline's result; it cannot stand beside "
@@ -246,26 +256,51 @@ def _targets_of_source(market, cfg, targets: pd.DataFrame | None, signal: Signal
         t = read_targets_file(cfg.strategy.targets_file, market)
         return t, None, {"kind": FILE, "path": str(cfg.strategy.targets_file), "rows": int(len(t)),
                          "empty": len(t) == 0}
+    s = cfg.strategy
+    if s.rebalance != "monthly" or s.rebalance_dates:
+        raise UserError(f"strategy.{'rebalance_dates' if s.rebalance_dates else 'rebalance'}: applies to a rebalance "
+                        "function (strategy.function, or function= from Python); the scoring pipeline rebalances "
+                        "monthly")
     last = run_window(market, resolve_window(market, cfg, None))[1]
     built = build_targets(market, cfg, next_signal=last)     # and the list for the rebalance after the run
     return built.targets, built, {"kind": PIPELINE, "rows": int(len(built.targets))}
 
 
 @dataclass
-class FunctionLists:
-    """A rebalance function's lists where the pipeline's result would stand (targets_next.csv reads it)."""
+class Lists:
+    """A rebalance function's or a scores file's lists, where the pipeline's result would stand: computed
+    once and handed to every scenario of a stress grid (targets_next.csv reads `next_targets`)."""
     targets: pd.DataFrame
     next_targets: Optional[pd.DataFrame]
-    name: str
+    source: dict
 
 
-def function_lists(market, cfg, function) -> tuple[pd.DataFrame, FunctionLists, dict]:
+def function_lists(market, cfg, function) -> tuple[pd.DataFrame, Lists, dict]:
     from ashare_sim.signals.function import as_user_function, function_targets
     user = as_user_function(function)
     last = run_window(market, resolve_window(market, cfg, None))[1]
     targets, next_list = function_targets(market, cfg, user, end=market.date_at(last))
-    return targets, FunctionLists(targets, next_list, user.name), {"kind": FUNCTION, "name": user.name,
-                                                                   "rows": int(len(targets))}
+    source = {"kind": FUNCTION, "name": user.name, **user.origin(), "rows": int(len(targets))}
+    return targets, Lists(targets, next_list, source), source
+
+
+def chosen_lists(chosen: list[pd.DataFrame]) -> pd.DataFrame:
+    from ashare_sim.signals.function import empty_targets
+    if not chosen:
+        return empty_targets()
+    out = pd.concat(chosen, ignore_index=True).sort_values(["rebalance_date", "score"], ascending=[True, False],
+                                                           kind="stable", ignore_index=True)
+    out["rank"] = out.groupby("rebalance_date").cumcount().astype(np.int64) + 1
+    return out[TARGET_COLUMNS]
+
+
+def scores_file_lists(market, cfg) -> tuple[pd.DataFrame, Lists, dict]:
+    from ashare_sim.signals.scores import scores_lists
+    sc = cfg.strategy.scores
+    last = run_window(market, resolve_window(market, cfg, None))[1]
+    targets = scores_lists(market, cfg, cfg.backtest.start, market.date_at(last))
+    source = {"kind": SCORES, "path": str(sc.file), "rule": sc.rule, "rows": int(len(targets))}
+    return targets, Lists(targets, None, source), source
 
 
 def given_targets(targets: pd.DataFrame, market) -> pd.DataFrame:

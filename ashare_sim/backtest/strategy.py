@@ -33,6 +33,7 @@ class Rebalancer(bt.Strategy):
         ("retry", True),
         ("lot_size", True),
         ("resize", ResizeRule()),  # execution.planner.ResizeRule (strategy.resize)
+        ("dropout", None),         # signals.scores.DropoutRule: the targets are scores, chosen with the book
         ("start", None),          # calendar index of the window's first day (default: the clock's first bar)
     )
 
@@ -44,6 +45,7 @@ class Rebalancer(bt.Strategy):
         self.skipped = self.planner.skipped
         self.plans = self._plans(self.p.targets)
         self.rebalance_days = set(self.plans)
+        self.chosen: list[pd.DataFrame] = []         # TopkDropout: each day's list as chosen with the book
         self._live: dict[int, object] = {}           # order ref -> the planner's request
         self._last_bar = self.clock.p.first_index + self.clock.n_bars() - 1
 
@@ -58,7 +60,8 @@ class Rebalancer(bt.Strategy):
         days = np.asarray(pd.to_datetime(targets["rebalance_date"]).to_numpy().astype("datetime64[D]"))
         t_idx = np.searchsorted(self.market.dates, days)
         sids = targets["symbol"].map(self.market.symbol_index).to_numpy()
-        weights = targets["weight"].to_numpy(dtype=float)
+        # TopkDropout's rows are scores: the planner turns them into orders with the book in hand
+        weights = targets["score" if self.p.dropout is not None else "weight"].to_numpy(dtype=float)
         shifted = 0
         for t, sid, w, day in zip(t_idx, sids, weights, days):
             t = int(t)
@@ -91,7 +94,11 @@ class Rebalancer(bt.Strategy):
         t = self.clock.market_index()
         if t in self.rebalance_days or t == self._last_bar:
             self.broker.snapshot_holdings()
-        if t + 1 in self.plans:
+        if t + 1 in self.plans and self.p.dropout is not None:
+            requests, chosen = self.planner.rebalance_dropout(t, self.plans[t + 1], self.broker.account,
+                                                              self.broker.getvalue(), self.p.dropout)
+            self.chosen.append(chosen.assign(rebalance_date=pd.Timestamp(self.market.dates[t + 1])))
+        elif t + 1 in self.plans:
             requests = self.planner.rebalance(t, self.plans[t + 1], self.broker.account, self.broker.getvalue())
         elif self.p.retry and self.planner.remaining:
             requests = self.planner.retries(t, self.broker.account)

@@ -60,6 +60,20 @@ class UniverseConfig(Section):
     cap: Literal["total", "float"] = key("total", "the cap the small-cap cut ranks by")
 
 
+@dataclass(frozen=True)
+class ScoresConfig(Section):
+    file: Optional[str] = key(None, "model scores to trade: qlib's pred.pkl, or CSV / Parquet date, symbol, score",
+                              path=True)
+    rule: Literal["topk_dropout", "top_n"] = key(
+        "topk_dropout", "qlib's TopkDropout (keep strategy.top_n, swap at most n_drop a day), or the top_n "
+                        "in equal weight each day")
+    n_drop: int = key(5, "TopkDropout: names replaced at most per rebalance", ge=0)
+    hold_thresh: int = key(1, "TopkDropout: trading days a name is held before it may be sold", ge=1)
+    risk_degree: float = key(0.95, "TopkDropout: share of the cash (after the day's sales) spent on its buys",
+                             gt=0, le=1)
+    pool: bool = key(False, "score only names of the small-cap pool (strategy.universe) on each score date")
+
+
 def _check_factors(self) -> None:
     for i, name in enumerate(self.use):
         if name not in FACTORS:
@@ -84,6 +98,7 @@ FactorsConfig.check = _check_factors
 @dataclass(frozen=True)
 class StrategyConfig(Section):
     targets_file: Optional[str] = key(None, "CSV rebalance_date,symbol[,weight]", path=True)
+    scores: ScoresConfig = key(ScoresConfig, "model scores from a file (qlib's pred.pkl) and how they become lists")
     function: Optional[str] = key(
         None, "your rebalance function, path/to/file.py:name or package.module:name (docs/strategies.md)",
         path=CALLABLE)
@@ -105,13 +120,15 @@ class StrategyConfig(Section):
                                     "(a fraction of the book) that re-sizes it", ge=0, le=1)
 
     def check(self) -> None:
-        if self.function and self.targets_file:
-            raise ConfigError("function", "and strategy.targets_file are both set; a run has one source of "
-                                          "lists: keep one")
-        if not self.function and (self.rebalance != "monthly" or self.rebalance_dates):
+        given = [k for k, v in (("targets_file", self.targets_file), ("function", self.function),
+                                ("scores.file", self.scores.file)) if v]
+        if len(given) > 1:
+            raise ConfigError(given[1], f"and strategy.{given[0]} are both set; a run has one source of lists: "
+                                        "keep one")
+        if (self.targets_file or self.scores.file) and (self.rebalance != "monthly" or self.rebalance_dates):
             which = "rebalance_dates" if self.rebalance_dates else "rebalance"
-            raise ConfigError(which, "applies to a rebalance function (strategy.function); the scoring pipeline "
-                                     "rebalances monthly and a targets file on its own dates")
+            raise ConfigError(which, "applies to a rebalance function (strategy.function); a targets file "
+                                     "trades on its own dates and a scores file on the day after each of its dates")
 
 
 SlippageConfig = section("SlippageConfig", "broker.slippage: the model and every model's own keys", [

@@ -115,7 +115,7 @@ class RebalancePlanner:
 
     # ----- a rebalance ---------------------------------------------------------------------
     def rebalance(self, t: int, plan: list[tuple[int, float]], account: Account, value: float,
-                  day: dt.date | None = None) -> list[OrderRequest]:
+                  day: dt.date | None = None, resize: ResizeRule | None = None) -> list[OrderRequest]:
         """Requests for the rebalance on the trading day after t (`day`, which may lie after the data's last
         day: a paper plan for tomorrow), sized at t's close (sells first)."""
         m = self.market
@@ -135,7 +135,7 @@ class RebalancePlanner:
                 self.skipped.add("not_listed_yet", f"{symbol} on {day}")   # no close to size from
                 continue
             px = round_to_tick(px, tick)       # float32 cents back to exact ticks
-            if held is not None and w > 0 and value > 0 and self.resize.leaves(held.qty * px / value, w):
+            if held is not None and w > 0 and value > 0 and (resize or self.resize).leaves(held.qty * px / value, w):
                 target[sid] = held.qty
                 self.skipped.add("within_drift", f"{symbol} on {day}")
                 continue
@@ -181,6 +181,30 @@ class RebalancePlanner:
             self.remaining[sid] = Remainder(Side.BUY, qty, False, day)
             out.append(self._request(sid, self.remaining[sid], qty))
         return out
+
+    def rebalance_dropout(self, t: int, scored: list[tuple[int, float]], account: Account, value: float, rule,
+                          day: dt.date | None = None) -> tuple[list[OrderRequest], pd.DataFrame]:
+        """qlib's TopkDropout on the day's scores and the book at t's close (`rule`: strategy.scores and
+        top_n as `topk`): names kept are left as they are, the dropped ones sold whole, the new ones
+        bought with equal shares of the cash the sales leave (x risk_degree), valued at t's close.
+        Returns the requests and the day's list (the names to hold after it: kept and bought)."""
+        from ashare_sim.signals.scores import topk_dropout
+
+        m = self.market
+        scores = pd.Series({str(m.symbols[sid]): float(v) for sid, v in scored}, dtype=float)
+        held = [p.symbol for p in account.positions.values()]
+        held_days = {p.symbol: t - m.index_of(p.opened) + 1 for p in account.positions.values()}
+        pick = topk_dropout(scores, held, held_days, rule.topk, rule.n_drop, rule.hold_thresh)
+        idx, prices, tick = m.symbol_index, m.value_close[t], m.rules.tick
+        proceeds = sum(account.qty(idx[s]) * round_to_tick(float(prices[idx[s]]), tick) for s in pick.sell)
+        per = (account.cash + proceeds) * rule.risk_degree / len(pick.buy) / value if pick.buy and value > 0 else 0.0
+        plan = [(idx[s], account.qty(idx[s]) * round_to_tick(float(prices[idx[s]]), tick) / value)
+                for s in pick.keep] + [(idx[s], per) for s in pick.buy]
+        requests = self.rebalance(t, plan, account, value, day, resize=ResizeRule("hold"))
+        chosen = pick.keep + pick.buy
+        listed = pd.DataFrame({"symbol": chosen, "score": [scores.get(s, float("nan")) for s in chosen],
+                               "weight": [w for _, w in plan]})
+        return requests, listed
 
     # ----- retries ---------------------------------------------------------------------------
     def retries(self, t: int, account: Account) -> list[OrderRequest]:

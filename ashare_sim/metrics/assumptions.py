@@ -19,7 +19,7 @@ from ashare_sim.execution.models.volume_cap import VolumeCap
 from ashare_sim.rules import RulesTable
 
 # Where a run's target lists came from (metrics.json `targets_source.kind`).
-PIPELINE, FILE, GIVEN, FUNCTION = "pipeline", "file", "given", "function"
+PIPELINE, FILE, GIVEN, FUNCTION, SCORES = "pipeline", "file", "given", "function", "scores"
 
 
 def _line(model: type, broker, rules: RulesTable) -> str:
@@ -34,10 +34,17 @@ def targets_text(cfg, targets_source: dict) -> str:
                 f"({s.factors.weighting}), monthly, equal weight")
     elif kind == FILE:
         text = f"targets file {targets_source.get('path')}"
+    elif kind == SCORES:
+        sc, n = cfg.strategy.scores, cfg.strategy.top_n
+        rule = (f"TopkDropout (top {n}, at most {sc.n_drop} swapped a day, sold after {sc.hold_thresh} day(s) held, "
+                f"{sc.risk_degree:.0%} of the cash on buys)" if sc.rule == "topk_dropout" else
+                f"top {n} in equal weight")
+        text = (f"scores file {targets_source.get('path')}: each date's scores traded the next trading day, {rule}"
+                + ("; small-cap pool only" if sc.pool else ""))
     elif kind == FUNCTION:
         s = cfg.strategy
         days = (f"{len(s.rebalance_dates)} given days" if s.rebalance_dates else
-                {"monthly": "first trading day of each month", "weekly": "first trading day of each week",
+                {"monthly": "the first trading day of each month", "weekly": "the first trading day of each week",
                  "daily": "every trading day"}[s.rebalance])
         text = f"rebalance function {targets_source.get('name')}, called on {days} with the market as of the close before"
     else:

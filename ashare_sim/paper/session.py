@@ -119,7 +119,12 @@ def plan_day(led: Ledger, market, cfg, day: dt.date) -> dict[str, Any]:
     value = _value_at(account, market, t)
     # A new account starts with the current list; afterwards lists trade on their own rebalance days.
     start = last is None and not account.positions
-    if lists.is_rebalance(day, t) or (start and lists.has_current(day)):
+    if lists.dropout is not None and lists.is_rebalance(day, t):
+        rows = lists.scores_at(t)
+        scored = list(zip(rows["symbol"].map(market.symbol_index), rows["score"]))
+        requests, _ = planner.rebalance_dropout(t, scored, account, value, lists.dropout, day)
+        kind = f"rebalance (TopkDropout on scores file {Path(lists.scores_file).name}, scores of {market.date_at(t)})"
+    elif lists.is_rebalance(day, t) or (start and lists.has_current(day)):
         weights, source = lists.weights(t, day)
         requests = planner.rebalance(t, weights, account, value, day)
         kind = f"rebalance ({source})"
@@ -158,7 +163,9 @@ class TargetLists:
         self.market, self.cfg = market, cfg
         self.file = cfg.strategy.targets_file
         self.function = cfg.strategy.function
+        self.scores_file = cfg.strategy.scores.file
         self._targets = None
+        self._scores = None
 
     def targets(self, also: frozenset[str] = frozenset()) -> pd.DataFrame:
         if self._targets is None or also:
@@ -171,9 +178,26 @@ class TargetLists:
         also = frozenset() if day_index(self.market, day) is not None else frozenset({day.isoformat()})
         return sorted(set(pd.to_datetime(self.targets(also)["rebalance_date"]).dt.date))
 
+    def scores_at(self, t: int) -> pd.DataFrame:
+        """The scores file's candidates dated the close of t (they trade the day after)."""
+        from ashare_sim.signals.scores import candidates, read_scores_file
+        if self._scores is None:
+            self._scores = read_scores_file(self.scores_file, self.market)
+        rows = self._scores[self._scores["date"] == pd.Timestamp(self.market.date_at(t))]
+        return candidates(rows, self.market, self.cfg, t)
+
+    @property
+    def dropout(self):
+        """signals.scores.DropoutRule when the lists are TopkDropout's (chosen with the book), else None."""
+        from ashare_sim.signals.scores import DropoutRule
+        return DropoutRule.of(self.cfg.strategy) if self.scores_file and \
+            self.cfg.strategy.scores.rule == "topk_dropout" else None
+
     def is_rebalance(self, day: dt.date, t: int) -> bool:
         if self.file:
             return day in self._file_days(day)
+        if self.scores_file:
+            return len(self.scores_at(t)) > 0
         if self.function:
             from ashare_sim.signals.function import is_rebalance_day
             return is_rebalance_day(self.market, self.cfg, day, t)
@@ -183,6 +207,8 @@ class TargetLists:
         """A list to start a new account with on `day` (the latest one on or before it)."""
         if self.function and self.cfg.strategy.rebalance_dates:
             return any(d <= day for d in self.cfg.strategy.rebalance_dates)
+        if self.scores_file:
+            return False                       # scores trade on the day after their date only
         return not self.file or any(d <= day for d in self._file_days(day))
 
     def rebalances_between(self, after: dt.date, before: dt.date) -> list[dt.date]:
@@ -193,6 +219,9 @@ class TargetLists:
             from ashare_sim.signals.function import rebalance_days_between
             return rebalance_days_between(self.market, self.cfg, after, before)
         m = self.market
+        if self.scores_file:
+            return [m.date_at(i + 1) for i in range(m.n_days - 1)
+                    if after < m.date_at(i + 1) < before and len(self.scores_at(i))]
         months = m.dates.astype("datetime64[M]")
         starts = [m.date_at(i) for i in range(1, m.n_days) if months[i] != months[i - 1]]
         return [d for d in starts if after < d < before]
@@ -204,6 +233,14 @@ class TargetLists:
             targets = self.targets()
             rows = targets[pd.to_datetime(targets["rebalance_date"]).dt.date == days[-1]]
             source = f"targets file {Path(self.file).name}, list of {days[-1]}"
+        elif self.scores_file:
+            from ashare_sim.signals.composite import pick_top
+            m, rows = self.market, self.scores_at(t)
+            score = np.full(m.n_symbols, np.nan)
+            score[rows["symbol"].map(m.symbol_index).to_numpy()] = rows["score"].to_numpy()
+            chosen, _, w = pick_top(score, int(self.cfg.strategy.top_n))
+            rows = pd.DataFrame({"symbol": m.symbols[chosen].astype(str), "weight": w})
+            source = f"scores file {Path(self.scores_file).name}, scores of {m.date_at(t)}"
         elif self.function:
             from ashare_sim.signals.function import call_on_view, load_function
             from ashare_sim.signals.view import ViewContext

@@ -90,7 +90,9 @@ def rebalance_schedule(dates: np.ndarray, start, end, rule: str = "monthly", on=
         if bad:
             raise ValueError(f"not trading days of the market: {', '.join(bad[:5])}"
                              + (f" and {len(bad) - 5} more" if len(bad) > 5 else ""))
-        days = pos[pos >= 1]
+        if len(pos) and pos[0] == 0:
+            raise ValueError(f"{dates[0]} is the data's first day: no close before it to decide on")
+        days = pos
     elif rule == "monthly":
         days = month_starts(dates)
     elif rule == "weekly":

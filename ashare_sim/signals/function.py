@@ -44,6 +44,19 @@ class UserFunction:
     fn: Callable[[MarketView], Any]
     name: str                      # how the run names it: file.py:func, module:func or the callable's name
 
+    def origin(self) -> dict:
+        """Where the function came from, for metrics.json: its source file and a hash of that file's text
+        (a later edit shows), when there is a file."""
+        import hashlib
+        import inspect
+        try:
+            path = Path(inspect.getsourcefile(self.fn) or "")
+        except TypeError:
+            return {}
+        if not path.is_file():
+            return {}
+        return {"file": str(path.resolve()), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()[:16]}
+
 
 def load_function(spec: str) -> UserFunction:
     """`path/to/file.py:name` (a file, relative to the working directory unless resolved by the config)
@@ -56,6 +69,9 @@ def load_function(spec: str) -> UserFunction:
         path = Path(where)
         if not path.is_file():
             raise UserError(f"strategy.function {spec!r}: no such file {path}")
+        folder = str(path.resolve().parent)
+        if folder not in sys.path:             # helper modules beside the strategy file import as they would
+            sys.path.insert(0, folder)         # when the user runs the file themselves
         module_name = f"ashare_sim_user_{abs(hash(str(path.resolve())))}"
         module_spec = importlib.util.spec_from_file_location(module_name, path)
         module = importlib.util.module_from_spec(module_spec)
@@ -134,9 +150,10 @@ def call_on_view(user: UserFunction, context: ViewContext, t: int, rebalance_dat
     view = MarketView(context, t, rebalance_date)
     try:
         out = user.fn(view)
-    except UserError:
-        raise
-    except Exception as exc:
+    except UserError as exc:                  # a view method refused a call: say where it was made
+        raise UserError(f"strategy function {user.name} on the rebalance of {rebalance_date}: {exc}\n"
+                        f"{_user_traceback(exc)}") from None
+    except (Exception, SystemExit) as exc:
         raise StrategyCodeError(f"strategy function {user.name} raised on the rebalance of {rebalance_date} "
                                 f"(view.date {view.date}):\n{_user_traceback(exc)}") from None
     return list_of(out, view, user.name, context.market)
@@ -149,6 +166,13 @@ def function_targets(market, cfg, fn, start=None, end=None) -> tuple[pd.DataFram
     sch = function_schedule(market, cfg, start, end)
     end_day = end if end is not None else cfg.backtest.end
     last = market.index_of(end_day, side="right") - 1 if end_day is not None else market.n_days - 1
+    if not len(sch):
+        s = cfg.strategy
+        days = f"strategy.rebalance_dates {', '.join(map(str, s.rebalance_dates))}" if s.rebalance_dates else \
+            f"the {s.rebalance} schedule"
+        raise UserError(f"strategy function {user.name}: {days} has no rebalance day inside the run's window "
+                        f"({start or cfg.backtest.start or market.date_at(1)} .. {market.date_at(last)}) with a close "
+                        "before it; choose days inside the window (the data's first day has no close before it)")
     context = ViewContext(market, cfg, list(sch.signal) + [last])
     blocks = [call_on_view(user, context, int(t), market.date_at(int(r))) for t, r in zip(sch.signal, sch.rebalance)]
     targets = pd.concat(blocks, ignore_index=True) if blocks else empty_targets()
@@ -174,8 +198,11 @@ def _following_day(market, cfg, t: int) -> Optional[dt.date]:
         return next_rebalance_date(market, t)
     import exchange_calendars as xcals
     after = market.date_at(t) + dt.timedelta(days=1)
-    sessions = xcals.get_calendar("XSHG").sessions_in_range(str(after), str(after + dt.timedelta(days=14)))
-    return sessions[0].date() if len(sessions) else after
+    sessions = [d.date() for d in xcals.get_calendar("XSHG").sessions_in_range(str(after), str(after + dt.timedelta(days=21)))]
+    if s.rebalance == "weekly":                # the first trading day of a later week
+        week = market.date_at(t).isocalendar()[:2]
+        sessions = [d for d in sessions if d.isocalendar()[:2] != week]
+    return sessions[0] if sessions else after
 
 
 def empty_targets() -> pd.DataFrame:
@@ -194,6 +221,9 @@ def list_of(out: Any, view: MarketView, who: str, market) -> pd.DataFrame:
     scores = None
     if isinstance(out, pd.DataFrame):
         frame = out.set_index("symbol") if "symbol" in out.columns else out
+        if "weight" in frame.columns and "score" in frame.columns:
+            raise UserError(f"{where}: the DataFrame has both a weight and a score column; return weights, or "
+                            "scores (the top_n are held), not both")
         if "weight" in frame.columns:
             weights = frame["weight"]
         elif "score" in frame.columns:
@@ -223,7 +253,11 @@ def list_of(out: Any, view: MarketView, who: str, market) -> pd.DataFrame:
     if len(set(symbols)) != len(symbols):
         dup = pd.Series(symbols)[pd.Series(symbols).duplicated()].iloc[0]
         raise UserError(f"{where}: {dup} appears twice; give each symbol once")
-    numbers = pd.to_numeric(pd.Series(list(values), dtype=object), errors="coerce").to_numpy(dtype=float)
+    for sym, v in zip(symbols, values):
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
+            what = "weight" if scores is None else "score"
+            raise UserError(f"{where}: {what} {v!r} for {sym} is not a number; give {what}s as numbers")
+    numbers = np.asarray([float(v) for v in values], dtype=float)
     if scores is not None:
         return _top_by_score(numbers, symbols, view, market)
     for sym, w in zip(symbols, numbers):
@@ -261,6 +295,6 @@ def _user_traceback(exc: BaseException) -> str:
     ours = str(Path(__file__).resolve().parents[1])
     first = next((i for i, f in enumerate(frames)
                   if not f.filename.startswith(ours) and "importlib" not in f.filename
-                  and not f.filename.startswith("<frozen")), 0)
+                  and not f.filename.startswith("<frozen")), len(frames))    # none (a syntax error): no frames
     lines = traceback.format_list(frames[first:]) + traceback.format_exception_only(type(exc), exc)
     return "Traceback (most recent call last):\n" + "".join(lines).rstrip()

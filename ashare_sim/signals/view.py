@@ -95,12 +95,13 @@ class MarketView:
         """One bar field, trading days x listed symbols, the last `days` trading days up to `date` (all of
         them when None). Fields: open, high, low, close, pre_close, volume, amount, adj_factor,
         total_shares, float_shares, high_limit, low_limit; adj_close (close x adj_factor: ratios are
-        total returns); suspended (no bar or no volume). Missing bars are NaN (suspended days)."""
+        total returns); suspended (listed, but no bar or no volume that day; False before listing, where
+        prices are NaN). Missing bars are NaN."""
         m, t = self.__ctx.market, self.__t
         if field not in BAR_FIELDS + DERIVED_FIELDS:
             raise UserError(f"view.bars({field!r}): no such field{did_you_mean(field, BAR_FIELDS + DERIVED_FIELDS)}; "
                             f"fields: {', '.join(BAR_FIELDS + DERIVED_FIELDS)}")
-        if days is not None and (not isinstance(days, (int, np.integer)) or days < 1):
+        if days is not None and (isinstance(days, bool) or not isinstance(days, (int, np.integer)) or days < 1):
             raise UserError(f"view.bars(days={days!r}): give a whole number of trading days >= 1, or None for all")
         lo = 0 if days is None else max(0, t + 1 - int(days))
         cols = self.__listed
@@ -155,7 +156,7 @@ class MarketView:
     # ----- the project's signals --------------------------------------------------------------------
     def pool(self) -> list[str]:
         """The small-cap pool at `date` (strategy.universe: listed a year, not ST, the smallest third)."""
-        return list(self.__pool_symbols(self.__pool_mask()))
+        return [str(s) for s in self.__pool_symbols(self.__pool_mask())]
 
     def factors(self) -> pd.DataFrame:
         """The pipeline's raw factors for the pool at `date` (strategy.factors.use), oriented so that
@@ -169,7 +170,7 @@ class MarketView:
     def scores(self) -> pd.Series:
         """The pipeline's composite for the pool at `date`, weighted by the factor ICs known then (the
         built-in strategy's score: its list is the `top_n` highest)."""
-        return self.__ctx.scores(self.__t)
+        return self.__ctx.scores(self.__t).rename_axis("symbol")
 
     def __pool_mask(self) -> np.ndarray:
         from ashare_sim.signals.universe import universe_mask

@@ -94,6 +94,7 @@ def run_stress(cfg, grid: str | Path, out: str | Path | None = None, *, workers:
         ensure_market(next(s.cfg for s in grid.scenarios if s.cfg.data.path == path))
     tasks = make_tasks(grid, out, episode_list, verbose, quiet)
     shared = shared_inputs(grid, tasks, need_pool=bool(episode_list))
+    fresh = not out.exists()
     _mark(out, grid)
     logger.info(f"stress grid {grid.label}: {len(tasks)} scenarios, {len(shared)} set(s) of shared scores and "
                 f"benchmark, output to {out}")
@@ -106,6 +107,10 @@ def run_stress(cfg, grid: str | Path, out: str | Path | None = None, *, workers:
             for outcome in progress(run_tasks(runner, shared, tasks), "scenarios", total=len(tasks)):
                 outcomes[outcome.name] = outcome
                 logger.info(_line(outcome, len(outcomes), len(tasks)))
+    except UserError:                          # refused before any scenario ran: leave no folder behind
+        if fresh and not outcomes:
+            shutil.rmtree(out, ignore_errors=True)
+        raise
     except KeyboardInterrupt:
         _remove_staging(out / "scenarios")
         done = sum(o.status == "ok" for o in outcomes.values())

@@ -195,6 +195,9 @@ def run_tasks(runner: Any, shared: dict[str, tuple], tasks: list[ScenarioTask]) 
     """Outcomes of `tasks` as they finish. `shared` maps a shared key to prepare()'s arguments after the key."""
     prepared = {key: runner.submit(prepare, args[0], key, *args[1:]) for key, args in shared.items()}
     handed = {key: runner.value(fut) for key, fut in prepared.items()}
+    fatal = [h.fatal for h in handed.values() if getattr(h, "fatal", "")]
+    if handed and len(fatal) == len(handed):   # every scenario would fail: one message, not N failures
+        raise UserError(fatal[0])
     futures = [runner.submit(run_scenario, task, handed[task.shared]) for task in tasks]
     by_future = dict(zip(map(id, futures), tasks))
     for fut in runner.as_completed(futures):

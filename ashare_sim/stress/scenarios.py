@@ -43,6 +43,7 @@ class Shared:
     pool: Optional[pd.Series] = None         # the pool's levels, for the episodes
     seconds: float = 0.0
     error: str = ""
+    fatal: str = ""                      # a user error every scenario would repeat (bad lists, the user's code)
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,8 @@ def prepare(cfg: Config, key: str, need_signal: bool, need_pool: bool) -> Shared
         return Shared(key, signal, benchmark, pool, time.perf_counter() - started)
     except Exception as exc:           # one bad group fails its scenarios, not the grid
         logger.opt(exception=exc).debug(f"shared inputs {key} failed")
-        return Shared(key, error=error_text(exc), seconds=time.perf_counter() - started)
+        return Shared(key, error=error_text(exc), seconds=time.perf_counter() - started,
+                      fatal=str(exc) if isinstance(exc, UserError) else "")
 
 
 def finished(out: Path, inputs: str) -> bool:

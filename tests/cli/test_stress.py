@@ -222,3 +222,18 @@ def _alive(pid: int) -> bool:
             return f.read().split(")")[-1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def test_a_grid_runs_a_rebalance_function_and_its_error_is_one_message(market_dir, tmp_path):
+    grid = write(tmp_path / "g.yaml", "axes:\n  broker.slippage.bps: [0, 30]\nbase: {broker.slippage.model: fixed_bps}\n")
+    write(tmp_path / "mine.py", "def top(view):\n    return view.scores().to_frame()\n")
+    code, printed, _ = run("stress", "-q", "--grid", str(grid), "--out", str(tmp_path / "ok"), "--workers", "1",
+                           "--episodes", "none", *sets(market_dir, "--set", f"strategy.function={tmp_path}/mine.py:top"))
+    assert code == 0 and "2 scenarios (2 ran" in printed
+    table = pd.read_csv(tmp_path / "ok" / "stress.csv")
+    assert (table["status"] == "ok").all() and table["annual_return"].iloc[0] > table["annual_return"].iloc[1]
+    write(tmp_path / "bad.py", "def top(view):\n    raise ValueError('boom')\n")
+    code, _, err = run("stress", "-q", "--grid", str(grid), "--out", str(tmp_path / "bad"), "--workers", "1",
+                       "--episodes", "none", *sets(market_dir, "--set", f"strategy.function={tmp_path}/bad.py:top"))
+    assert code == 2 and err.count("error:") == 1 and "bad.py\", line 2, in top" in err and "ValueError: boom" in err
+    assert not (tmp_path / "bad").exists()

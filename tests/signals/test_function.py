@@ -146,6 +146,9 @@ def test_weights_trade_at_the_next_open_under_the_same_rules(market_dir):
     ({"POOL0": 0.7, "POOL1": 0.6}, "weights sum to 1.3, more than the whole book"),
     ({"POOL0": float("nan")}, "weight nan for"),
     (pd.DataFrame({"symbol": ["POOL0"], "x": [1]}), "neither a weight nor a score column"),
+    (pd.DataFrame({"symbol": ["POOL0"], "weight": [0.5], "score": [1.0]}), "both a weight and a score column"),
+    ({"POOL0": True}, "weight True for .* is not a number"),
+    ({"POOL0": "0.5"}, "weight '0.5' for .* is not a number"),
 ])
 def test_a_bad_return_is_refused_with_the_date_the_symbol_and_the_fix(market_dir, returned, message):
     market = load_market(market_dir)
@@ -238,9 +241,66 @@ def test_the_config_keeps_one_source_of_lists_and_resolves_the_file_beside_it(tm
     with pytest.raises(ConfigError, match="strategy.targets_file are both set"):
         load_config(None, ["strategy.function=a.py:f", "strategy.targets_file=t.csv"])
     with pytest.raises(ConfigError, match="strategy.rebalance'.*applies to a rebalance function"):
-        load_config(None, ["strategy.rebalance=weekly"])
+        load_config(None, ["strategy.rebalance=weekly", "strategy.targets_file=t.csv"])
     (tmp_path / "conf").mkdir()
     (tmp_path / "conf" / "c.yaml").write_text("strategy:\n  function: mine.py:top\n")
     assert load_config(tmp_path / "conf" / "c.yaml").strategy.function == f"{tmp_path / 'conf' / 'mine.py'}:top"
     (tmp_path / "conf" / "m.yaml").write_text("strategy:\n  function: my_pkg.strategies:top\n")
     assert load_config(tmp_path / "conf" / "m.yaml").strategy.function == "my_pkg.strategies:top"
+
+
+def test_a_python_callable_takes_any_schedule_and_the_pipeline_refuses_one(market_dir):
+    from ashare_sim.backtest.run import run_backtest
+    market = load_market(market_dir)
+    c = cfg(market_dir, "strategy.rebalance=weekly", "backtest.start=2019-07-01", "backtest.end=2019-07-31")
+    r = run_backtest(market, c, None, function=lambda view: {view.pool()[0]: 0.5})
+    assert r.targets["rebalance_date"].nunique() == 5
+    assert r.metrics["targets_source"]["name"] == "test_a_python_callable_takes_any_schedule_and_the_pipeline_refuses_one.<locals>.<lambda>"
+    assert r.metrics["targets_source"]["file"].endswith("test_function.py") and len(r.metrics["targets_source"]["sha256"]) == 16
+    with pytest.raises(UserError, match="strategy.rebalance: applies to a rebalance function"):
+        run_backtest(market, c, None)
+    with pytest.raises(UserError, match="function= and strategy.function .* are both given"):
+        run_backtest(market, cfg(market_dir, "strategy.function=x.py:f"), None, function=lambda view: {})
+
+
+def test_a_schedule_that_never_calls_the_function_is_an_error(market_dir):
+    market = load_market(market_dir)
+    with pytest.raises(UserError, match="has no rebalance day inside the run's window"):
+        function_targets(market, cfg(market_dir, "strategy.rebalance_dates=[2019-03-01]", "backtest.start=2019-06-03"),
+                         lambda view: {})
+    with pytest.raises(UserError, match="the data's first day: no close before it"):
+        function_targets(market, cfg(market_dir, f"strategy.rebalance_dates=[{market.date_at(0)}]"), lambda view: {})
+
+
+def test_a_view_error_names_the_function_and_the_line(market_dir):
+    def fn(view):
+        return view.bars("closee")
+    with pytest.raises(UserError, match=r"(?s)strategy function .*fn on the rebalance of 2019-07-01: view.bars\('closee'\): "
+                                        r"no such field \(did you mean 'close'\?\).*return view.bars\(\"closee\"\)"):
+        function_targets(load_market(market_dir), cfg(market_dir, "backtest.start=2019-07-01",
+                                                      "backtest.end=2019-07-31"), fn)
+
+
+def test_user_code_edge_cases_helpers_beside_it_exit_and_syntax_errors(market_dir, tmp_path):
+    (tmp_path / "helper.py").write_text("def pick(view):\n    return {view.pool()[0]: 0.5}\n")
+    (tmp_path / "strat.py").write_text("import helper\n\ndef main(view):\n    return helper.pick(view)\n")
+    c = cfg(market_dir, "backtest.start=2019-07-01", "backtest.end=2019-07-31")
+    t, _ = function_targets(load_market(market_dir), c, load_function(f"{tmp_path}/strat.py:main"))
+    assert t["weight"].tolist() == [0.5]
+    with pytest.raises(StrategyCodeError, match="SystemExit: 3"):
+        function_targets(load_market(market_dir), c, lambda view: exit(3))
+    (tmp_path / "bad.py").write_text("def main(view)\n    return {}\n")
+    with pytest.raises(StrategyCodeError) as err:
+        load_function(f"{tmp_path}/bad.py:main")
+    assert "SyntaxError" in str(err.value) and "ashare_sim" not in str(err.value) and "frozen" not in str(err.value)
+
+
+def test_the_next_weekly_list_is_dated_the_first_trading_day_of_the_next_week(market_dir):
+    market = load_market(market_dir)
+    last = market.date_at(market.n_days - 1)                       # 2020-06-30, a Tuesday
+    _, following = function_targets(market, cfg(market_dir, "strategy.rebalance=weekly"), lambda view: {})
+    assert following is None or len(following) == 0
+    calls = []
+    function_targets(market, cfg(market_dir, "strategy.rebalance=weekly"),
+                     lambda view: calls.append(view.rebalance_date) or {})
+    assert last.isoweekday() == 2 and calls[-1] == dt.date(2020, 7, 6)
