@@ -34,6 +34,7 @@ _EXPORTS = {
     "open_market": "ashare_sim.api", "run_backtest": "ashare_sim.api", "run_research": "ashare_sim.api",
     "run_stress": "ashare_sim.api", "paper_account": "ashare_sim.api", "generate_market": "ashare_sim.api",
     "validate_market": "ashare_sim.api", "MarketView": "ashare_sim.signals.view",
+    "make_cerebro": "ashare_sim.backtest.userland", "AShareFeed": "ashare_sim.backtest.userland",
 }
 __all__ = [*_EXPORTS, "__version__"]
 

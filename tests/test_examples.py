@@ -58,3 +58,24 @@ def test_the_paper_month_example_equals_the_backtest(market_dir, tmp_path, monke
     paper, backtest = module.paper_month(str(market_dir), str(tmp_path / "a.db"), "2020-04-07", "2020-05-29")
     assert paper == pytest.approx(backtest, abs=0.01) and paper != 10_000_000
     assert os.path.getsize(tmp_path / "a.db") > 0
+
+
+def test_the_moving_average_backtrader_example_trades_lots_on_the_ashare_broker(market_dir, tmp_path):
+    import sys
+    sys.path.insert(0, str(ROOT))
+    from examples.ma_crossover import run
+    market = load_market(market_dir)
+    r = run(str(market_dir), str(tmp_path / "out"), symbols=[str(s) for s in market.symbols[:8]],
+            start="2019-03-01", end="2020-06-30")
+    assert len(r.trades) > 10 and (r.trades[r.trades["side"] == "buy"]["qty"] % 100 == 0).all()
+    assert r.metrics["targets_source"]["name"] == "MovingAverageCross" and (tmp_path / "out" / "report.html").exists()
+
+
+def test_the_qlib_scores_example_trades_topk_dropout_from_a_pred_pkl(market_dir, tmp_path):
+    import sys
+    sys.path.insert(0, str(ROOT))
+    from examples.qlib_scores import run
+    r = run(str(market_dir), None, start="2020-01-02", end="2020-06-30", work=str(tmp_path))
+    assert (tmp_path / "pred.pkl").exists() and r.metrics["targets_source"]["rule"] == "topk_dropout"
+    per_day = r.targets.groupby("rebalance_date").size()
+    assert len(per_day) > 60 and per_day.max() <= 31

@@ -23,6 +23,7 @@ import collections
 
 import backtrader as bt
 
+from ashare_sim.common.errors import UserError
 from ashare_sim.execution.core import ExecutionCore
 from ashare_sim.execution.orders import (
     FILLED,
@@ -44,6 +45,8 @@ class AShareBroker(bt.BrokerBase):
         ("market", None),       # data.market.Market
         ("cfg", None),          # config.schema.BrokerConfig
         ("book", None),         # backtest.proxy.ProxyBook (gives the clock and symbol proxies)
+        ("round_lots", False),  # a user's strategy: buys rounded down to the board lot, partial sells to
+                                # whole lots (the engine's own planner sends whole lots already)
     )
 
     def __init__(self):
@@ -152,6 +155,10 @@ class AShareBroker(bt.BrokerBase):
 
     def _order(self, cls, owner, data, size, price, plimit, exectype, valid, tradeid, oco, trailamount,
                trailpercent, parent, transmit, histnotify, info):
+        if exectype not in (None, bt.Order.Market):
+            raise UserError(f"{bt.Order.ExecTypes[exectype]} order on {getattr(data, '_name', data)}: orders here are "
+                            "day market orders filled at the configured deal price (broker.deal_price), under the "
+                            "day's price limits; send a market order (exectype None)")
         order = cls(owner=owner, data=data, size=size, price=price, pricelimit=plimit, exectype=exectype,
                     valid=valid, tradeid=tradeid, oco=oco, trailamount=trailamount, trailpercent=trailpercent,
                     parent=parent, transmit=transmit, histnotify=histnotify)
@@ -207,9 +214,20 @@ class AShareBroker(bt.BrokerBase):
     # ----- one order: request -> core -> outcome -> bt.Order ------------------------------
     def execute_order(self, order, t: int) -> None:
         info = order.info
+        qty = int(abs(order.created.size))
+        if self.p.round_lots:
+            qty = self._whole_lots(order.data.sid, qty, order.isbuy(), t)
+            if qty == 0:                      # below one lot: refused as the rule would, with its reason
+                order.addinfo(reason=Reason.LOT_SIZE)
+                order.reject(self)
+                self.core.order_log.append(OrderRow(self.market.date_at(t), order.data.symbol,
+                                                    Side.BUY if order.isbuy() else Side.SELL,
+                                                    int(abs(order.created.size)), 0, float("nan"), "rejected",
+                                                    Reason.LOT_SIZE, None, 0, order.ref))
+                self.notify(order)
+                return
         req = OrderRequest(order.data.sid, order.data.symbol, Side.BUY if order.isbuy() else Side.SELL,
-                           int(abs(order.created.size)), info.get("rebalance"), int(info.get("attempt", 0) or 0),
-                           order.ref)
+                           qty, info.get("rebalance"), int(info.get("attempt", 0) or 0), order.ref)
         out = self.core.execute(req, t)
         fill = out.fill
         if fill is not None:
@@ -236,6 +254,17 @@ class AShareBroker(bt.BrokerBase):
             else:
                 order.reject(self)
             self.notify(order)
+
+    def _whole_lots(self, sid: int, qty: int, buy: bool, t: int) -> int:
+        """A user's size in whole board lots: buys rounded down; sells too, unless they close the position
+        (odd lots may only be sold whole)."""
+        if not self.p.cfg.lot_size:
+            return qty
+        lot = self.market.rules.lot(str(self.market.board[sid]), self.market.date_at(t))
+        if buy:
+            return lot.round_down(qty)
+        held = self.core.account.qty(sid)
+        return held if qty >= held else lot.round_down(qty)
 
     # ----- snapshots for outputs ---------------------------------------------
     def snapshot_holdings(self) -> None:

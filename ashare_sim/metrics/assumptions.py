@@ -19,7 +19,7 @@ from ashare_sim.execution.models.volume_cap import VolumeCap
 from ashare_sim.rules import RulesTable
 
 # Where a run's target lists came from (metrics.json `targets_source.kind`).
-PIPELINE, FILE, GIVEN, FUNCTION, SCORES = "pipeline", "file", "given", "function", "scores"
+PIPELINE, FILE, GIVEN, FUNCTION, SCORES, BACKTRADER = "pipeline", "file", "given", "function", "scores", "backtrader"
 
 
 def _line(model: type, broker, rules: RulesTable) -> str:
@@ -34,6 +34,9 @@ def targets_text(cfg, targets_source: dict) -> str:
                 f"({s.factors.weighting}), monthly, equal weight")
     elif kind == FILE:
         text = f"targets file {targets_source.get('path')}"
+    elif kind == BACKTRADER:
+        text = (f"your Backtrader strategy {targets_source.get('name')} on {targets_source.get('feeds', 0)} stock "
+                "feed(s); orders filled the next trading day under the rules below")
     elif kind == SCORES:
         sc, n = cfg.strategy.scores, cfg.strategy.top_n
         rule = (f"TopkDropout (top {n}, at most {sc.n_drop} swapped a day, sold after {sc.hold_thresh} day(s) held, "

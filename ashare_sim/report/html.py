@@ -385,6 +385,8 @@ def report_title(m: dict) -> str:
         return f"Backtest report — targets file {Path(str(source.get('path'))).name}"
     if source.get("kind") == "given":
         return "Backtest report — given target lists"
+    if source.get("kind") == "backtrader":
+        return f"Backtest report — Backtrader strategy {source.get('name')}"
     if source.get("kind") == "function":
         return f"Backtest report — rebalance function {source.get('name')}"
     return "Backtest report — A-share small-cap composite"
