@@ -35,6 +35,8 @@ _EXPORTS = {
     "run_stress": "ashare_sim.api", "paper_account": "ashare_sim.api", "generate_market": "ashare_sim.api",
     "validate_market": "ashare_sim.api", "MarketView": "ashare_sim.signals.view",
     "make_cerebro": "ashare_sim.backtest.userland", "AShareFeed": "ashare_sim.backtest.userland",
+    "AShareCommission": "ashare_sim.backtest.userland", "use_ashare_costs": "ashare_sim.backtest.userland",
+    "write_cerebro_report": "ashare_sim.backtest.userland", "PerformanceAnalyzer": "ashare_sim.backtest.analyzers",
 }
 __all__ = [*_EXPORTS, "__version__"]
 

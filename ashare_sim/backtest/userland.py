@@ -250,3 +250,80 @@ def _foreign_feed_message(data, name, market, window) -> str:
     return (f"feed {label!r}: not on the A-share clock{': ' + why if why else '.'} Use cerebro.add_stock(symbol) "
             "for a stock of the market; for other series, give a PandasData with one bar per trading day of the "
             f"run stamped {SESSION_END}, or compute them inside the strategy")
+
+
+# ----- for Cerebros on Backtrader's own broker -------------------------------------------------------------
+class AShareCommission(bt.CommInfoBase):
+    """The A-share fees of a config as a Backtrader commission scheme, for a Cerebro on Backtrader's own
+    BackBroker: commission at its rate with its minimum (per fill: BackBroker fills an order at once),
+    stamp duty on sells and the transfer fee, both from the dated rules table on the day of the fill
+    (read from `clock`, any feed of the Cerebro). `exchange`: SH, SZ or BJ (the transfer fee differs)."""
+
+    params = (("stocklike", True), ("commtype", bt.CommInfoBase.COMM_FIXED), ("percabs", True),
+              ("broker_cfg", None), ("rules", None), ("exchange", "SH"), ("clock", None))
+
+    def __init__(self):
+        super().__init__()
+        from ashare_sim.execution.models.base import Env
+        from ashare_sim.execution.models.costs import CostModel
+        self.costs = CostModel.from_config(self.p.broker_cfg, Env(market=None, rules=self.p.rules))
+
+    def _getcommission(self, size, price, pseudoexec):
+        from ashare_sim.execution.orders import Side
+        if not size:
+            return 0.0
+        day = self.p.clock.datetime.date(0)
+        side = Side.BUY if size > 0 else Side.SELL
+        key = object()                          # each call one fill, with its own minimum
+        c = self.costs.fill_costs(key, day, side, self.p.exchange, int(abs(size)), float(price), float(price))
+        self.costs.end_day()
+        return float(c.commission + c.stamp_duty + c.transfer_fee)
+
+
+def use_ashare_costs(cerebro: bt.Cerebro, cfg, rules=None) -> None:
+    """Give every feed already added to a plain Cerebro the A-share fees of `cfg` (its name must be a
+    symbol such as 600000.SH, which gives the exchange); call after adddata, before run."""
+    from ashare_sim.rules import RulesTable
+    rules = rules or RulesTable.load(cfg.rules.table)
+    if not cerebro.datas:
+        raise UserError("use_ashare_costs: add the feeds first (cerebro.adddata(feed, name='600000.SH'))")
+    for data in cerebro.datas:
+        sym = parse_symbol(data._name, rules)
+        if sym is None:
+            raise UserError(f"use_ashare_costs: feed {data._name!r} is not named by a stock code; name it "
+                            "(cerebro.adddata(feed, name='600000.SH')) so its exchange is known")
+        cerebro.broker.addcommissioninfo(AShareCommission(broker_cfg=cfg.broker, rules=rules,
+                                                          exchange=sym.split(".")[1], clock=data), name=data._name)
+
+
+def write_cerebro_report(strategy: bt.Strategy, out, cfg=None, analyzer: str = "performance", title: str = ""):
+    """The project's outputs from any Cerebro run with its `PerformanceAnalyzer` attached (under the name
+    `analyzer`): equity.csv, trades.csv, orders.csv, metrics.json and report.html in `out`, written whole
+    or not at all. Returns the metrics."""
+    import json
+
+    from ashare_sim.backtest.outputs import RUN_MANIFEST, csv_frame
+    from ashare_sim.common.outdir import check_output_dir, output_set
+    from ashare_sim.metrics.performance import json_safe
+    from ashare_sim.metrics.report_data import report_data
+    from ashare_sim.report.html import write_report
+
+    perf = getattr(strategy.analyzers, analyzer, None)
+    if perf is None:
+        raise UserError(f"write_cerebro_report: the strategy has no analyzer named {analyzer!r}; add it before "
+                        "the run: cerebro.addanalyzer(sim.PerformanceAnalyzer, _name='performance')")
+    out = Path(out)
+    check_output_dir(out)
+    metrics = dict(perf.get_analysis())
+    metrics["targets_source"] = {"kind": "backtrader", "name": title or type(strategy).__name__, "feeds": len(strategy.datas)}
+    equity, trades, orders = perf.equity(), perf.trades_frame(), perf.orders_frame()
+
+    with output_set(out, RUN_MANIFEST, {"kind": "backtest", "data": "a Backtrader Cerebro"}) as stage:
+        csv_frame(equity.reset_index() if "date" not in equity.columns else equity, ("date",)).to_csv(
+            stage / "equity.csv", index=False)
+        csv_frame(trades, ("date",)).to_csv(stage / "trades.csv", index=False)
+        csv_frame(orders, ("date",)).to_csv(stage / "orders.csv", index=False)
+        (stage / "metrics.json").write_text(json.dumps(json_safe(metrics), indent=2, allow_nan=False) + "\n",
+                                            encoding="utf-8")
+        write_report(stage, report_data(metrics, equity, trades, None, orders))
+    return metrics

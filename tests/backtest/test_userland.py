@@ -132,3 +132,37 @@ def test_limit_orders_are_refused_with_why():
 def test_an_unknown_symbol_names_the_closest():
     with pytest.raises(UserError, match="'600001.SH' is not a stock of the market \\(did you mean '600000.SH'\\?\\)"):
         make_cerebro(market(), cfg(), symbols=["600001.SH"])
+
+
+class ThreeFills(bt.Strategy):
+    def next(self):
+        if len(self) == 1:
+            self.buy(size=1000)
+        if len(self) in (3, 8):
+            self.sell(size=500)
+
+
+def test_the_ashare_fees_on_backtraders_own_broker_by_hand(tmp_path):
+    """BackBroker with the A-share fees: commission 0.03% with its 5 CNY minimum, stamp duty on sells at
+    0.1% to 2023-08-27 and 0.05% from 2023-08-28, transfer fee 0.001%; the project's report from the run."""
+    import ashare_sim as sim
+    days = pd.bdate_range("2023-08-21", periods=10) + pd.Timedelta(hours=15)
+    frame = pd.DataFrame({"open": 10.0, "high": 10.0, "low": 10.0, "close": 10.0, "volume": 1e6}, index=days)
+    cerebro = bt.Cerebro(stdstats=False)
+    cerebro.broker.setcash(1_000_000)
+    cerebro.adddata(bt.feeds.PandasData(dataname=frame), name="600000.SH")
+    sim.use_ashare_costs(cerebro, load_config(None))
+    cerebro.addstrategy(ThreeFills)
+    cerebro.addanalyzer(sim.PerformanceAnalyzer, _name="performance")
+    strat = cerebro.run()[0]
+    # buy 10,000 on 08-22: 5 (minimum) + 0.10; sell 5,000 on 08-24: 5 + 5.00 duty + 0.05;
+    # sell 5,000 on 08-31: 5 + 2.50 duty + 0.05
+    assert cerebro.broker.getcash() == pytest.approx(1_000_000 - 5.1 - 10.05 - 7.55)
+    m = sim.write_cerebro_report(strat, tmp_path / "out")
+    assert m["total_costs"] == pytest.approx(22.7) and m["targets_source"]["name"] == "ThreeFills"
+    assert (tmp_path / "out" / "report.html").read_text().count("ThreeFills") >= 1
+    assert pd.read_csv(tmp_path / "out" / "trades.csv")["commission"].round(2).tolist() == [5.1, 10.05, 7.55]
+    with pytest.raises(UserError, match="is not named by a stock code"):
+        other = bt.Cerebro()
+        other.adddata(bt.feeds.PandasData(dataname=frame), name="mystock")
+        sim.use_ashare_costs(other, load_config(None))
