@@ -166,3 +166,30 @@ def test_the_ashare_fees_on_backtraders_own_broker_by_hand(tmp_path):
         other = bt.Cerebro()
         other.adddata(bt.feeds.PandasData(dataname=frame), name="mystock")
         sim.use_ashare_costs(other, load_config(None))
+
+
+class BuyThenSellSameDay(bt.Strategy):
+    def next(self):
+        if len(self) == 1:
+            self.buy(data=self.getdatabyname(A), size=1_000)
+            self.sell(data=self.getdatabyname(A), size=1_000)      # fills the same day as the buy: T+1
+        if len(self) == 3:
+            self.buy(data=self.getdatabyname(U), size=1_000)       # its next open is at the up limit
+
+
+U = "600519.SH"
+
+
+def test_t_plus_1_and_price_limits_apply_to_a_backtrader_strategy():
+    b = MarketBuilder(start="2021-03-01", days=6)
+    b.stock(A, close=CLOSES[:6])
+    b.stock(U, close=[10.0, 10.0, 10.0, 11.0, 11.0, 11.0], open=[10.0, 10.0, 10.0, 11.0, 11.0, 11.0],
+            pre_close=[10.0, 10.0, 10.0, 10.0, 11.0, 11.0])
+    cb = make_cerebro(b.build(), cfg(), symbols=[A, U])
+    cb.addstrategy(BuyThenSellSameDay)
+    r = cb.run_ashare()
+    o = r.orders.set_index(["symbol", "side"])
+    assert o.loc[(A, "buy"), "status"] == "filled"
+    assert (o.loc[(A, "sell"), "status"], o.loc[(A, "sell"), "reason"]) == ("rejected", "t_plus_1")
+    assert (o.loc[(U, "buy"), "status"], o.loc[(U, "buy"), "reason"]) == ("rejected", "limit_up")
+    assert r.metrics["refused"] == {"t_plus_1": 1, "limit_up": 1}
