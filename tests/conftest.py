@@ -17,6 +17,15 @@ import ashare_sim  # noqa: E402,F401
 logger.enable("ashare_sim")
 
 
+def generated_market(tmp_path_factory, name: str, stocks: int, start: dt.date, end: dt.date, seed: int):
+    """A small generated market in its own temporary folder (module- or session-scoped fixtures build one)."""
+    from ashare_sim.data.synthetic.generator import generate_market
+
+    out = tmp_path_factory.mktemp(name) / "market"
+    generate_market(out, stocks=stocks, start=start, end=end, seed=seed)
+    return out
+
+
 @pytest.fixture(scope="session")
 def stress_market_dir(tmp_path_factory):
     """A small generated market over the planted 2015 and 2016 crash spells (50 stocks, 2015-01..2016-06),

@@ -13,15 +13,14 @@ from ashare_sim.config import load_config
 from ashare_sim.data.market import load_market
 
 ROOT = Path(__file__).resolve().parents[1]
+from tests.conftest import generated_market
+
 pytestmark = pytest.mark.filterwarnings("ignore:Series.values returning an ndarray")
 
 
 @pytest.fixture(scope="module")
 def market_dir(tmp_path_factory):
-    from ashare_sim.data.synthetic.generator import generate_market
-    out = tmp_path_factory.mktemp("examples") / "market"
-    generate_market(out, stocks=80, start=dt.date(2019, 1, 1), end=dt.date(2020, 6, 30), seed=7)
-    return out
+    return generated_market(tmp_path_factory, "examples", stocks=80, start=dt.date(2019, 1, 1), end=dt.date(2020, 6, 30), seed=7)
 
 
 def cfg(market_dir, *sets):

@@ -53,12 +53,17 @@ class ClockFeed(bt.feed.DataBase):
             return False
         lines = self.lines
         lines.datetime[0] = self._nums[i]
-        level = self._levels[i]
-        lines.open[0] = lines.high[0] = lines.low[0] = lines.close[0] = level
-        lines.volume[0] = 0.0
+        self._fill(i)
         lines.openinterest[0] = float(self.p.first_index + i)
         self._i = i + 1
         return True
+
+    def _fill(self, i: int) -> None:
+        """The bar's values besides its time and calendar index (a stock feed gives its prices here)."""
+        lines = self.lines
+        level = self._levels[i]
+        lines.open[0] = lines.high[0] = lines.low[0] = lines.close[0] = level
+        lines.volume[0] = 0.0
 
     # ----- helpers --------------------------------------------------------
     def bar(self) -> int:

@@ -85,17 +85,10 @@ class AShareFeed(ClockFeed):
         self._cols["at_up_limit"] = (traded & (np.abs(close - up) < tick)).astype(np.float64)
         self._cols["at_down_limit"] = (traded & (np.abs(close - down) < tick)).astype(np.float64)
 
-    def _load(self):
-        i = self._i
-        if i >= len(self._nums):
-            return False
+    def _fill(self, i: int) -> None:
         lines = self.lines
-        lines.datetime[0] = self._nums[i]
         for name, values in self._cols.items():
             getattr(lines, name)[0] = values[i]
-        lines.openinterest[0] = float(self.p.first_index + i)
-        self._i = i + 1
-        return True
 
 
 class AShareCerebro(bt.Cerebro):

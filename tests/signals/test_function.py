@@ -12,6 +12,8 @@ from ashare_sim.data.market import load_market
 from ashare_sim.signals.function import StrategyCodeError, function_targets, load_function
 from ashare_sim.signals.view import BAR_FIELDS, DERIVED_FIELDS
 
+from tests.conftest import generated_market
+
 pytestmark = pytest.mark.filterwarnings("ignore:Series.values returning an ndarray")
 SMALL = ["strategy.top_n=8", "output.report=false", "strategy.factors.ic_min_periods=4",
          "strategy.factors.ic_window=6"]
@@ -19,10 +21,7 @@ SMALL = ["strategy.top_n=8", "output.report=false", "strategy.factors.ic_min_per
 
 @pytest.fixture(scope="module")
 def market_dir(tmp_path_factory):
-    from ashare_sim.data.synthetic.generator import generate_market
-    out = tmp_path_factory.mktemp("fn_market") / "market"
-    generate_market(out, stocks=60, start=dt.date(2019, 1, 1), end=dt.date(2020, 6, 30), seed=3)
-    return out
+    return generated_market(tmp_path_factory, "fn_market", stocks=60, start=dt.date(2019, 1, 1), end=dt.date(2020, 6, 30), seed=3)
 
 
 def cfg(market_dir, *sets):

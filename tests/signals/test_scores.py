@@ -11,6 +11,8 @@ from ashare_sim.config import load_config
 from ashare_sim.data.market import load_market
 from ashare_sim.signals.scores import read_scores_file, topk_dropout
 
+from tests.conftest import generated_market
+
 pytestmark = pytest.mark.filterwarnings("ignore:Series.values returning an ndarray")
 
 
@@ -47,10 +49,7 @@ def test_hold_thresh_keeps_a_young_name_and_buys_are_counted_before_it_as_qlib_d
 # ----- the file ------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def market_dir(tmp_path_factory):
-    from ashare_sim.data.synthetic.generator import generate_market
-    out = tmp_path_factory.mktemp("scores") / "market"
-    generate_market(out, stocks=40, start=dt.date(2020, 1, 1), end=dt.date(2020, 8, 31), seed=5)
-    return out
+    return generated_market(tmp_path_factory, "scores", stocks=40, start=dt.date(2020, 1, 1), end=dt.date(2020, 8, 31), seed=5)
 
 
 def qlib_pred(market, first="2020-03-02", seed=1) -> pd.DataFrame:
