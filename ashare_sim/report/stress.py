@@ -53,6 +53,10 @@ def _number(v: Any) -> bool:
 
 
 def _key(v: Any) -> str:
+    """An axis value as the key that matches it by value: 0 in the grid file and 0.0 in stress.csv (the
+    setting is a decimal) are the same point, so numbers are keyed by their value, not their text."""
+    if _number(v):
+        return format(float(v), ".12g")
     return value_text(None if isinstance(v, float) and v != v else v)
 
 
