@@ -136,6 +136,14 @@ class AShareBroker(bt.BrokerBase):
             return bt.Position(0, 0.0)           # not stored: no zero positions to value every bar
         return self._bt_position(data.sid)
 
+    def setcommission(self, *args, **kwargs):
+        raise UserError("setcommission: this broker charges the A-share fees of the config; set broker.commission.rate "
+                        "/ .min, broker.stamp_duty and broker.transfer_fee instead")
+
+    def addcommissioninfo(self, comminfo, name=None):
+        raise UserError("addcommissioninfo: this broker charges the A-share fees of the config; set "
+                        "broker.commission.rate / .min, broker.stamp_duty and broker.transfer_fee instead")
+
     def orderstatus(self, order):
         return order.status
 

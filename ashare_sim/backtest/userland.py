@@ -44,12 +44,13 @@ class AShareFeed(ClockFeed):
     """One stock's daily bars over the run's calendar, from the market panels, stamped like the clock.
 
     Lines: open, high, low, close (raw CNY), volume (shares), openinterest (the calendar index), and
-    amount (CNY), adj_factor, adj_close (close x adj_factor), suspended (1 on a day without a bar or
-    volume: its prices repeat the last close and its volume is 0), up_limit / down_limit (the day's price
+    amount (CNY), adj_factor, adj_close (close x adj_factor), suspended (1 on a listed day without a bar
+    or volume: its prices repeat the last close and its volume is 0), listed (1 from listing to the last
+    listed day; after it the prices repeat the last close), up_limit / down_limit (the day's price
     limits; NaN on no-limit days), at_up_limit / at_down_limit (1 when the close sits at that limit).
     Before its listing a stock's prices are NaN."""
 
-    lines = ("amount", "adj_factor", "adj_close", "suspended", "up_limit", "down_limit", "at_up_limit",
+    lines = ("amount", "adj_factor", "adj_close", "suspended", "listed", "up_limit", "down_limit", "at_up_limit",
              "at_down_limit")
     params = (("market", None), ("sid", 0))
 
@@ -77,7 +78,9 @@ class AShareFeed(ClockFeed):
         factor = np.nan_to_num(col("adj_factor", 1.0), nan=1.0)
         self._cols["adj_factor"] = factor
         self._cols["adj_close"] = self._cols["close"] * factor
-        self._cols["suspended"] = (~traded & m.is_listed[rows, sid]).astype(np.float64)
+        listed = m.is_listed[rows, sid]
+        self._cols["suspended"] = (~traded & listed).astype(np.float64)
+        self._cols["listed"] = listed.astype(np.float64)
         up, down = col("high_limit"), col("low_limit")
         self._cols["up_limit"], self._cols["down_limit"] = up, down
         tick = m.rules.tick / 2
@@ -108,8 +111,16 @@ class AShareCerebro(bt.Cerebro):
         sym = parse_symbol(symbol, m.rules)
         if sym is None or sym not in m.symbol_index:
             raise UserError(f"symbols: {symbol!r} is not a stock of the market{suggest(str(symbol), m.symbols)}")
+        if any(getattr(d, "symbol", None) == sym for d in self.datas):
+            raise UserError(f"symbols: {symbol!r} is {sym}, which has a feed already; give each stock once")
         i0, i1 = self.window
-        feed = AShareFeed(dates=m.dates[i0:i1 + 1], first_index=i0, market=m, sid=m.symbol_index[sym])
+        sid = m.symbol_index[sym]
+        if i0 < m.list_index[sid] <= i1:
+            # NaN prices before listing: a recursive indicator (EMA, RSI, MACD) seeded with NaN stays NaN
+            logger.warning(f"{sym} lists on {m.date_at(int(m.list_index[sid]))}, inside the run: its prices are NaN "
+                           "before, and recursive indicators (EMA, RSI, MACD) on it stay NaN for the whole run; "
+                           "start the run after its listing, or compute them from its listing day")
+        feed = AShareFeed(dates=m.dates[i0:i1 + 1], first_index=i0, market=m, sid=sid)
         self.adddata(feed, name=sym)
         return feed
 
@@ -133,7 +144,8 @@ class AShareCerebro(bt.Cerebro):
             self.adddata(ClockFeed(dates=self.market.dates[i0:i1 + 1], first_index=i0), name="clock")
         self.addanalyzer(_MonthEndHoldings, _name="_holdings")
         strategies = super().run(**kwargs)
-        refusals = Counter(row.reason for row in self.broker.order_log if row.reason and row.status != "filled")
+        refusals = Counter(str(getattr(row.reason, "value", row.reason)) for row in self.broker.order_log
+                           if row.reason and row.status != "filled")
         if refusals:
             logger.info("orders refused or cut: " + ", ".join(f"{reason} {n:,}" for reason, n in refusals.most_common()))
         return strategies
@@ -168,14 +180,15 @@ class AShareCerebro(bt.Cerebro):
         tables = BrokerTables(self.broker)
         self.addanalyzer(PerformanceAnalyzer, _name="performance", benchmark=benchmark, first_date=m.date_at(i0),
                          trades=tables.trades, orders=tables.orders, holdings=tables.holdings,
-                         initial_cash=float(cfg.broker.cash))
+                         initial_cash=float(self.broker.startingcash))      # broker.cash, or setcash()
         strat = self.run()[0]
         names = ", ".join(dict.fromkeys(type(s).__name__ for s in self.runstrats[0])) if self.runstrats else "?"
         feeds = sum(isinstance(d, AShareFeed) for d in self.datas)
         source = {"kind": BACKTRADER, "name": names, "feeds": feeds}
         equity = equity_table(m, self.broker, benchmark, i0)
         metrics = run_metrics(strat.analyzers.performance.get_analysis(), equity, cfg, None, m, source)
-        metrics["refused"] = dict(Counter(r.reason for r in self.broker.order_log if r.reason and r.status != "filled"))
+        metrics["refused"] = dict(Counter(str(getattr(r.reason, "value", r.reason)) for r in self.broker.order_log
+                                          if r.reason and r.status != "filled"))
         result = BacktestResult(equity, tables.orders(), tables.trades(), tables.holdings(), empty_targets(), metrics,
                                 {}, initial_cash=self.broker.startingcash, signal=None)
         result.market, result.cfg, result.window = m, cfg, (i0, i1)
@@ -203,21 +216,26 @@ def make_cerebro(market, cfg, symbols: Iterable[str] = (), start=None, end=None)
     e = end if end is not None else cfg.backtest.end
     i0 = market.index_of(s) if s is not None else 0
     i1 = market.index_of(e, side="right") - 1 if e is not None else market.n_days - 1
+    if s is not None and e is not None and pd.Timestamp(e) < pd.Timestamp(s):
+        raise UserError(f"window {s} .. {e}: the end is before the start; swap them")
     if i1 < i0:
         raise UserError(f"window {s} .. {e}: no trading day of the market ({market.date_at(0)} .. "
                         f"{market.date_at(market.n_days - 1)}); change it")
     cerebro = AShareCerebro(market=market, ashare_cfg=cfg, window=(i0, i1), stdstats=False, preload=True,
                             runonce=True, maxcpus=1)
-    for symbol in symbols:
+    for symbol in [symbols] if isinstance(symbols, str) else symbols:
         cerebro.add_stock(symbol)
     return cerebro
 
 
 def _on_the_clock(data, market, window) -> bool:
-    """A PandasData whose bars are exactly the run's trading days, stamped at the session's close."""
+    """A PandasData whose bars are exactly the run's trading days, stamped at the session's close (a
+    time zone, if any, is read as China's local time)."""
     frame = getattr(getattr(data, "p", None), "dataname", None)
     if not isinstance(frame, pd.DataFrame) or not isinstance(frame.index, pd.DatetimeIndex):
         return False
+    if frame.index.tz is not None:
+        frame = data.p.dataname = frame.tz_convert("Asia/Shanghai").tz_localize(None)
     i0, i1 = window
     days = pd.DatetimeIndex(market.dates[i0:i1 + 1].astype("datetime64[ns]"))
     return bool(len(frame) == len(days) and (frame.index.normalize() == days).all()
@@ -227,7 +245,8 @@ def _on_the_clock(data, market, window) -> bool:
 def _foreign_feed_message(data, name, market, window) -> str:
     label = name or getattr(data, "_name", "") or type(data).__name__
     frame = getattr(getattr(data, "p", None), "dataname", None)
-    why = ""
+    why = ("only a PandasData can be checked against the clock; read the file into a DataFrame and give a "
+           "PandasData." if not isinstance(frame, pd.DataFrame) else "")
     if isinstance(frame, pd.DataFrame) and isinstance(frame.index, pd.DatetimeIndex) and len(frame):
         times = set(frame.index.time)
         if times != {SESSION_END}:
@@ -237,7 +256,11 @@ def _foreign_feed_message(data, name, market, window) -> str:
             i0, i1 = window
             days = pd.DatetimeIndex(market.dates[i0:i1 + 1].astype("datetime64[ns]"))
             off = frame.index.normalize().symmetric_difference(days)
-            if len(off):
+            if len(frame) > len(days) and not frame.index.normalize().difference(days).empty and \
+                    days.isin(frame.index.normalize()).all():
+                why = (f"it covers more days than the run ({market.date_at(i0)} .. {market.date_at(i1)}); give "
+                       "it the run's days only (frame.loc[start:end]).")
+            elif len(off):
                 why = (f"its days differ from the run's trading days ({market.date_at(i0)} .. {market.date_at(i1)}), "
                        f"first at {off[0].date()}: give one bar per run day, stamped {SESSION_END}.")
     return (f"feed {label!r}: not on the A-share clock{': ' + why if why else '.'} Use cerebro.add_stock(symbol) "

@@ -123,8 +123,10 @@ class StrategyConfig(Section):
         given = [k for k, v in (("targets_file", self.targets_file), ("function", self.function),
                                 ("scores.file", self.scores.file)) if v]
         if len(given) > 1:
-            raise ConfigError(given[1], f"and strategy.{given[0]} are both set; a run has one source of lists: "
-                                        "keep one")
+            raise ConfigError(given[1], f"is set beside strategy.{given[0]}; a run has one source of lists: keep one")
+        if self.scores.file and self.scores.rule == "topk_dropout" and self.resize != "always":
+            raise ConfigError("resize", "has no effect with strategy.scores.rule topk_dropout, which never re-sizes "
+                                        "the names it keeps; leave it at always, or use rule top_n")
         if (self.targets_file or self.scores.file) and (self.rebalance != "monthly" or self.rebalance_dates):
             which = "rebalance_dates" if self.rebalance_dates else "rebalance"
             raise ConfigError(which, "applies to a rebalance function (strategy.function); a targets file "

@@ -119,6 +119,9 @@ def plan_day(led: Ledger, market, cfg, day: dt.date) -> dict[str, Any]:
     value = _value_at(account, market, t)
     # A new account starts with the current list; afterwards lists trade on their own rebalance days.
     start = last is None and not account.positions
+    if lists.scores_file and not lists.is_rebalance(day, t):
+        logger.warning(f"--date {day}: the scores file has no scores dated {market.date_at(t)} (the close before "
+                       f"it): no new list today{', only retries' if cfg.broker.retry else ''}")
     if lists.dropout is not None and lists.is_rebalance(day, t):
         rows = lists.scores_at(t)
         scored = list(zip(rows["symbol"].map(market.symbol_index), rows["score"]))

@@ -78,6 +78,9 @@ def read_scores_file(path: str | Path, market) -> pd.DataFrame:
     if not p.is_file():
         raise UserError(f"strategy.scores.file {p}: no such file")
     suffix = p.suffix.lower()
+    if suffix not in (".pkl", ".pickle", ".parquet", ".csv", ".txt"):
+        raise UserError(f"strategy.scores.file {p}: a {suffix or 'suffix-less'} file; give qlib's pred.pkl, a .csv or "
+                        "a .parquet file with columns date, symbol, score")
     try:
         if suffix in (".pkl", ".pickle"):
             raw = pd.read_pickle(p)            # the user's own pickle: pickles run code, read only your own
@@ -91,18 +94,20 @@ def read_scores_file(path: str | Path, market) -> pd.DataFrame:
         raise UserError(f"strategy.scores.file {p}: cannot read it ({exc.__class__.__name__}: "
                         f"{str(exc).splitlines()[0] if str(exc) else ''}); give qlib's pred.pkl, a CSV or a "
                         "Parquet file with columns date, symbol, score") from None
-    frame = raw.to_frame() if isinstance(raw, pd.Series) else raw
+    frame = raw.rename("score").to_frame() if isinstance(raw, pd.Series) else raw   # model.predict's Series
     if not isinstance(frame, pd.DataFrame):
         raise UserError(f"strategy.scores.file {p}: holds a {type(raw).__name__}, not a table of scores")
-    frame = frame.reset_index()
+    if not isinstance(frame.index, pd.RangeIndex):            # qlib's (datetime, instrument) index
+        frame = frame.reset_index()
     cols = {str(c).lower(): c for c in frame.columns}
     date_col = next((cols[n] for n in DATE_NAMES if n in cols), None)
     sym_col = next((cols[n] for n in SYMBOL_NAMES if n in cols), None)
-    score_col = cols.get("score") or (frame.columns[-1] if len(frame.columns) == 3 else None)
+    score_col = cols.get("score")
     missing = [name for name, c in (("date", date_col), ("symbol", sym_col), ("score", score_col)) if c is None]
     if missing:
-        raise UserError(f"strategy.scores.file {p}: no {', '.join(missing)} column (columns: "
-                        f"{', '.join(map(str, frame.columns))}); expected datetime/date, instrument/symbol, score")
+        shown = [str(c)[:40] for c in frame.columns[:8]] + (["..."] if len(frame.columns) > 8 else [])
+        raise UserError(f"strategy.scores.file {p}: no {', '.join(missing)} column (columns: {', '.join(shown)}); "
+                        "expected datetime/date, instrument/symbol, score")
     dates = pd.to_datetime(frame[date_col].map(lambda v: v if isinstance(v, (pd.Timestamp, np.datetime64))
                                                  else parse_date_text(str(v))), errors="coerce")
     if dates.isna().any():
@@ -111,6 +116,14 @@ def read_scores_file(path: str | Path, market) -> pd.DataFrame:
                         "write YYYY-MM-DD")
     symbols = normalize_symbols(frame[sym_col].astype(str), market.rules)
     score = pd.to_numeric(frame[score_col], errors="coerce")
+    if len(score) and score.isna().all():
+        raise UserError(f"strategy.scores.file {p}: the {score_col} column holds no numbers (e.g. "
+                        f"{str(frame[score_col].iloc[0])[:40]!r}); give numeric scores")
+    infinite = np.isinf(score.to_numpy(dtype=float))
+    if infinite.any():
+        row = int(np.flatnonzero(infinite)[0])
+        raise UserError(f"strategy.scores.file {p} row {row + 1}: score {score.iloc[row]} is infinite; give finite "
+                        "scores (leave a name out rather than score it inf)")
     out = pd.DataFrame({"date": dates.dt.normalize().astype("datetime64[ns]"), "symbol": symbols, "score": score})
     unknown = out["symbol"].isna() | ~out["symbol"].isin(market.symbol_index)
     if unknown.any():
@@ -124,12 +137,18 @@ def read_scores_file(path: str | Path, market) -> pd.DataFrame:
         d = out[out.duplicated(["date", "symbol"], keep=False)].iloc[0]
         raise UserError(f"strategy.scores.file {p}: {d['symbol']} has two scores on {d['date'].date()}; keep one")
     trading = pd.DatetimeIndex(market.dates.astype("datetime64[ns]"))
+    outside = (out["date"] < trading[0]) | (out["date"] > trading[-1])
+    if outside.any():
+        logger.warning(f"scores: {int(outside.sum()):,} rows dated outside the market's data ({trading[0].date()} .. "
+                       f"{trading[-1].date()}) left out (e.g. {out.loc[outside, 'date'].iloc[0].date()})")
+        out = out[~outside]
     off = ~out["date"].isin(trading)
     if off.any():
         raise UserError(f"strategy.scores.file {p}: {out.loc[off, 'date'].iloc[0].date()} is not a trading day of the "
                         f"market ({market.source}); scores are dated by the close they were computed on")
     if out.empty:
-        raise UserError(f"strategy.scores.file {p}: no scores left for the market's symbols; check the symbols")
+        raise UserError(f"strategy.scores.file {p}: no scores left for the market's symbols and dates ({len(frame):,} "
+                        "rows read); check the symbols and the dates")
     return out.sort_values(["date", "symbol"], kind="stable").reset_index(drop=True)
 
 

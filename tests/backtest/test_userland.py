@@ -193,3 +193,62 @@ def test_t_plus_1_and_price_limits_apply_to_a_backtrader_strategy():
     assert (o.loc[(A, "sell"), "status"], o.loc[(A, "sell"), "reason"]) == ("rejected", "t_plus_1")
     assert (o.loc[(U, "buy"), "status"], o.loc[(U, "buy"), "reason"]) == ("rejected", "limit_up")
     assert r.metrics["refused"] == {"t_plus_1": 1, "limit_up": 1}
+
+
+def test_setcash_is_honoured_and_setcommission_refused_with_the_config_keys():
+    cb = make_cerebro(market(), cfg(), symbols=[A])
+    cb.broker.setcash(2_000_000)
+    cb.addstrategy(Buyer, orders=[(A, {"size": 1_000})])
+    r = cb.run_ashare()
+    assert r.metrics["initial_cash"] == 2_000_000 and r.equity["value"].iloc[0] == pytest.approx(2_000_000, rel=1e-3)
+    with pytest.raises(UserError, match="set broker.commission.rate"):
+        cb.broker.setcommission(commission=0.01)
+
+
+def test_listing_and_delisting_inside_the_run_are_said_and_shown():
+    from loguru import logger
+    b = MarketBuilder(start="2021-03-01", days=8)
+    b.stock(A, close=CLOSES[:8])
+    b.stock(S, close=[50.0] * 5, first_day=3, list_date="2021-03-04")
+    b.stock(B, close=[20.0] * 4, delist_date="2021-03-04")
+    said = []
+    sink = logger.add(lambda msg: said.append(str(msg)), level="WARNING")
+    try:
+        cb = make_cerebro(b.build(), cfg(), symbols=[A, S, B])
+    finally:
+        logger.remove(sink)
+    assert any(f"{S} lists on 2021-03-04, inside the run" in s and "stay NaN" in s for s in said)
+    cb.addstrategy(Lines)
+    seen = pd.DataFrame(cb.run()[0].seen, columns=["symbol", "date", "listed", "suspended", "close"])
+    b_rows = seen[seen["symbol"] == B]
+    assert b_rows["listed"].tolist() == [1, 1, 1, 1, 0, 0, 0, 0] and (b_rows["suspended"] == 0).all()
+    assert np.isnan(seen[(seen["symbol"] == S)]["close"].iloc[0])
+
+
+class Lines(bt.Strategy):
+    def next(self):
+        self.seen = getattr(self, "seen", [])
+        for d in self.datas:
+            self.seen.append((d._name, d.datetime.date(0), d.listed[0], d.suspended[0], d.close[0]))
+
+
+def test_symbols_given_twice_or_as_a_string():
+    with pytest.raises(UserError, match="'SH600000' is 600000.SH, which has a feed already"):
+        make_cerebro(market(), cfg(), symbols=[A, "SH600000"])
+    assert [d._name for d in make_cerebro(market(), cfg(), symbols=A).datas] == [A]
+    with pytest.raises(UserError, match="the end is before the start"):
+        make_cerebro(market(), cfg(), symbols=[A], start="2021-03-05", end="2021-03-02")
+
+
+def test_a_feed_in_chinas_time_zone_at_15_00_is_taken():
+    m = market()
+    days = pd.DatetimeIndex(m.dates.astype("datetime64[ns]")) + pd.Timedelta(hours=15)
+    frame = pd.DataFrame({"open": CLOSES, "high": CLOSES, "low": CLOSES, "close": CLOSES, "volume": 1.0},
+                         index=days.tz_localize("Asia/Shanghai"))
+    cb = make_cerebro(m, cfg(), symbols=[A])
+    cb.adddata(bt.feeds.PandasData(dataname=frame), name="mine")
+    cb.addstrategy(Closes)
+    seen = pd.DataFrame(cb.run()[0].seen, columns=["date", "stock", "mine"])
+    assert (seen["stock"] == seen["mine"]).all()
+    with pytest.raises(UserError, match="only a PandasData can be checked against the clock"):
+        cb.adddata(bt.feeds.GenericCSVData(dataname=__file__), name="csv")

@@ -237,7 +237,7 @@ def test_schedules_weekly_daily_and_given_days(market_dir):
 
 def test_the_config_keeps_one_source_of_lists_and_resolves_the_file_beside_it(tmp_path):
     from ashare_sim.common.errors import ConfigError
-    with pytest.raises(ConfigError, match="strategy.targets_file are both set"):
+    with pytest.raises(ConfigError, match="strategy.function.: is set beside strategy.targets_file"):
         load_config(None, ["strategy.function=a.py:f", "strategy.targets_file=t.csv"])
     with pytest.raises(ConfigError, match="strategy.rebalance'.*applies to a rebalance function"):
         load_config(None, ["strategy.rebalance=weekly", "strategy.targets_file=t.csv"])

@@ -153,3 +153,23 @@ def test_a_paper_run_on_topk_dropout_equals_its_backtest(market_dir, tmp_path):
     theirs = bt.trades[cols].assign(date=bt.trades["date"].astype(str))
     assert len(ours) > 20
     pd.testing.assert_frame_equal(ours.round(6), theirs.round(6).reset_index(drop=True), check_dtype=False)
+
+
+def test_more_bad_scores_files_get_one_short_message(market_dir, tmp_path):
+    m = load_market(market_dir)
+    (tmp_path / "s.json").write_text("{}")
+    with pytest.raises(UserError, match="a .json file; give qlib's pred.pkl, a .csv or a .parquet"):
+        read_scores_file(tmp_path / "s.json", m)
+    wide = pd.DataFrame({f"col{i}" * 30: [1] for i in range(50)})
+    wide.to_csv(tmp_path / "wide.csv", index=False)
+    with pytest.raises(UserError) as err:
+        read_scores_file(tmp_path / "wide.csv", m)
+    assert len(str(err.value)) < 600 and "..." in str(err.value)
+    (tmp_path / "inf.csv").write_text(f"date,symbol,score\n2020-03-02,{m.symbols[0]},inf\n")
+    with pytest.raises(UserError, match="row 1: score inf is infinite"):
+        read_scores_file(tmp_path / "inf.csv", m)
+    (tmp_path / "text.csv").write_text(f"date,symbol,score\n2020-03-02,{m.symbols[0]},high\n")
+    with pytest.raises(UserError, match="the score column holds no numbers"):
+        read_scores_file(tmp_path / "text.csv", m)
+    (tmp_path / "early.csv").write_text(f"date,symbol,score\n2018-06-01,{m.symbols[0]},1\n2020-03-02,{m.symbols[0]},1\n")
+    assert len(read_scores_file(tmp_path / "early.csv", m)) == 1          # before the data: left out, warned
