@@ -46,9 +46,13 @@ def ensure_market(cfg) -> Path:
         shutil.rmtree(path)
     else:
         years = max((g.end - g.start).days / 365.25, 0.1)
-        logger.warning(f"{path} not found: generating the embedded synthetic market there ({g.stocks:,} stocks, "
-                       f"{g.start}..{g.end}, seed {g.seed}; about {_EMBEDDED_MB_PER_STOCK_YEAR * g.stocks * years:,.0f} "
-                       f"MB on disk, made once and reused); set data.path to use a market you already have")
+        # Expected in the working directory (the quick start's first run); elsewhere (beside a config file
+        # in another folder) a user may not expect hundreds of MB to appear, so it is a warning there.
+        here = path.resolve() == (Path.cwd() / EMBEDDED_PATH).resolve()
+        logger.log("INFO" if here else "WARNING",
+                   f"{path} not found: generating the embedded synthetic market there ({g.stocks:,} stocks, "
+                   f"{g.start}..{g.end}, seed {g.seed}; about {_EMBEDDED_MB_PER_STOCK_YEAR * g.stocks * years:,.0f} "
+                   f"MB on disk, made once and reused); set data.path to use a market you already have")
     generate_market(path, stocks=g.stocks, start=g.start, end=g.end, seed=g.seed)
     return path
 

@@ -72,12 +72,19 @@ def test_a_copied_config_uses_the_embedded_market_already_made_rather_than_a_sec
 
 
 def test_generating_the_embedded_market_is_announced_with_its_size(tmp_path, monkeypatch):
+    """In the working directory (the quick start) at INFO; beside a config file elsewhere, a warning."""
     monkeypatch.chdir(tmp_path)
     said = []
     from loguru import logger
-    sink = logger.add(lambda m: said.append(str(m)), level="WARNING")
+    sink = logger.add(lambda m: said.append((m.record["level"].name, str(m))), level="INFO")
     try:
         ensure_market(load_config(None, SMALL))
+        other = tmp_path / "elsewhere" / "c.yaml"
+        other.parent.mkdir()
+        other.write_text("data:\n  path: data/synthetic\n")
+        (tmp_path / "data" / "synthetic").rename(tmp_path / "moved")       # none in the working directory now
+        ensure_market(load_config(other, SMALL))
     finally:
         logger.remove(sink)
-    assert any("generating the embedded synthetic market" in s and "MB on disk" in s for s in said), said
+    made = [(level, text) for level, text in said if "generating the embedded synthetic market" in text]
+    assert [level for level, _ in made] == ["INFO", "WARNING"] and all("MB on disk" in t for _, t in made)
