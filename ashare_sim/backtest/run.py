@@ -48,6 +48,7 @@ from ashare_sim.metrics.performance import factor_metrics
 from ashare_sim.metrics.report_data import report_data
 from ashare_sim.report.html import link_pages, write_report
 from ashare_sim.rules.symbols import parse_symbol
+from ashare_sim.signals.calendar import month_starts
 from ashare_sim.signals.delay import delay_targets
 from ashare_sim.signals.pipeline import SignalResult, build_targets, write_analytics
 from ashare_sim.signals.scores import DropoutRule
@@ -120,8 +121,10 @@ def run_backtest(market, cfg, out: Optional[Path] = None, targets: pd.DataFrame 
     cerebro, book = make_cerebro(market, cfg, i0 - 1 if eve else i0, i1)
     dropout = DropoutRule.of(cfg.strategy) if source.get("kind") == SCORES and source.get("rule") == "topk_dropout" \
         else None
+    empty = delayed_days(market, getattr(signal, "empty_days", ()), int(cfg.strategy.signal_delay))
     cerebro.addstrategy(Rebalancer, targets=targets, book=book, retry=cfg.broker.retry,
-                        lot_size=cfg.broker.lot_size, resize=ResizeRule.of(cfg.strategy), dropout=dropout, start=i0)
+                        lot_size=cfg.broker.lot_size, resize=ResizeRule.of(cfg.strategy), dropout=dropout,
+                        empty_days=empty, start=i0)
     cerebro.addanalyzer(bt.analyzers.TimeReturn, timeframe=bt.TimeFrame.Days, _name="timereturn")
     cerebro.addanalyzer(bt.analyzers.DrawDown, _name="drawdown")
     # metrics.json comes from our Backtrader analyzer; the broker's own tables feed its trades / orders /
@@ -273,15 +276,28 @@ class Lists:
     targets: pd.DataFrame
     next_targets: Optional[pd.DataFrame]
     source: dict
+    empty_days: tuple = ()            # rebalance days whose list is empty: hold cash (sell everything)
 
 
 def function_lists(market, cfg, function) -> tuple[pd.DataFrame, Lists, dict]:
-    from ashare_sim.signals.function import as_user_function, function_targets
+    from ashare_sim.signals.function import as_user_function, function_schedule, function_targets
     user = as_user_function(function)
     last = run_window(market, resolve_window(market, cfg, None))[1]
     targets, next_list = function_targets(market, cfg, user, end=market.date_at(last))
     source = {"kind": FUNCTION, "name": user.name, **user.origin(), "rows": int(len(targets))}
-    return targets, Lists(targets, next_list, source), source
+    scheduled = {market.date_at(int(r)) for r in function_schedule(market, cfg, end=market.date_at(last)).rebalance}
+    listed = set(pd.to_datetime(targets["rebalance_date"]).dt.date) if len(targets) else set()
+    return targets, Lists(targets, next_list, source, tuple(sorted(scheduled - listed))), source
+
+
+def delayed_days(market, days, delay: int) -> tuple:
+    """Rebalance days moved `delay` trading days later, as signals.delay moves lists (past the data: gone)."""
+    out = []
+    for day in days:
+        i = market.index_of(day) + delay
+        if i < market.n_days:
+            out.append(market.date_at(i))
+    return tuple(out)
 
 
 def chosen_lists(chosen: list[pd.DataFrame]) -> pd.DataFrame:
@@ -358,7 +374,7 @@ def benchmark_levels(market, cfg) -> pd.Series:
     if kind == "none":
         return empty
     if kind == "pool":
-        s = cached_pool_benchmark(market, cfg)            # computed once per market and pool (common.cache)
+        s = cached_pool_benchmark(market, _from_month_start(market, cfg))   # once per market and pool (cache)
         s = pd.Series(np.asarray(s, dtype=float), index=pd.DatetimeIndex(s.index).normalize())
         return s.reindex(index)
     if market.benchmark is not None:
@@ -366,6 +382,20 @@ def benchmark_levels(market, cfg) -> pd.Series:
     if kind == "table":
         logger.warning("benchmark: table requested but the market has no benchmark table; column left empty")
     return empty
+
+
+def _from_month_start(market, cfg):
+    """The pool is rebalanced monthly: a run that starts inside a month (a delayed list, a weekly or daily
+    function, a targets file) measures it from that month's start, held on, rather than from cash until the
+    next month's start. The analyzer rebases it at the run's first day."""
+    start = cfg.backtest.start
+    if start is None:
+        return cfg
+    starts = month_starts(market.dates)
+    before = starts[starts <= market.index_of(start)]
+    if not len(before) or market.date_at(int(before[-1])) == start:
+        return cfg
+    return replace(cfg, backtest=replace(cfg.backtest, start=market.date_at(int(before[-1]))))
 
 
 def equity_table(market, broker, benchmark: pd.Series, first: int = 0) -> pd.DataFrame:

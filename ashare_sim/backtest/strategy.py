@@ -34,6 +34,7 @@ class Rebalancer(bt.Strategy):
         ("lot_size", True),
         ("resize", ResizeRule()),  # execution.planner.ResizeRule (strategy.resize)
         ("dropout", None),         # signals.scores.DropoutRule: the targets are scores, chosen with the book
+        ("empty_days", ()),        # rebalance days with an empty list: the book goes to cash
         ("start", None),          # calendar index of the window's first day (default: the clock's first bar)
     )
 
@@ -44,6 +45,11 @@ class Rebalancer(bt.Strategy):
         self.planner = RebalancePlanner(self.market, self.p.lot_size, self.p.resize)
         self.skipped = self.planner.skipped
         self.plans = self._plans(self.p.targets)
+        first, last = self.clock.p.first_index, self.clock.p.first_index + self.clock.n_bars() - 1
+        for day in self.p.empty_days:          # an empty list is a list: sell what is held
+            t = self.market.index_of(day)
+            if first < t <= last and (self.p.start is None or t >= int(self.p.start)):
+                self.plans.setdefault(t, [])
         self.rebalance_days = set(self.plans)
         self.chosen: list[pd.DataFrame] = []         # TopkDropout: each day's list as chosen with the book
         self._live: dict[int, object] = {}           # order ref -> the planner's request

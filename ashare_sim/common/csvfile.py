@@ -51,9 +51,10 @@ def available_memory() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
-def memory_estimate(path: Path) -> tuple[int, int]:
-    """(cells, bytes of memory once read as text) of a CSV, from three samples of its lines (head, middle,
-    tail), so a file that turns sparse after a dense head is not underestimated."""
+def memory_estimate(path: Path, text_share: float = 1.0) -> tuple[int, int]:
+    """(cells, bytes of memory once read) of a CSV, from three samples of its lines (head, middle, tail),
+    so a file that turns sparse after a dense head is not underestimated. `text_share`: the share of its
+    columns read as text (a Python str per filled cell); the rest parse to 8-byte numbers."""
     size = path.stat().st_size
     lines = cells = filled = sampled = 0
     with open(path, "rb") as f:
@@ -71,15 +72,15 @@ def memory_estimate(path: Path) -> tuple[int, int]:
         return 0, 0
     rows = (size - start) / (sampled / lines)
     total = int(rows * cells / lines)
-    return total, int(total * _BYTES_PER_CELL + rows * filled / lines * _BYTES_PER_TEXT)
+    return total, int(total * _BYTES_PER_CELL + rows * filled / lines * _BYTES_PER_TEXT * text_share)
 
 
-def check_fits_in_memory(path: Path, what: str = "CSV") -> None:
+def check_fits_in_memory(path: Path, what: str = "CSV", text_share: float = 1.0) -> None:
     """Refuse, before reading, a CSV whose cells would not fit in the memory free now, naming the figures
     and the fix: reading it would swap the machine for minutes, then fail."""
     if path.stat().st_size < CHECKED_FROM_BYTES:
         return
-    cells, need = memory_estimate(path)
+    cells, need = memory_estimate(path, text_share)
     free = available_memory()
     if need > free:
         raise UserError(f"{path}: this {what} of {path.stat().st_size / 1e9:.1f} GB holds about {cells / 1e6:,.0f} "
@@ -88,12 +89,24 @@ def check_fits_in_memory(path: Path, what: str = "CSV") -> None:
                         "into several files, or save it as Parquet")
 
 
+def _text_share(path: Path, dtype) -> float:
+    """The share of a read's columns kept as text: all with dtype=str, the named ones with a mapping."""
+    if dtype is str or dtype == "string" or dtype is object:
+        return 1.0
+    if isinstance(dtype, dict) and dtype:
+        with open(path, "rb") as f:
+            columns = max(1, f.readline().count(b",") + 1)
+        texts = sum(1 for v in dtype.values() if v in (str, "str", "string", object))
+        return min(1.0, texts / columns)
+    return 0.0
+
+
 def read_csv(path: str | Path, what: str = "CSV", **kwargs) -> pd.DataFrame:
     """`pandas.read_csv` in the file's encoding (UTF-8 or GB18030, found by content); a file in neither, or
     one too big for the free memory, is a UserError with the fix. Other pandas errors pass through for the
     caller to word."""
     path = Path(path)
-    check_fits_in_memory(path, what)
+    check_fits_in_memory(path, what, _text_share(path, kwargs.get("dtype")))
     enc = sniff_encoding(path)
     try:
         return pd.read_csv(path, encoding=enc, **kwargs)

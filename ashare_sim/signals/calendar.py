@@ -84,7 +84,9 @@ def rebalance_schedule(dates: np.ndarray, start, end, rule: str = "monthly", on=
     anywhere in the calendar (-1 when none)."""
     dates = np.asarray(dates).astype("datetime64[D]")
     if len(on):
-        wanted = np.array(sorted({np.datetime64(d, "D") for d in on}))
+        # days after the data are later rebalances (a paper plan reaches them); days inside must trade
+        wanted = np.array(sorted({np.datetime64(d, "D") for d in on if np.datetime64(d, "D") <= dates[-1]}),
+                          dtype="datetime64[D]")
         pos = np.searchsorted(dates, wanted)
         bad = [str(d) for d, p in zip(wanted, pos) if p >= len(dates) or dates[p] != d]
         if bad:

@@ -127,10 +127,12 @@ class MarketView:
 
     # ----- tables -----------------------------------------------------------------------------------
     def instruments(self) -> pd.DataFrame:
-        """symbol, name, industry, board, exchange, list_date and delist_date (only when on or before
-        `date`: a later delisting is not known yet), one row per listed symbol."""
+        """symbol, industry, board, exchange, list_date and delist_date (only when on or before `date`: a
+        later delisting is not known yet), one row per listed symbol. No name: the data's names are the
+        latest ones and carry a later ST or delisting mark (use `st()`); the industry is the data's
+        classification, not a dated one."""
         m = self.__ctx.market
-        cols = [c for c in ("symbol", "name", "industry", "board", "exchange", "list_date", "delist_date")
+        cols = [c for c in ("symbol", "industry", "board", "exchange", "list_date", "delist_date")
                 if c in m.instruments.columns]
         out = m.instruments.iloc[self.__listed][cols].reset_index(drop=True).copy()
         if "delist_date" in out:
@@ -145,12 +147,13 @@ class MarketView:
                          index=pd.Index(self.symbols, name="symbol"), name="st")
 
     def fundamentals(self) -> pd.DataFrame:
-        """The fundamentals rows announced on or before `date` (rows without an announcement date count
-        from their statutory deadline), every column of the market's table; empty when it has none."""
+        """The fundamentals rows announced before `date` (a report published on `date` may come after its
+        close, so it counts from the next day, as in the built-in factors; rows without an announcement
+        date count from their statutory deadline), every column of the market's table."""
         f = self.__ctx.fundamentals()
         if f is None:
             return pd.DataFrame(columns=["symbol", "period_end", "ann_date"])
-        out = f[pd.to_datetime(f["ann_date"]) <= pd.Timestamp(self.date)]
+        out = f[pd.to_datetime(f["ann_date"]) < pd.Timestamp(self.date)]
         return out.drop(columns=[c for c in ("sid",) if c in out.columns]).reset_index(drop=True).copy()
 
     # ----- the project's signals --------------------------------------------------------------------

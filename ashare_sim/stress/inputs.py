@@ -17,14 +17,17 @@ from ashare_sim.rules.table import SHIPPED_TABLE
 # Keys that change how lists are traded, not which lists or what they are measured against. Everything
 # under broker.* is execution; the signal delay only moves the same lists in time (signals.delay), and
 # output / logging / research keys do not enter a backtest's result at all.
-EXECUTION_KEYS = ("broker", "strategy.signal_delay", "output", "log_level", "research")
+EXECUTION_KEYS = ("broker", "strategy.signal_delay", "strategy.resize", "strategy.resize_drift",
+                  "strategy.scores.n_drop", "strategy.scores.hold_thresh", "strategy.scores.risk_degree",
+                  "output", "log_level", "research")
 
 
 def data_fingerprint(cfg: Config) -> str:
     """The files a run reads besides its config: the data directory, the rules table, a targets file."""
     return digest({"data": file_stamp(cfg.data.path), "rules": file_stamp(cfg.rules.table or SHIPPED_TABLE),
                     "targets_file": file_stamp(cfg.strategy.targets_file),
-                    "function": file_stamp(function_file(cfg.strategy.function))})
+                    "function": file_stamp(function_file(cfg.strategy.function)),
+                    "scores_file": file_stamp(cfg.strategy.scores.file)})
 
 
 def function_file(spec) -> str | None:

@@ -193,3 +193,17 @@ def test_a_window_under_a_year_headlines_its_total_return_not_an_annualised_one(
     page = (tmp_path / "o" / "report.html").read_text()
     assert "Total return</div>" in page and "Annualized return</div>" not in page
     assert page.count("n/a (&lt; 1 year)") == 3 and "Whole run (total)" in page
+
+
+def test_a_run_starting_inside_a_month_measures_the_pool_from_that_months_start(stress_market_dir):
+    """With signal_delay 1 the run starts a day after the month's first day; the pool benchmark once sat in
+    cash until the next month's start, and a stress grid (lists shared at delay 0) measured it otherwise."""
+    from ashare_sim.data.open import open_market
+    base = [f"data.path={stress_market_dir}", "strategy.top_n=8", "output.report=false",
+            "strategy.factors.ic_min_periods=4", "strategy.factors.ic_window=6"]
+    market = open_market(load_config(None, base))
+    delayed = run_backtest(market, load_config(None, [*base, "strategy.signal_delay=1"]), None)
+    bench = delayed.equity["benchmark"].to_numpy()
+    first = market.index_of(delayed.metrics["start"])
+    assert market.dates[first - 1].astype("datetime64[M]") == market.dates[first].astype("datetime64[M]")  # mid-month
+    assert (np.diff(bench[:15]) != 0).sum() >= 10          # invested from the first day, not flat for a month

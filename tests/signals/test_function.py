@@ -50,7 +50,7 @@ def perturbed_copy(src, dst, after: dt.date, seed=0):
     bars = bars[~((bars["symbol"] == victim) & (pd.to_datetime(bars["date"]) > pd.Timestamp(gone_on)))]
     bars.to_parquet(dst / "bars.parquet", index=False)
     f = pd.read_parquet(dst / "fundamentals.parquet")
-    late = pd.to_datetime(f["ann_date"]) > cut
+    late = pd.to_datetime(f["ann_date"]) >= cut                   # announced on the signal day: after its close
     for c in ("total_equity", "net_profit", "revenue"):
         f.loc[late, c] = -f.loc[late, c] * 3
     f.to_parquet(dst / "fundamentals.parquet", index=False)
@@ -303,3 +303,18 @@ def test_the_next_weekly_list_is_dated_the_first_trading_day_of_the_next_week(ma
     function_targets(market, cfg(market_dir, "strategy.rebalance=weekly"),
                      lambda view: calls.append(view.rebalance_date) or {})
     assert last.isoweekday() == 2 and calls[-1] == dt.date(2020, 7, 6)
+
+
+def test_an_empty_list_holds_cash_in_the_backtest_as_in_paper(market_dir, tmp_path):
+    from ashare_sim.backtest.run import run_backtest
+    market = load_market(market_dir)
+
+    def half_the_time(view):                           # cash in the second half of each month
+        return {} if view.rebalance_date.day > 15 else {s: 0.2 for s in view.pool()[:5]}
+    c = cfg(market_dir, "strategy.rebalance=weekly", "backtest.start=2019-07-01", "backtest.end=2019-09-30")
+    r = run_backtest(market, c, None, function=half_the_time)
+    eq = r.equity.set_index("date")
+    empty_days = [d for d in pd.to_datetime(r.orders["date"]).drop_duplicates() if d.day > 15]
+    sold_out = [eq.loc[d, "cash"] / eq.loc[d, "value"] for d in empty_days
+                if d in eq.index and (r.orders[pd.to_datetime(r.orders["date"]) == d]["side"] == "sell").all()]
+    assert sold_out and max(sold_out) > 0.95            # the book went to cash on the empty days
