@@ -318,3 +318,13 @@ def test_an_empty_list_holds_cash_in_the_backtest_as_in_paper(market_dir, tmp_pa
     sold_out = [eq.loc[d, "cash"] / eq.loc[d, "value"] for d in empty_days
                 if d in eq.index and (r.orders[pd.to_datetime(r.orders["date"]) == d]["side"] == "sell").all()]
     assert sold_out and max(sold_out) > 0.95            # the book went to cash on the empty days
+
+
+def test_rebalance_dates_after_the_data_are_later_rebalances_not_errors(market_dir):
+    from ashare_sim.signals.function import function_schedule, is_rebalance_day
+    market = load_market(market_dir)
+    last = market.n_days - 1                                   # 2020-06-30
+    c = cfg(market_dir, "strategy.function=x.py:f", "strategy.rebalance_dates=[2020-06-01, 2020-07-01]")
+    sch = function_schedule(market, c)
+    assert [market.date_at(int(r)) for r in sch.rebalance] == [dt.date(2020, 6, 1)]
+    assert is_rebalance_day(market, c, dt.date(2020, 7, 1), last)          # what a paper plan for 07-01 asks
