@@ -237,13 +237,9 @@ class TargetLists:
             rows = targets[pd.to_datetime(targets["rebalance_date"]).dt.date == days[-1]]
             source = f"targets file {Path(self.file).name}, list of {days[-1]}"
         elif self.scores_file:
-            from ashare_sim.signals.composite import pick_top
-            m, rows = self.market, self.scores_at(t)
-            score = np.full(m.n_symbols, np.nan)
-            score[rows["symbol"].map(m.symbol_index).to_numpy()] = rows["score"].to_numpy()
-            chosen, _, w = pick_top(score, int(self.cfg.strategy.top_n))
-            rows = pd.DataFrame({"symbol": m.symbols[chosen].astype(str), "weight": w})
-            source = f"scores file {Path(self.scores_file).name}, scores of {m.date_at(t)}"
+            from ashare_sim.signals.scores import top_n_list
+            rows = top_n_list(self.scores_at(t), self.market, int(self.cfg.strategy.top_n))
+            source = f"scores file {Path(self.scores_file).name}, scores of {self.market.date_at(t)}"
         elif self.function:
             from ashare_sim.signals.function import call_on_view, load_function
             from ashare_sim.signals.view import ViewContext

@@ -172,7 +172,6 @@ def scores_lists(market, cfg, start=None, end=None) -> pd.DataFrame:
     rule top_n gives the top strategy.top_n of each day in equal weight (traded like any list); rule
     topk_dropout keeps every score (weight NaN) for the planner to choose from with the book in hand.
     With strategy.scores.pool only names of the small-cap pool on the score date are candidates."""
-    from ashare_sim.signals.composite import pick_top
     from ashare_sim.signals.targets import TARGET_COLUMNS
 
     sc = cfg.strategy.scores
@@ -182,12 +181,7 @@ def scores_lists(market, cfg, start=None, end=None) -> pd.DataFrame:
     for day, rows in lists.groupby("rebalance_date", sort=True):
         rows = candidates(rows, market, cfg, market.index_of(day.date()) - 1)
         if sc.rule == "top_n":
-            score = np.full(market.n_symbols, np.nan)
-            score[rows["symbol"].map(market.symbol_index).to_numpy()] = rows["score"].to_numpy()
-            chosen, ranks, weights = pick_top(score, int(cfg.strategy.top_n))
-            blocks.append(pd.DataFrame({"rebalance_date": day, "symbol": market.symbols[chosen].astype(str),
-                                        "rank": np.asarray(ranks, np.int64), "score": score[chosen],
-                                        "weight": weights}))
+            blocks.append(top_n_list(rows, market, int(cfg.strategy.top_n)).assign(rebalance_date=day))
         else:
             order = rows.sort_values("score", ascending=False, kind="stable")
             blocks.append(pd.DataFrame({"rebalance_date": day, "symbol": order["symbol"].to_numpy(),
@@ -208,3 +202,14 @@ def candidates(rows: pd.DataFrame, market, cfg, t: int) -> pd.DataFrame:
     if cfg.strategy.scores.pool:
         ok &= universe_mask(market, t, cfg.strategy.universe)[sids]
     return rows[ok]
+
+
+def top_n_list(rows: pd.DataFrame, market, top_n: int) -> pd.DataFrame:
+    """The `top_n` best scores of `rows` (symbol, score) in equal weight, ties broken by the market's symbol
+    order as the built-in strategy breaks them: symbol, rank, score, weight."""
+    from ashare_sim.signals.composite import pick_top
+    score = np.full(market.n_symbols, np.nan)
+    score[rows["symbol"].map(market.symbol_index).to_numpy()] = rows["score"].to_numpy()
+    chosen, ranks, weights = pick_top(score, top_n)
+    return pd.DataFrame({"symbol": market.symbols[chosen].astype(str), "rank": np.asarray(ranks, np.int64),
+                         "score": score[chosen], "weight": weights})

@@ -134,13 +134,15 @@ def test_topk_dropout_swaps_at_most_n_drop_names_a_day_and_never_resizes_the_res
     assert days.max() <= 6 and days.iloc[-1] >= 4              # about top_n names, one more while a sale waits
 
 
-def test_a_paper_run_on_topk_dropout_equals_its_backtest(market_dir, tmp_path):
+@pytest.mark.parametrize("rule", ["topk_dropout", "top_n"])
+def test_a_paper_run_on_scores_equals_its_backtest(market_dir, tmp_path, rule):
     from ashare_sim.backtest.run import run_backtest
     from ashare_sim.paper.ledger import Ledger
     from ashare_sim.paper.session import execute_day, plan_day
     m = load_market(market_dir)
     qlib_pred(m, first="2020-05-29").to_pickle(tmp_path / "pred.pkl")
-    c = cfg(market_dir, tmp_path / "pred.pkl", "strategy.scores.n_drop=2", "backtest.start=2020-06-01")
+    c = cfg(market_dir, tmp_path / "pred.pkl", "strategy.scores.n_drop=2", "backtest.start=2020-06-01",
+            f"strategy.scores.rule={rule}")
     db = tmp_path / "a.db"
     for i in range(m.index_of(dt.date(2020, 6, 1)), m.n_days):
         with Ledger.open(db, create=True) as led:
