@@ -25,3 +25,13 @@ class ConfigError(UserError):
 
 class DataError(UserError):
     """The market data directory is unreadable or inconsistent."""
+
+
+def unopenable(label: str, path, exc: OSError, want: str, hint: str = "") -> UserError:
+    """The one wording for a file the user named that cannot be opened: `label` names where it was
+    given ("--fills", "rules table", ...), `want` what to give instead ("a YAML file")."""
+    if isinstance(exc, FileNotFoundError):
+        return UserError(f"{label} {path}: no such file{hint}")
+    if isinstance(exc, IsADirectoryError):
+        return UserError(f"{label} {path}: is a directory; give {want}")
+    return UserError(f"{label} {path}: cannot be read ({exc.strerror or exc.__class__.__name__})")

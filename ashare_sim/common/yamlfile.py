@@ -6,7 +6,7 @@ from typing import Any
 
 import yaml
 
-from ashare_sim.common.errors import UserError
+from ashare_sim.common.errors import UserError, unopenable
 
 
 def read_yaml_file(path: Path | str, what: str, missing_hint: str = "") -> Any:
@@ -15,14 +15,10 @@ def read_yaml_file(path: Path | str, what: str, missing_hint: str = "") -> Any:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"{what} {path}: no such file{missing_hint}") from None
-    except IsADirectoryError:
-        raise UserError(f"{what} {path}: is a directory; give a YAML file") from None
     except UnicodeDecodeError:
         raise UserError(f"{what} {path}: not UTF-8 text; save it as UTF-8") from None
     except OSError as exc:
-        raise UserError(f"{what} {path}: cannot be read ({exc.strerror or exc.__class__.__name__})") from None
+        raise unopenable(what, path, exc, "a YAML file", missing_hint) from None
     return parse_yaml(text, path)
 
 

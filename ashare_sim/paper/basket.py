@@ -30,7 +30,7 @@ from pathlib import Path
 import pandas as pd
 
 from ashare_sim.common.csvfile import read_csv
-from ashare_sim.common.errors import UserError
+from ashare_sim.common.errors import UserError, unopenable
 from ashare_sim.execution.orders import Side, fees_of
 from ashare_sim.rules.symbols import parse_symbol
 
@@ -117,12 +117,8 @@ def read_fills(path: Path, requests: list[dict], day, checks: FillChecks,
     path = Path(path)
     try:
         raw = read_csv(path, "fills file", dtype=str, keep_default_na=False)
-    except FileNotFoundError:
-        raise UserError(f"--fills {path}: no such file") from None
-    except IsADirectoryError:
-        raise UserError(f"--fills {path}: is a directory; give the fills CSV file") from None
     except OSError as exc:
-        raise UserError(f"--fills {path}: cannot read it ({exc.strerror})") from None
+        raise unopenable("--fills", path, exc, "the fills CSV file") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise UserError(f"--fills {path}: not a readable CSV ({exc.__class__.__name__}); expected columns "
                         f"{','.join(FILL_COLUMNS)}") from None

@@ -169,6 +169,7 @@ class TargetLists:
         self.scores_file = cfg.strategy.scores.file
         self._targets = None
         self._scores = None
+        self._scores_by_day: dict[int, pd.DataFrame] = {}
 
     def targets(self, also: frozenset[str] = frozenset()) -> pd.DataFrame:
         if self._targets is None or also:
@@ -184,10 +185,12 @@ class TargetLists:
     def scores_at(self, t: int) -> pd.DataFrame:
         """The scores file's candidates dated the close of t (they trade the day after)."""
         from ashare_sim.signals.scores import candidates, read_scores_file
-        if self._scores is None:
+        if self._scores is None:                # read once; each day's candidates kept (a plan asks twice)
             self._scores = read_scores_file(self.scores_file, self.market)
-        rows = self._scores[self._scores["date"] == pd.Timestamp(self.market.date_at(t))]
-        return candidates(rows, self.market, self.cfg, t)
+        if t not in self._scores_by_day:
+            rows = self._scores[self._scores["date"] == pd.Timestamp(self.market.date_at(t))]
+            self._scores_by_day[t] = candidates(rows, self.market, self.cfg, t)
+        return self._scores_by_day[t]
 
     @property
     def dropout(self):

@@ -73,22 +73,36 @@ def test_pred_pkl_csv_and_parquet_read_alike(market_dir, tmp_path):
     assert a["symbol"].str.match(r"^\d{6}\.(SH|SZ|BJ)$").all() and len(a) == len(pred)
 
 
-def test_a_bad_scores_file_is_refused_with_the_row_or_the_fix(market_dir, tmp_path):
+BAD_FILES = [   # (file name, text with {s} for a symbol of the market, the message)
+    ("a.csv", "date,symbol,value\n2020-03-02,600000.SH,1\n", "no score column"),
+    ("b.csv", "date,symbol,score\n2020-03-01,{s},1\n", "2020-03-01 is not a trading day"),
+    ("c.csv", "date,symbol,score\n2020-03-02,{s},1\n2020-03-02,{s},2\n", "has two scores on 2020-03-02"),
+    ("d.csv", "date,symbol,score\nyesterday,600000.SH,1\n", "row 1: date 'yesterday' is not a date"),
+    ("inf.csv", "date,symbol,score\n2020-03-02,{s},inf\n", "row 1: score inf is infinite"),
+    ("text.csv", "date,symbol,score\n2020-03-02,{s},high\n", "the score column holds no numbers"),
+    ("s.json", "{{}}", "a .json file; give qlib's pred.pkl, a .csv or a .parquet"),
+]
+
+
+@pytest.mark.parametrize("name, text, message", BAD_FILES)
+def test_a_bad_scores_file_is_refused_with_the_row_or_the_fix(market_dir, tmp_path, name, text, message):
     m = load_market(market_dir)
-    (tmp_path / "a.csv").write_text("date,symbol,value\n2020-03-02,600000.SH,1\n")
-    with pytest.raises(UserError, match="no score column"):
-        read_scores_file(tmp_path / "a.csv", m)
-    (tmp_path / "b.csv").write_text(f"date,symbol,score\n2020-03-01,{m.symbols[0]},1\n")
-    with pytest.raises(UserError, match="2020-03-01 is not a trading day"):
-        read_scores_file(tmp_path / "b.csv", m)
-    (tmp_path / "c.csv").write_text(f"date,symbol,score\n2020-03-02,{m.symbols[0]},1\n2020-03-02,{m.symbols[0]},2\n")
-    with pytest.raises(UserError, match="has two scores on 2020-03-02"):
-        read_scores_file(tmp_path / "c.csv", m)
-    (tmp_path / "d.csv").write_text("date,symbol,score\nyesterday,600000.SH,1\n")
-    with pytest.raises(UserError, match="row 1: date 'yesterday' is not a date"):
-        read_scores_file(tmp_path / "d.csv", m)
+    (tmp_path / name).write_text(text.format(s=m.symbols[0]))
+    with pytest.raises(UserError, match=message):
+        read_scores_file(tmp_path / name, m)
+
+
+def test_a_missing_or_wide_file_gets_one_short_message_and_early_dates_are_left_out(market_dir, tmp_path):
+    m = load_market(market_dir)
     with pytest.raises(UserError, match="no such file"):
         read_scores_file(tmp_path / "none.pkl", m)
+    wide = pd.DataFrame({f"col{i}" * 30: [1] for i in range(50)})
+    wide.to_csv(tmp_path / "wide.csv", index=False)
+    with pytest.raises(UserError) as err:
+        read_scores_file(tmp_path / "wide.csv", m)
+    assert len(str(err.value)) < 600 and "..." in str(err.value)
+    (tmp_path / "early.csv").write_text(f"date,symbol,score\n2018-06-01,{m.symbols[0]},1\n2020-03-02,{m.symbols[0]},1\n")
+    assert len(read_scores_file(tmp_path / "early.csv", m)) == 1          # before the data: left out, warned
 
 
 # ----- end to end ----------------------------------------------------------------------------------------
@@ -155,23 +169,3 @@ def test_a_paper_run_on_scores_equals_its_backtest(market_dir, tmp_path, rule):
     theirs = bt.trades[cols].assign(date=bt.trades["date"].astype(str))
     assert len(ours) > 20
     pd.testing.assert_frame_equal(ours.round(6), theirs.round(6).reset_index(drop=True), check_dtype=False)
-
-
-def test_more_bad_scores_files_get_one_short_message(market_dir, tmp_path):
-    m = load_market(market_dir)
-    (tmp_path / "s.json").write_text("{}")
-    with pytest.raises(UserError, match="a .json file; give qlib's pred.pkl, a .csv or a .parquet"):
-        read_scores_file(tmp_path / "s.json", m)
-    wide = pd.DataFrame({f"col{i}" * 30: [1] for i in range(50)})
-    wide.to_csv(tmp_path / "wide.csv", index=False)
-    with pytest.raises(UserError) as err:
-        read_scores_file(tmp_path / "wide.csv", m)
-    assert len(str(err.value)) < 600 and "..." in str(err.value)
-    (tmp_path / "inf.csv").write_text(f"date,symbol,score\n2020-03-02,{m.symbols[0]},inf\n")
-    with pytest.raises(UserError, match="row 1: score inf is infinite"):
-        read_scores_file(tmp_path / "inf.csv", m)
-    (tmp_path / "text.csv").write_text(f"date,symbol,score\n2020-03-02,{m.symbols[0]},high\n")
-    with pytest.raises(UserError, match="the score column holds no numbers"):
-        read_scores_file(tmp_path / "text.csv", m)
-    (tmp_path / "early.csv").write_text(f"date,symbol,score\n2018-06-01,{m.symbols[0]},1\n2020-03-02,{m.symbols[0]},1\n")
-    assert len(read_scores_file(tmp_path / "early.csv", m)) == 1          # before the data: left out, warned
