@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     pe.add_argument("--account", required=True)
     pe.add_argument("--date", required=True)
     pe.add_argument("--fills", help="record the fills CSV a broker terminal exported instead of simulating")
+    pe.add_argument("--fills-profile", help="the layout of --fills: auto, project, qmt, ths (同花顺), tdx (通达信) "
+                                            "or custom (default: paper.fills.profile)")
     pe.add_argument("--allow-duplicate-fills", action="store_true",
                     help="accept rows of --fills that repeat another exactly (two real, identical fills)")
     pe.set_defaults(func=_command("paper", "execute_command"))

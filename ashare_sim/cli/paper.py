@@ -5,8 +5,10 @@ import argparse
 import json
 
 from ashare_sim.cli.backtest import load_cli_config
+from ashare_sim.common.errors import UserError
 from ashare_sim.data.open import open_market
 from ashare_sim.paper.account import PaperAccount
+from ashare_sim.paper.fills import profile_named
 from ashare_sim.paper.session import parse_day
 
 
@@ -21,7 +23,12 @@ def plan_command(args: argparse.Namespace) -> int:
 def execute_command(args: argparse.Namespace) -> int:
     cfg = load_cli_config(args)
     parse_day(args.date)
-    summary = PaperAccount(args.account, cfg, _market(cfg)).execute(args.date, args.fills, args.allow_duplicate_fills)
+    if args.fills_profile is not None:
+        if args.fills is None:
+            raise UserError("--fills-profile: give the --fills FILE it reads")
+        profile_named(args.fills_profile, cfg.paper.fills)      # an unknown name before the market is read
+    summary = PaperAccount(args.account, cfg, _market(cfg)).execute(args.date, args.fills, args.allow_duplicate_fills,
+                                                                     args.fills_profile)
     print(execute_text(summary))
     return 0
 
@@ -71,6 +78,12 @@ def execute_text(s: dict) -> str:
              + (" (" + ", ".join(f"{k} {v}" for k, v in s["reasons"].items()) + ")" if s["reasons"] else ""),
              f"  traded {s['traded_value']:,.0f} CNY, fees {s['costs']:,.2f} CNY; cash {s['cash']:,.2f}, value "
              f"{s['value']:,.2f} CNY, {s['positions']} position(s); {s['retries_left']} remainder(s) to retry"]
+    read = s.get("fills_file")
+    if read:
+        notes = [n for n, on in (("fees from the config's cost model (the export has no fee columns)",
+                                  read["fees_from_model"]),
+                                 ("times without a date taken as the --date day", read["dated_by_run"])) if on]
+        lines.append(f"  fills file read as {read['profile']}: {read['rows']} row(s)" + "".join(f"; {n}" for n in notes))
     return "\n".join(lines)
 
 

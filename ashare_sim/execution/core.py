@@ -68,6 +68,7 @@ class ExecutionCore:
         self.limits = build_all(QUANTITY_LIMITS, cfg, env)
         self.slippage = build_chosen(SLIPPAGE, cfg.slippage.model, cfg, env)
         self.costs = CostModel.from_config(cfg, env)
+        self._cost_env = env
         actions = build_all(CORPORATE_ACTIONS, cfg, env)
         self.settlers = [a for a in actions if hasattr(a, "settlements")]      # delisted holdings, first
         self.payers = [a for a in actions if hasattr(a, "entitlements")]       # dividends and bonus shares
@@ -82,6 +83,10 @@ class ExecutionCore:
         self._volume_used: dict[int, int] = {}     # sid -> shares filled today (the cap is per stock and day)
         self._value_key = None
         self._value = self.account.cash
+
+    def fresh_costs(self) -> CostModel:
+        """The config's cost model with no orders charged yet (fees of fills a broker reported without them)."""
+        return CostModel.from_config(self.cfg, self._cost_env)
 
     # ----- the day -------------------------------------------------------------------
     def start_day(self, t: int) -> DayEvents:

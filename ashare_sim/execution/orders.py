@@ -18,6 +18,19 @@ class Side(StrEnum):
     SELL = "sell"
 
 
+# The words fills exports and terminals write for a side (compared case-blind, spaces removed).
+SIDE_WORDS = {"buy": ("buy", "b", "买", "买入", "证券买入"), "sell": ("sell", "s", "卖", "卖出", "证券卖出")}
+
+
+def side_of(text: str, more: dict[str, tuple[str, ...]] | None = None) -> Side | None:
+    """The side a fills file or a broker means by `text`; None when it names neither."""
+    word = "".join(str(text).split()).lower()
+    for side in Side:
+        if word in SIDE_WORDS[side] or word in {w.lower() for w in (more or {}).get(side, ())}:
+            return side
+    return None
+
+
 class Status(StrEnum):
     """The `status` column of orders.csv."""
     FILLED = "filled"

@@ -49,9 +49,10 @@ class PaperAccount:
         return summary
 
     def execute(self, date: str | dt.date, fills: str | Path | None = None,
-                allow_duplicate_fills: bool = False) -> dict[str, Any]:
+                allow_duplicate_fills: bool = False, fills_profile: str | None = None) -> dict[str, Any]:
         """Execute trading day `date`: its plan filled on the day's bars, or the broker's `fills` CSV recorded
-        (an exact repeat of a fill row is refused unless `allow_duplicate_fills`)."""
+        (read with `fills_profile`, default `paper.fills.profile`; an exact repeat of a fill row is refused
+        unless `allow_duplicate_fills`)."""
         day = _day(date)
         if adapter(self.cfg.paper.adapter).needs_fills and not fills:
             raise UserError("paper.adapter basket: give --fills FILE, the fills exported from the terminal")
@@ -59,7 +60,8 @@ class PaperAccount:
             raise UserError(f"--account {self.path}: no such paper account; `paper plan` creates one")
         market = self._market()
         with Ledger.open(self.path, create=False, timeout=self.cfg.paper.lock_timeout) as led:
-            return execute_day(led, market, self.cfg, day, Path(fills) if fills else None, allow_duplicate_fills)
+            return execute_day(led, market, self.cfg, day, Path(fills) if fills else None, allow_duplicate_fills,
+                               fills_profile)
 
     def status(self) -> dict[str, Any]:
         """Positions, cash, value, P&L since the start, open orders and the last runs."""

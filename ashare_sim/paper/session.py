@@ -30,7 +30,7 @@ from ashare_sim.execution.core import ExecutionCore
 from ashare_sim.execution.orders import FILLED, OrderRequest, Side, Status
 from ashare_sim.execution.planner import RebalancePlanner, ResizeRule, lot_after
 from ashare_sim.paper.adapters import adapter
-from ashare_sim.paper.basket import FillChecks, read_fills
+from ashare_sim.paper.fills import FillChecks, read_fills
 from ashare_sim.paper.ledger import Ledger
 from ashare_sim.rules.table import at_down_limit, at_up_limit
 
@@ -282,7 +282,7 @@ def plan_row(market, t: int, req: OrderRequest, account: Account) -> dict[str, A
 
 # ----- execute ----------------------------------------------------------------------------------
 def execute_day(led: Ledger, market, cfg, day: dt.date, fills_file: Path | None = None,
-                allow_duplicates: bool = False) -> dict[str, Any]:
+                allow_duplicates: bool = False, fills_profile: str | None = None) -> dict[str, Any]:
     acct = led.account()
     t = day_index(market, day)
     if t is None:
@@ -325,10 +325,12 @@ def execute_day(led: Ledger, market, cfg, day: dt.date, fills_file: Path | None 
         core.end_day(skipped)
     events.append((t, core.start_day(t)))
     filler = adapter(cfg.paper.adapter, fills_file)
-    fills = None
+    fills = read = None
     if fills_file is not None:                          # checked against what the account may sell today
-        fills = read_fills(fills_file, requests, day, FillChecks(market, t, account, cfg.broker.lot_size),
-                           allow_duplicates)
+        checks = FillChecks(market, t, account, cfg.broker.lot_size, core.fresh_costs(),
+                            account_ids=(acct["name"], cfg.paper.account_name))
+        read = read_fills(fills_file, requests, day, checks, cfg.paper.fills, fills_profile, allow_duplicates)
+        fills = read.by_request
     orders = [OrderRequest(int(market.symbol_index[row["symbol"]]), row["symbol"], row["side"], int(row["qty"]),
                            parse_date_text(row["rebalance"]), int(row["attempt"]), key=i + 1)
               for i, row in enumerate(requests)]
@@ -348,6 +350,9 @@ def execute_day(led: Ledger, market, cfg, day: dt.date, fills_file: Path | None 
                "costs": sum(o.fill.costs.charged for o in outcomes if o.fill),
                "cash": account.cash, "value": value, "positions": len(account.positions),
                "retries_left": len(planner.remaining)}
+    if read is not None:
+        summary["fills_file"] = {"profile": read.profile, "rows": read.rows, "fees_from_model": read.fees_from_model,
+                                 "dated_by_run": read.dated_by_run}
     led.log_run("execute", day, summary)
     return summary
 

@@ -271,7 +271,7 @@ def test_basket_out_and_fills_in(market_dir, tmp_path):
 @pytest.mark.parametrize("row, message", [
     ("600000.SH,sell,100,10,5,0,0,2020-04-01 09:30:00", "row 2: no planned sell of 600000.SH today"),
     ("{sym},buy,100,{px},5,0,0,2020-03-31 09:30:00", "row 2: the fill's date is 2020-03-31, not 2020-04-01"),
-    ("{sym},buy,100,{px},5,0,0,09:30:00", "row 2: the fill's date is missing"),
+    ("{sym},buy,100,{px},5,0,0,", "row 2: the fill's date is missing"),
     ("{sym},buy,100,999,5,0,0,2020-04-01 09:30:00", "row 2: price 999 is outside the day's range"),
     ("{sym},buy,150,{px},5,0,0,2020-04-01 09:30:00", "row 2: buy of 150 is not whole board lots"),
     ("{sym},buy,100,{px:.2f}3,5,0,0,2020-04-01 09:30:00", "is not on the tick (0.01 CNY)"),
