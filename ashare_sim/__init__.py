@@ -31,6 +31,7 @@ _EXPORTS = {
     "Config": "ashare_sim.config", "load_config": "ashare_sim.config", "Market": "ashare_sim.data.market",
     "BacktestResult": "ashare_sim.backtest.run", "ResearchResult": "ashare_sim.research.build",
     "StressResult": "ashare_sim.stress.run", "PaperAccount": "ashare_sim.paper.account",
+    "RunStatus": "ashare_sim.paper.account",
     "open_market": "ashare_sim.api", "run_backtest": "ashare_sim.api", "run_research": "ashare_sim.api",
     "run_stress": "ashare_sim.api", "paper_account": "ashare_sim.api", "generate_market": "ashare_sim.api",
     "validate_market": "ashare_sim.api", "MarketView": "ashare_sim.signals.view",

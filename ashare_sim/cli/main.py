@@ -76,6 +76,14 @@ def build_parser() -> argparse.ArgumentParser:
     pe.add_argument("--allow-duplicate-fills", action="store_true",
                     help="accept rows of --fills that repeat another exactly (two real, identical fills)")
     pe.set_defaults(func=_command("paper", "execute_command"))
+    pr = psub.add_parser("run", parents=[common, cfg], help="the whole trading day --date for a scheduler: plan, "
+                         "send or fill, execute, reconcile; the exit status says how it went")
+    pr.add_argument("--account", required=True)
+    pr.add_argument("--date", required=True)
+    pr.add_argument("--basket", help="paper.adapter basket: write the day's orders to this basket CSV")
+    pr.add_argument("--fills", help="paper.adapter basket: the fills the terminal exported, to execute the day")
+    pr.add_argument("--fills-profile", help="the layout of --fills (as for paper execute)")
+    pr.set_defaults(func=_command("paper", "run_command"))
     ps = psub.add_parser("status", parents=[common], help="positions, cash, value, P&L, last runs")
     ps.add_argument("--account", required=True)
     ps.add_argument("--json", action="store_true", help="one JSON object")

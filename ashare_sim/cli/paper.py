@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from ashare_sim.cli.backtest import load_cli_config
 from ashare_sim.common.errors import UserError
 from ashare_sim.data.open import open_market
-from ashare_sim.paper.account import PaperAccount
+from ashare_sim.paper.account import PaperAccount, RunStatus
 from ashare_sim.paper.fills import profile_named
+from ashare_sim.paper.live import BrokerError
 from ashare_sim.paper.session import parse_day
 
 
@@ -31,6 +33,23 @@ def execute_command(args: argparse.Namespace) -> int:
                                                                      args.fills_profile)
     print(execute_text(summary))
     return 0
+
+
+def run_command(args: argparse.Namespace) -> int:
+    cfg = load_cli_config(args)
+    parse_day(args.date)
+    if args.fills_profile is not None:
+        if args.fills is None:
+            raise UserError("--fills-profile: give the --fills FILE it reads")
+        profile_named(args.fills_profile, cfg.paper.fills)
+    try:
+        out = PaperAccount(args.account, cfg, _market(cfg)).run(args.date, args.basket, args.fills,
+                                                                args.fills_profile)
+    except BrokerError as exc:
+        print(f"error: paper.adapter {cfg.paper.adapter}: {exc}", file=sys.stderr)
+        return int(RunStatus.ERROR)
+    print(run_text(out))
+    return int(out["status"])
 
 
 def _market(cfg):
@@ -84,6 +103,30 @@ def execute_text(s: dict) -> str:
                                   read["fees_from_model"]),
                                  ("times without a date taken as the --date day", read["dated_by_run"])) if on]
         lines.append(f"  fills file read as {read['profile']}: {read['rows']} row(s)" + "".join(f"; {n}" for n in notes))
+    return "\n".join(lines)
+
+
+def run_text(out: dict) -> str:
+    lines = []
+    if "plan" in out:
+        lines.append(plan_text(out["plan"], None))
+    sess = out.get("session")
+    if sess:
+        lines.append(f"sent to {out['adapter']}: {sess['sent']} order(s) sent, {sess['adopted']} found already at the "
+                     f"broker (not sent again); {sess['filled_orders']} filled, {sess['partial_orders']} partly, "
+                     f"{sess['cancelled']} cancelled, {len(sess['rejected'])} rejected; {sess['fills']} fill(s)"
+                     + (f", {sess['duplicate_fills']} repeated report(s) ignored" if sess["duplicate_fills"] else "")
+                     + (f", {sess['reconnects']} reconnect(s)" if sess["reconnects"] else ""))
+        lines += [f"  rejected {remark}: {msg}" for remark, msg in sess["rejected"].items()]
+    if "execute" in out:
+        lines.append(execute_text(out["execute"]))
+    if out.get("differences"):
+        lines.append(f"the broker differs from the ledger ({len(out['differences'])}); nothing was changed on "
+                     "either side:")
+        lines += [f"  {d}" for d in out["differences"]]
+    status = RunStatus(out["status"])
+    lines.append(f"status {int(status)} ({status.name.lower().replace('_', ' ')})"
+                 + (f": {out['message']}" if out.get("message") else ""))
     return "\n".join(lines)
 
 

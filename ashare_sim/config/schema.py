@@ -23,7 +23,7 @@ from ashare_sim.execution.models.deal_price import DEAL_PRICES
 from ashare_sim.execution.models.slippage import SLIPPAGE
 from ashare_sim.execution.models.validators import VALIDATORS
 from ashare_sim.execution.models.volume_cap import QUANTITY_LIMITS
-from ashare_sim.paper.adapters import ADAPTERS
+from ashare_sim.paper.adapters import ADAPTERS, QmtConfig
 from ashare_sim.paper.fills import FillsConfig
 from ashare_sim.signals.factors import FACTORS
 
@@ -214,7 +214,8 @@ PaperConfig = section("PaperConfig", "paper: the account and the adapter that fi
     ("account_name", str, key("paper", "the account column of basket files")),
     ("lock_timeout", float, key(10.0, "seconds to wait for another process on the account", ge=0)),
     ("fills", FillsConfig, key(FillsConfig, "how --fills files exported by a terminal are read")),
-    *model_fields(ADAPTERS.classes()),
+    ("qmt", QmtConfig, key(QmtConfig, "paper.adapter qmt: the miniQMT client and how orders are sent")),
+    *model_fields([a for a in ADAPTERS.classes() if not a.subsection]),
 ], __name__)
 
 

@@ -36,6 +36,7 @@ from ashare_sim.execution.models.slippage import SLIPPAGE
 from ashare_sim.execution.models.validators import VALIDATORS, LotSize, TPlusOne
 from ashare_sim.execution.models.volume_cap import QUANTITY_LIMITS
 from ashare_sim.execution.orders import (
+    FEE_KINDS,
     FILLED,
     PARTIAL,
     REJECTED,
@@ -181,7 +182,12 @@ class ExecutionCore:
         done = None
         for f in fills:
             slip = 0.0 if math.isnan(deal) else (f["price"] - deal) * f["qty"] * (1.0 if ctx.is_buy else -1.0)
-            costs = Costs(f["commission"], f["stamp_duty"], f["transfer_fee"], slip)
+            fees = [f[kind] for kind in FEE_KINDS]
+            if None in fees:                # a broker that reports no fee: the config's cost model charges it
+                model = self.costs.fill_costs(req.key, ctx.day, ctx.side, ctx.exchange, int(f["qty"]),
+                                              float(f["price"]), deal)
+                fees = [getattr(model, kind) if fee is None else fee for kind, fee in zip(FEE_KINDS, fees)]
+            costs = Costs(*fees, slip)
             one = self._apply(req, ctx, int(f["qty"]), float(f["price"]), deal, costs)
             done = one if done is None else Fill(
                 done.qty + one.qty, (done.price * done.qty + one.price * one.qty) / (done.qty + one.qty), deal,

@@ -11,6 +11,8 @@ same methods).
 from __future__ import annotations
 
 import datetime as dt
+import json
+from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,7 @@ from ashare_sim.paper.basket import write_basket
 from ashare_sim.paper.ledger import Ledger
 from ashare_sim.paper.session import (
     close_before,
+    day_index,
     execute_day,
     parse_day,
     plan_day,
@@ -63,6 +66,74 @@ class PaperAccount:
             return execute_day(led, market, self.cfg, day, Path(fills) if fills else None, allow_duplicate_fills,
                                fills_profile)
 
+    def run(self, date: str | dt.date, basket: str | Path | None = None, fills: str | Path | None = None,
+            fills_profile: str | None = None, broker=None, times=None) -> dict[str, Any]:
+        """The whole of trading day `date`, for a scheduler: plan it (unless a current plan exists), then by
+        `paper.adapter`: fill it on the day's bars (`simulated`); write the basket, or execute the `fills`
+        exported after trading (`basket`); or send it to the broker, follow it to the end, execute the day
+        from the broker's fills and reconcile (`qmt`; `broker` and `times` replace the configured client and
+        clock, for tests). Returns the summaries and `status`, a RunStatus."""
+        day = _day(date)
+        cfg = self.cfg
+        filler = adapter(cfg.paper.adapter, Path(fills) if fills else None)
+        market = self._market()
+        out: dict[str, Any] = {"date": day.isoformat(), "adapter": filler.name}
+        if not _is_trading_day(market, day):
+            return out | {"status": RunStatus.NOTHING_TO_DO, "message": f"{day} is not a trading day"}
+        acct = plan = None
+        if self.path.exists():
+            with Ledger.open(self.path, create=False, write=False, timeout=cfg.paper.lock_timeout) as led:
+                acct, plan = led.account(), led.plan(day)
+        last = parse_day(acct["last_date"]) if acct and acct["last_date"] else None
+        if last is not None and day <= last:
+            if day == last:
+                return out | {"status": RunStatus.NOTHING_TO_DO, "message": f"{day} is already executed"}
+            raise UserError(f"--date {day}: before the last executed day {last}; the account moves forward only")
+        current = plan is not None and plan["status"] == "planned" and plan["based_on"] == (acct or {}).get("last_date")
+        if fills and not current:
+            raise UserError(f"--fills: there is no current plan for {day} to match the fills against; run "
+                            f"`paper run --date {day}` before trading to plan it")
+        if not current:
+            out["plan"] = self.plan(day, basket=basket if filler.name == "basket" else None)
+            orders = len(out["plan"]["orders"])
+        else:
+            orders = len(json.loads(plan["requests"]))
+            if basket and not fills:
+                write_basket(check_basket_path(Path(basket)), cfg.paper.account_name, json.loads(plan["requests"]))
+        if filler.needs_fills and not fills:
+            return out | {"status": RunStatus.WAITING, "message": "the basket is written: trade it, export the fills, "
+                          f"then `paper run --date {day} --fills FILE`"}
+        if filler.live:
+            from ashare_sim.paper.live import reconcile, trade_day
+
+            broker = broker or filler.broker(cfg.paper.qmt)
+            try:
+                out["session"] = trade_day(self.path, market, cfg, day, broker, times or session_times(cfg.paper.qmt),
+                                           cfg.paper.qmt.limit_band).as_dict()
+                if day_index(market, day) is None:
+                    return out | {"status": RunStatus.WAITING, "message": f"the broker's fills are recorded; the "
+                                  f"market data has no bars for {day} yet: update it, then `paper run --date {day}` "
+                                  "executes the day"}
+                out["execute"] = self.execute(day)
+                differences = reconcile(self.path, broker)
+            finally:
+                broker.close()
+            out["differences"] = [d.text() for d in differences]
+            with Ledger.open(self.path, create=False, timeout=cfg.paper.lock_timeout) as led:
+                led.log_run("reconcile", day, {"differences": out["differences"]})
+        else:
+            out["execute"] = self.execute(day, fills=fills, fills_profile=fills_profile)
+        ex = out["execute"]
+        if out.get("differences"):
+            status = RunStatus.MISMATCH
+        elif orders == 0:
+            status = RunStatus.NOTHING_TO_DO
+        elif ex.get("partial", 0) or ex.get("rejected", 0):
+            status = RunStatus.PARTIAL
+        else:
+            status = RunStatus.DONE
+        return out | {"status": status}
+
     def status(self) -> dict[str, Any]:
         """Positions, cash, value, P&L since the start, open orders and the last runs."""
         with Ledger.open(self.path, create=False, write=False) as led:
@@ -74,6 +145,36 @@ class PaperAccount:
         if callable(self.market):
             self.market = self.market()
         return self.market
+
+
+class RunStatus(IntEnum):
+    """The exit status of `paper run`, for a scheduler to act on."""
+    DONE = 0                # every order filled (and, with a broker, the ledger equals it)
+    ERROR = 1               # something failed that is not the input's fault (the broker, the machine)
+    BAD_INPUT = 2           # a config, date, file or account the command refuses (nothing written)
+    NOTHING_TO_DO = 3       # not a trading day, already executed, or a plan without orders
+    PARTIAL = 4             # executed; some orders were not (fully) filled: their remainders are retried
+    MISMATCH = 5            # executed; the broker's positions or cash differ from the ledger (listed)
+    WAITING = 6             # waiting for the basket's fills, or for the market data of the day
+
+
+def session_times(qmt):
+    from ashare_sim.paper.adapters import parse_clock
+    from ashare_sim.paper.live import SessionTimes
+
+    return SessionTimes(parse_clock(qmt.cancel_at), qmt.final_wait, qmt.confirm_wait,
+                        reconnect_tries=qmt.reconnect_tries, reconnect_wait=qmt.reconnect_wait)
+
+
+def _is_trading_day(market, day: dt.date) -> bool:
+    if day_index(market, day) is not None:
+        return True
+    if day <= market.date_at(market.n_days - 1):
+        return False
+    import exchange_calendars as xcals
+
+    cal = xcals.get_calendar("XSHG")
+    return cal.first_session.date() <= day <= cal.last_session.date() and cal.is_session(day.isoformat())
 
 
 def check_basket_path(path: Path) -> Path:

@@ -26,7 +26,7 @@ from typing import Any, Callable
 from ashare_sim.common.errors import UserError
 
 APP = "ashare-smallcap-sim paper account"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def _v1(db: sqlite3.Connection) -> None:
@@ -58,8 +58,27 @@ _V1 = """
     """
 
 
+def _v2(db: sqlite3.Connection) -> None:
+    for statement in _V2.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+# A live broker's side of a day (paper.live): every order sent, under the remark that finds it again after a
+# crash, and every fill the broker reported, once by its id. Written as the broker reports, before the day
+# is executed into the tables above.
+_V2 = """
+    CREATE TABLE broker_orders (remark TEXT PRIMARY KEY, date TEXT NOT NULL, request INTEGER NOT NULL,
+        symbol TEXT NOT NULL, side TEXT NOT NULL, qty INTEGER NOT NULL, price_type TEXT NOT NULL,
+        price REAL NOT NULL, state INTEGER NOT NULL, order_id INTEGER, filled INTEGER NOT NULL,
+        message TEXT NOT NULL, updated TEXT NOT NULL);
+    CREATE TABLE broker_fills (fill_id TEXT PRIMARY KEY, date TEXT NOT NULL, remark TEXT, order_id INTEGER,
+        symbol TEXT NOT NULL, side TEXT NOT NULL, qty INTEGER NOT NULL, price REAL NOT NULL,
+        commission REAL, time TEXT NOT NULL)
+    """
+
 # version -> the step that brings a ledger from version - 1 to it (run inside one transaction)
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1, 2: _v2}
 
 
 class Ledger:
@@ -170,12 +189,27 @@ class Ledger:
         if kind is not None and issubclass(kind, sqlite3.OperationalError) and _disk_full(exc):
             raise self._full() from None
 
+    def checkpoint(self) -> None:
+        """Commit what is written so far (sealed) and go on holding the account: a live session records each
+        step as the broker reports it, and no other process may change the account meanwhile."""
+        try:
+            if self._written():
+                self._seal()
+            self.db.execute("COMMIT")
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            if _disk_full(error):
+                raise self._full() from None
+            raise
+
     def _full(self) -> UserError:
         return UserError(f"--account {self.path}: the disk is full; nothing was recorded (the account is as it "
                          "was): free some space and run the command again")
 
     # ----- integrity -------------------------------------------------------------------
-    TABLES = ("meta", "account", "positions", "plans", "orders", "fills", "cash_ledger", "equity", "runs")
+    TABLES = ("meta", "account", "positions", "plans", "orders", "fills", "cash_ledger", "equity", "runs",
+              "broker_orders", "broker_fills")
+    V1_TABLES = TABLES[:9]              # an account of schema 1 (sealed without the broker's tables) is migrated
 
     def _check_integrity(self) -> None:
         """The file's pages (quick_check) and the account's seal, before anything is read or written."""
@@ -189,7 +223,7 @@ class Ledger:
             ours = meta.get("app") == APP and str(meta.get("schema_version", "0")).isdigit() \
                 and int(meta.get("schema_version", "0")) <= SCHEMA_VERSION      # a newer schema is refused next
             seal = meta.get("seal")
-            if ours and seal is not None and set(self.TABLES) <= tables and seal != self._content_hash():
+            if ours and seal is not None and set(self.V1_TABLES) <= tables and seal != self._content_hash(tables):
                 raise UserError(f"--account {self.path}: its content does not match its seal (a value was changed "
                                 "outside this simulator, or the file is damaged); restore the account from a backup")
 
@@ -204,10 +238,12 @@ class Ledger:
             raise UserError(f"--account {self.path}: the account row is missing; the file is damaged: restore the "
                             "account from a backup")
 
-    def _content_hash(self) -> str:
-        """Every row of every table but the seal itself, in a fixed order."""
+    def _content_hash(self, present: set[str] | None = None) -> str:
+        """Every row of every table (of those `present`) but the seal itself, in a fixed order."""
         h = hashlib.sha256()
         for table in self.TABLES:
+            if present is not None and table not in present:
+                continue
             rows = self.db.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
             for row in rows:
                 values = tuple(row)

@@ -113,6 +113,9 @@ def plan_day(led: Ledger, market, cfg, day: dt.date) -> dict[str, Any]:
         if market.date_at(t) > last:
             logger.warning(f"the account was last executed on {last}; {day} is planned from the close of "
                            f"{market.date_at(t)} (execute catches up the corporate actions in between)")
+    if led.rows("SELECT 1 FROM broker_orders WHERE date = ? LIMIT 1", day.isoformat()):
+        raise UserError(f"--date {day}: its orders were already sent to the broker; a plan is not replaced after "
+                        f"its orders are out (`paper run --date {day}` follows them to the end)")
     account = load_account(led, market)
     planner = RebalancePlanner.from_dict(json.loads(acct["planner"]), market, cfg.broker.lot_size,
                                          ResizeRule.of(cfg.strategy))
@@ -326,7 +329,9 @@ def execute_day(led: Ledger, market, cfg, day: dt.date, fills_file: Path | None 
     events.append((t, core.start_day(t)))
     filler = adapter(cfg.paper.adapter, fills_file)
     fills = read = None
-    if fills_file is not None:                          # checked against what the account may sell today
+    if filler.live:
+        fills = _broker_fills(led, day, requests, cfg)
+    elif fills_file is not None:                          # checked against what the account may sell today
         checks = FillChecks(market, t, account, cfg.broker.lot_size, core.fresh_costs(),
                             account_ids=(acct["name"], cfg.paper.account_name))
         read = read_fills(fills_file, requests, day, checks, cfg.paper.fills, fills_profile, allow_duplicates)
@@ -355,6 +360,29 @@ def execute_day(led: Ledger, market, cfg, day: dt.date, fills_file: Path | None 
                                  "dated_by_run": read.dated_by_run}
     led.log_run("execute", day, summary)
     return summary
+
+
+def _broker_fills(led: Ledger, day: dt.date, requests: list[dict], cfg) -> dict[int, list[dict]]:
+    """The fills a live broker reported for the day's plan; refused while an order is open, or when the
+    plan was never sent, or when the broker filled more than an order asked (nothing is executed then)."""
+    from ashare_sim.paper.live import broker_fills_by_request, broker_orders, open_orders
+
+    sent = broker_orders(led, day)
+    if requests and not sent:
+        raise UserError(f"--date {day}: the plan was not sent to the broker ({cfg.paper.adapter}); "
+                        f"`paper run --date {day}` sends it, follows it and executes the day")
+    still = open_orders(led, day)
+    if still:
+        raise UserError(f"--date {day}: {len(still)} order(s) still open at the broker (e.g. {still[0]['side']} "
+                        f"{still[0]['qty']} {still[0]['symbol']}); `paper run --date {day}` follows them to the end")
+    fills = broker_fills_by_request(led, day, cfg.paper.qmt.fees)
+    for i, rows in fills.items():
+        got = sum(f["qty"] for f in rows)
+        if got > int(requests[i]["qty"]):
+            raise UserError(f"--date {day}: the broker reports {got:,} shares filled for the {requests[i]['side']} "
+                            f"of {requests[i]['qty']:,} {requests[i]['symbol']}; more than the order: check the "
+                            "broker account (nothing was executed)")
+    return fills
 
 
 def _write_day(led: Ledger, market, core: ExecutionCore, events: list, source: str) -> None:

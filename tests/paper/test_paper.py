@@ -358,12 +358,12 @@ def test_bad_input_is_refused_and_leaves_the_account_untouched(market, market_di
     assert "no such paper account" in capsys.readouterr().err
 
 
-def test_the_live_seam_says_it_is_not_in_this_build(market_dir, tmp_path, capsys):
+def test_easytrader_says_it_is_not_in_this_build(market_dir, tmp_path, capsys):
     cfgp = str(config_file(tmp_path, market_dir))
     assert main(["paper", "plan", "--account", str(tmp_path / "a.db"), "--date", "2020-04-01", "-c", cfgp,
-                 "--set", "paper.adapter=qmt"]) == 2
+                 "--set", "paper.adapter=easytrader"]) == 2
     err = capsys.readouterr().err
-    assert "'qmt' (a live broker) is not available in this build" in err and "QMT_ACCOUNT_ID" in err
+    assert "'easytrader' is not available in this build; use 'qmt' (miniQMT)" in err
     assert not (tmp_path / "a.db").exists()
 
 
