@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from loguru import logger
 
-from ashare_sim.backtest.analyzers import PerformanceAnalyzer
+from ashare_sim.backtest.analyzers import PerformanceAnalyzer, align_benchmark
 from ashare_sim.backtest.broker import AShareBroker
 from ashare_sim.backtest.clock import ClockFeed
 from ashare_sim.backtest.outputs import (
@@ -44,7 +44,7 @@ from ashare_sim.data.coverage import missing_pieces, stale_listings, warn_missin
 from ashare_sim.execution.orders import EQUITY_COLUMNS, HOLDING_COLUMNS
 from ashare_sim.execution.planner import ResizeRule
 from ashare_sim.metrics.assumptions import FILE, FUNCTION, GIVEN, PIPELINE, SCORES, execution_assumptions
-from ashare_sim.metrics.performance import factor_metrics
+from ashare_sim.metrics.performance import PERIODS_PER_YEAR, compute_metrics, factor_metrics
 from ashare_sim.metrics.report_data import report_data
 from ashare_sim.report.html import link_pages, write_report
 from ashare_sim.rules.symbols import parse_symbol
@@ -97,7 +97,7 @@ class BacktestResult:
 
 def run_backtest(market, cfg, out: Optional[Path] = None, targets: pd.DataFrame | None = None, *,
                  signal: SignalResult | None = None, benchmark: pd.Series | None = None,
-                 meta: dict | None = None, function=None) -> BacktestResult:
+                 meta: dict | None = None, function=None, engine: str = "backtrader") -> BacktestResult:
     started = time.perf_counter()
     timings: dict[str, float] = {}
     if out is not None:
@@ -118,10 +118,44 @@ def run_backtest(market, cfg, out: Optional[Path] = None, targets: pd.DataFrame 
     first_day = market.dates[i0]
     eve = i0 > 0 and bool((pd.to_datetime(targets["rebalance_date"]).to_numpy().astype("datetime64[D]")
                            == first_day).any())
-    cerebro, book = make_cerebro(market, cfg, i0 - 1 if eve else i0, i1)
     dropout = DropoutRule.of(cfg.strategy) if source.get("kind") == SCORES and source.get("rule") == "topk_dropout" \
         else None
     empty = delayed_days(market, getattr(signal, "empty_days", ()), int(cfg.strategy.signal_delay))
+    if engine == "core":
+        broker, tables, performance, skipped, chosen, analyzers = _run_on_core(
+            market, cfg, targets, benchmark, i0, i1, eve, dropout, empty)
+    elif engine == "backtrader":
+        broker, tables, performance, skipped, chosen, analyzers = _run_on_cerebro(
+            market, cfg, targets, benchmark, i0, i1, eve, dropout, empty)
+    else:
+        raise ValueError(f"engine {engine!r}: backtrader or core")
+    if dropout is not None:                   # the lists as TopkDropout chose them, day by day, with the book
+        targets = chosen_lists(chosen)
+    timings[engine] = time.perf_counter() - mark
+    mark = time.perf_counter()
+
+    equity = equity_table(market, broker, benchmark, i0)
+    orders, trades, holdings = tables.orders(), tables.trades(), tables.holdings()
+    if source.get("empty"):
+        skipped.add("empty_file", str(source.get("path") or "targets"))
+    log_skipped(skipped, len(targets))
+    metrics = run_metrics(performance, equity, cfg, signal, market, source, skipped)
+    result = BacktestResult(equity, orders, trades, holdings, targets, metrics, analyzers,
+                            initial_cash=float(cfg.broker.cash), signal=signal, timings=timings)
+    result.market, result.cfg, result.window = market, cfg, (i0, i1)
+    if out is not None:
+        result.write(out, meta)
+    timings["tables_and_outputs"] = time.perf_counter() - mark
+    result.seconds = time.perf_counter() - started
+    logger.info(f"backtest {market.date_at(i0)}..{market.date_at(i1)}: {len(orders)} orders, {len(trades)} fills, "
+                f"final value {equity['value'].iloc[-1]:,.0f} in {result.seconds:.1f} s "
+                f"({', '.join(f'{k} {v:.1f}' for k, v in timings.items())})")
+    return result
+
+
+def _run_on_cerebro(market, cfg, targets, benchmark, i0, i1, eve, dropout, empty):
+    """Backtrader's event loop: the clock feed, the Rebalancer strategy, the A-share broker, the analyzers."""
+    cerebro, book = make_cerebro(market, cfg, i0 - 1 if eve else i0, i1)
     cerebro.addstrategy(Rebalancer, targets=targets, book=book, retry=cfg.broker.retry,
                         lot_size=cfg.broker.lot_size, resize=ResizeRule.of(cfg.strategy), dropout=dropout,
                         empty_days=empty, start=i0)
@@ -134,32 +168,33 @@ def run_backtest(market, cfg, out: Optional[Path] = None, targets: pd.DataFrame 
                         trades=tables.trades, orders=tables.orders, holdings=tables.holdings,
                         initial_cash=float(cfg.broker.cash))
     strat = cerebro.run()[0]
-    broker = strat.broker
-    if dropout is not None:                   # the lists as TopkDropout chose them, day by day, with the book
-        targets = chosen_lists(strat.chosen)
-    timings["backtrader"] = time.perf_counter() - mark
-    mark = time.perf_counter()
-
-    equity = equity_table(market, broker, benchmark, i0)
-    orders, trades, holdings = tables.orders(), tables.trades(), tables.holdings()
     analyzers = {"timereturn": dict(strat.analyzers.timereturn.get_analysis()),
                  "drawdown": strat.analyzers.drawdown.get_analysis()}
-    skipped = strat.skipped
-    if source.get("empty"):
-        skipped.add("empty_file", str(source.get("path") or "targets"))
-    log_skipped(skipped, len(targets))
-    metrics = run_metrics(strat.analyzers.performance.get_analysis(), equity, cfg, signal, market, source, skipped)
-    result = BacktestResult(equity, orders, trades, holdings, targets, metrics, analyzers,
-                            initial_cash=broker.startingcash, signal=signal, timings=timings)
-    result.market, result.cfg, result.window = market, cfg, (i0, i1)
-    if out is not None:
-        result.write(out, meta)
-    timings["tables_and_outputs"] = time.perf_counter() - mark
-    result.seconds = time.perf_counter() - started
-    logger.info(f"backtest {market.date_at(i0)}..{market.date_at(i1)}: {len(orders)} orders, {len(trades)} fills, "
-                f"final value {equity['value'].iloc[-1]:,.0f} in {result.seconds:.1f} s "
-                f"({', '.join(f'{k} {v:.1f}' for k, v in timings.items())})")
-    return result
+    return strat.broker, tables, strat.analyzers.performance.get_analysis(), strat.skipped, strat.chosen, analyzers
+
+
+def _run_on_core(market, cfg, targets, benchmark, i0, i1, eve, dropout, empty):
+    """The execution core's own day loop (`execution.dayloop`): the same orders, fills, equity and metrics
+    as the Cerebro run, without Backtrader's per-bar machinery (stress scenarios)."""
+    from ashare_sim.execution.dayloop import run_days
+    from ashare_sim.execution.driver import ListDriver
+    from ashare_sim.execution.planner import RebalancePlanner
+
+    first = i0 - 1 if eve else i0
+    planner = RebalancePlanner(market, cfg.broker.lot_size, ResizeRule.of(cfg.strategy))
+    driver = ListDriver(market, targets, planner, first, i1, start=i0, retry=cfg.broker.retry, dropout=dropout,
+                        empty_days=empty)
+    core = run_days(market, cfg.broker, first, i1, driver)
+    tables = BrokerTables(core)
+    rows = [r for r in core.equity_log if r[0] >= i0]        # as PerformanceAnalyzer records them
+    dates = [market.date_at(r[0]) for r in rows]
+    equity = pd.DataFrame({"date": pd.to_datetime(dates), "value": [r[1] for r in rows],
+                           "cash": [r[2] for r in rows]})
+    equity["benchmark"] = align_benchmark(dates, benchmark).to_numpy() if len(dates) else []
+    performance = {} if not len(equity) else compute_metrics(
+        equity[EQUITY_COLUMNS], tables.trades(), tables.orders(), tables.holdings(), float(cfg.broker.cash),
+        periods_per_year=PERIODS_PER_YEAR, risk_free=0.0)
+    return core, tables, performance, planner.skipped, driver.chosen, {}
 
 
 # ----- pieces --------------------------------------------------------------

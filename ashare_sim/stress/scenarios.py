@@ -158,8 +158,11 @@ def _run(task: ScenarioTask, shared: Shared, started: float) -> Outcome:
             raise UserError(f"shared inputs: {shared.error}")
         from ashare_sim.backtest.run import run_backtest
 
+        # The core's own day loop: the Cerebro run's outputs to the byte (tests/execution/test_dayloop.py) at
+        # a fraction of its cost, which is what a grid of many scenarios pays for.
         result = run_backtest(market, task.cfg, out, signal=shared.signal, benchmark=shared.benchmark,
-                              meta={"stress": {"scenario": task.name, "inputs": task.inputs, **task.meta}})
+                              meta={"stress": {"scenario": task.name, "inputs": task.inputs, **task.meta}},
+                              engine="core")
         metrics, equity, holdings = result.metrics, result.equity, result.holdings
     rows, daily = ([], [])
     if task.episodes:
