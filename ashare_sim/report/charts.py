@@ -7,6 +7,9 @@ state is touched and nothing opens a window. Each function returns a
 from __future__ import annotations
 
 import base64
+import collections
+import functools
+import hashlib
 import io
 
 import numpy as np
@@ -63,6 +66,32 @@ def style_axis(ax) -> None:
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     ax.tick_params(labelsize=9)
+
+
+def same_data_same_chart(fn):
+    """Memoise a chart on a digest of its data: the scenarios of a stress grid share one list's factor
+    analytics, and drawing the same chart again is most of a report's cost. Bounded; same bytes out."""
+    cache: collections.OrderedDict = collections.OrderedDict()
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        key = (tuple(_digest(a) for a in args), tuple((k, _digest(v)) for k, v in sorted(kwargs.items())))
+        if key in cache:
+            cache.move_to_end(key)
+            return cache[key]
+        out = cache[key] = fn(*args, **kwargs)
+        if len(cache) > 16:
+            cache.popitem(last=False)
+        return out
+    return wrapper
+
+
+def _digest(value) -> object:
+    if isinstance(value, (pd.DataFrame, pd.Series)):
+        h = hashlib.sha256(pd.util.hash_pandas_object(value, index=True).to_numpy().tobytes())
+        h.update(repr((getattr(value, "name", None), list(getattr(value, "columns", [])), str(value.dtypes))).encode())
+        return h.hexdigest()
+    return repr(value)
 
 
 def _png(fig: Figure, rect: tuple[float, float, float, float] | None = None) -> str:
@@ -174,6 +203,7 @@ def yearly_bars(by_year: list[dict], bench_label: str = "Benchmark") -> str | No
     return _png(fig)
 
 
+@same_data_same_chart
 def ic_bars(ic: pd.Series, window: int = 12) -> str | None:
     """Monthly composite RankIC bars with its rolling mean and full-sample mean."""
     ic = ic.dropna() if ic is not None else None
@@ -192,6 +222,7 @@ def ic_bars(ic: pd.Series, window: int = 12) -> str | None:
     return _png(fig)
 
 
+@same_data_same_chart
 def quintile_chart(q: pd.DataFrame) -> str | None:
     """Mean period return per quintile (left) and cumulative growth of each quintile (right)."""
     if q is None or len(q) == 0 or q.shape[1] == 0:

@@ -278,7 +278,7 @@ def at_down_limit(price, limit, tick: float):
 def round_to_tick(price: np.ndarray | float, tick: float) -> np.ndarray | float:
     """Half up to the tick: the exchange's rounding of limit prices, and ours of every computed price
     (deal prices such as VWAP, slipped fill prices). The 1e-7 absorbs float noise in x / tick."""
-    if np.ndim(price) == 0:
+    if type(price) is float or np.ndim(price) == 0:          # the scalar path first: orders call it often
         return round(math.floor(float(price) / tick + 0.5 + 1e-7) * tick, 6)
     ticks = np.floor(np.asarray(price, dtype=np.float64) / tick + 0.5 + 1e-7)
     return np.round(ticks * tick, 6)

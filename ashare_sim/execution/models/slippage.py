@@ -129,7 +129,20 @@ class SqrtImpact(SlippageModel):
         self.market = env.market
 
     def sigma(self, t: int, sid: int) -> float:
-        """Daily log-return volatility over the `vol_days` days before t (0 when unknown)."""
+        """Daily log-return volatility over the `vol_days` days before t (0 when unknown); kept on the market,
+        as it depends on nothing else (the scenarios of a grid ask for the same orders' sigma)."""
+        memo = getattr(self.market, "memo", None)
+        if memo is None:                            # a stand-in market (tests): nothing to keep it on
+            return self._sigma(t, sid)
+        cache = memo(f"sqrt_impact.sigma.{self.vol_days}", dict)     # {(t, sid): sigma}
+        key = (t, sid)
+        if key not in cache:
+            if len(cache) > 2_000_000:              # about 200 MB: start again rather than grow without end
+                cache.clear()
+            cache[key] = self._sigma(t, sid)
+        return cache[key]
+
+    def _sigma(self, t: int, sid: int) -> float:
         a = max(0, t - self.vol_days - 1)
         close = self.market.panels["close"][a:t, sid].astype(np.float64)
         adj = self.market.panels["adj_factor"][a:t, sid].astype(np.float64)
