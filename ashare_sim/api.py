@@ -28,6 +28,7 @@ from ashare_sim.config.schema import GenerateConfig
 from ashare_sim.data.market import Market
 from ashare_sim.data.open import check_output_outside_market
 from ashare_sim.data.open import open_market as _open_market
+from ashare_sim.metrics.tca import KEstimate, TcaResult
 from ashare_sim.paper.account import PaperAccount
 from ashare_sim.research.build import ResearchResult
 from ashare_sim.research.build import run_research as _run_research
@@ -124,6 +125,58 @@ def paper_account(path: str | Path, cfg: Config | str | Path | None = None,
     """The paper account in SQLite file `path` (made by its first plan), trading `market` under `cfg`."""
     cfg = _config(cfg)
     return PaperAccount(path, cfg, _market(market, cfg) if market is not None else (lambda: open_market(cfg)))
+
+
+def transaction_costs(market: Market | str | Path | None = None, cfg: Config | str | Path | None = None, *,
+                      account: str | Path | None = None, trades: str | Path | None = None,
+                      out: str | Path | None = None, backtest: bool = False) -> TcaResult:
+    """The transaction-cost analysis of a paper `account`'s fills or of a backtest's `trades` CSV (exactly one)
+    against `cfg`'s execution model on `market` (the config's when None): per-fill prices and shortfalls, the
+    aggregates and the estimate of the square-root law's k (docs/tca.md). With `backtest`, the configured
+    backtest is run with the configured k and with the estimate (`result.comparison`); with `out`, tca_*.csv,
+    tca.html and tca.json are written there (the folder is checked before any work)."""
+    from ashare_sim.metrics.tca import analyse, read_account, read_trades
+    from ashare_sim.report.tca import write_tca
+
+    if (account is None) == (trades is None):
+        raise UserError("transaction_costs: give account= (a paper account) or trades= (a backtest's trades.csv), "
+                        + ("not both" if account is not None else "one of them"))
+    cfg = _config(cfg)
+    if out is not None:
+        check_output_dir(Path(out))
+        check_output_outside_market(out, cfg, "out")
+    fills = read_account(account) if account is not None else read_trades(trades)     # a bad file fails first
+    market = _market(market, cfg)
+    result = analyse(fills, market, cfg)
+    if backtest:
+        result.comparison = _impact_comparison(market, cfg, result.k)
+    if out is not None:
+        write_tca(Path(out), result)
+    return result
+
+
+def _impact_comparison(market: Market, cfg: Config, k: KEstimate) -> dict[str, Any]:
+    """The configured backtest run with the configured k and with the estimate, side by side."""
+    from ashare_sim.config import with_overrides
+
+    if k.k is None:
+        return {"skipped": "no k estimate (no fill the estimate could use)"}
+    notes = ["both runs: the configured backtest (its window and lists), only broker.slippage changed"]
+    estimate = round(max(k.k, 0.0), 6)
+    if k.k < 0:
+        notes.append(f"the estimate {k.k:.4f} is below 0 (fills better than the deal price): run with k = 0")
+    change: dict[str, Any] = {"broker.slippage.impact": estimate}
+    if cfg.broker.slippage.model != "sqrt_impact":
+        change["broker.slippage.model"] = "sqrt_impact"
+        notes.append(f"the configured slippage model is {cfg.broker.slippage.model}: the second run uses sqrt_impact")
+    runs = []
+    for label, run_cfg, impact in (("configured k", cfg, cfg.broker.slippage.impact),
+                                   ("estimated k", with_overrides(cfg, change), estimate)):
+        m = _run_backtest(market, run_cfg).metrics
+        runs.append({"label": label, "k": float(impact),
+                     **{key: m.get(key) for key in ("annual_return", "excess_annual_return", "information_ratio",
+                                                    "max_drawdown", "final_value", "slippage", "total_costs")}})
+    return {"runs": runs, "overrides": change, "notes": notes}
 
 
 def generate_market(out: str | Path, *, stocks: int = 5000, start: str | dt.date = "2010-01-01",

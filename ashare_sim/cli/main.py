@@ -75,19 +75,32 @@ def build_parser() -> argparse.ArgumentParser:
                                             "or custom (default: paper.fills.profile)")
     pe.add_argument("--allow-duplicate-fills", action="store_true",
                     help="accept rows of --fills that repeat another exactly (two real, identical fills)")
+    pe.add_argument("--allow-empty-fills", action="store_true",
+                    help="accept a --fills export without fill rows (nothing was filled that day)")
     pe.set_defaults(func=_command("paper", "execute_command"))
     pr = psub.add_parser("run", parents=[common, cfg], help="the whole trading day --date for a scheduler: plan, "
                          "send or fill, execute, reconcile; the exit status says how it went")
     pr.add_argument("--account", required=True)
     pr.add_argument("--date", required=True)
-    pr.add_argument("--basket", help="paper.adapter basket: write the day's orders to this basket CSV")
-    pr.add_argument("--fills", help="paper.adapter basket: the fills the terminal exported, to execute the day")
+    pr.add_argument("--basket", help="write the day's orders to this basket CSV (the basket route, whatever "
+                                      "paper.adapter is)")
+    pr.add_argument("--fills", help="the fills the terminal exported, to execute the day (the basket route)")
     pr.add_argument("--fills-profile", help="the layout of --fills (as for paper execute)")
+    pr.add_argument("--allow-duplicate-fills", action="store_true", help="as for paper execute")
+    pr.add_argument("--allow-empty-fills", action="store_true", help="as for paper execute")
     pr.set_defaults(func=_command("paper", "run_command"))
     ps = psub.add_parser("status", parents=[common], help="positions, cash, value, P&L, last runs")
     ps.add_argument("--account", required=True)
     ps.add_argument("--json", action="store_true", help="one JSON object")
     ps.set_defaults(func=_command("paper", "status_command"))
+    pt = psub.add_parser("tca", parents=[common, cfg],
+                         help="transaction costs of fills against the execution model, and k estimated from them")
+    pt.add_argument("--account", help="the paper account (SQLite file) whose fills to analyse")
+    pt.add_argument("--trades", help="a backtest's trades.csv to analyse instead of an account")
+    pt.add_argument("--out", help="output directory (default: output.dir/tca)")
+    pt.add_argument("--backtest", action="store_true",
+                    help="also run the configured backtest with the configured k and with the estimate")
+    pt.set_defaults(func=_command("tca", "tca_command"))
 
     conf = sub.add_parser("config", parents=[common], help="the configuration: write the default, show the effective one")
     csub = conf.add_subparsers(dest="config_command", parser_class=_Parser, required=True)

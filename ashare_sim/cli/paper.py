@@ -30,7 +30,7 @@ def execute_command(args: argparse.Namespace) -> int:
             raise UserError("--fills-profile: give the --fills FILE it reads")
         profile_named(args.fills_profile, cfg.paper.fills)      # an unknown name before the market is read
     summary = PaperAccount(args.account, cfg, _market(cfg)).execute(args.date, args.fills, args.allow_duplicate_fills,
-                                                                     args.fills_profile)
+                                                                     args.fills_profile, args.allow_empty_fills)
     print(execute_text(summary))
     return 0
 
@@ -43,8 +43,9 @@ def run_command(args: argparse.Namespace) -> int:
             raise UserError("--fills-profile: give the --fills FILE it reads")
         profile_named(args.fills_profile, cfg.paper.fills)
     try:
-        out = PaperAccount(args.account, cfg, _market(cfg)).run(args.date, args.basket, args.fills,
-                                                                args.fills_profile)
+        out = PaperAccount(args.account, cfg, _market(cfg)).run(
+            args.date, args.basket, args.fills, args.fills_profile, allow_duplicate_fills=args.allow_duplicate_fills,
+            allow_empty_fills=args.allow_empty_fills)
     except BrokerError as exc:
         print(f"error: paper.adapter {cfg.paper.adapter}: {exc}", file=sys.stderr)
         return int(RunStatus.ERROR)
@@ -99,9 +100,12 @@ def execute_text(s: dict) -> str:
              f"{s['value']:,.2f} CNY, {s['positions']} position(s); {s['retries_left']} remainder(s) to retry"]
     read = s.get("fills_file")
     if read:
-        notes = [n for n, on in (("fees from the config's cost model (the export has no fee columns)",
-                                  read["fees_from_model"]),
-                                 ("times without a date taken as the --date day", read["dated_by_run"])) if on]
+        model = read["fees_from_model"]
+        notes = [n for n, on in ((f"{', '.join(model)} from the config's cost model (the export has no column for "
+                                  f"{'them' if len(model) > 1 else 'it'})", bool(model)),
+                                 ("times without a date taken as the --date day", read["dated_by_run"]),
+                                 (f"{read.get('skipped_rows', 0)} row(s) that are not fills skipped (blank, totals, "
+                                  "transfers, cancellations)", read.get("skipped_rows", 0))) if on]
         lines.append(f"  fills file read as {read['profile']}: {read['rows']} row(s)" + "".join(f"; {n}" for n in notes))
     return "\n".join(lines)
 

@@ -21,11 +21,20 @@ _BYTES_PER_CELL, _BYTES_PER_TEXT = 11, 50
 CHECKED_FROM_BYTES = 256 << 20
 
 
-def sniff_encoding(path: Path) -> str:
-    """UTF-8 unless the file's head fails to decode as UTF-8 (then GB18030). A character cut by the sample's
-    end does not count."""
+_WORKBOOKS = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")     # .xlsx (a zip) and .xls (an OLE file)
+
+
+def sniff_encoding(path: Path, what: str = "CSV") -> str:
+    """UTF-8 unless the file's head fails to decode as UTF-8 (then GB18030); UTF-16 when it starts with its
+    BOM (Excel's "Unicode text"). A character cut by the sample's end does not count. An Excel workbook is
+    refused with the fix."""
     with open(path, "rb") as f:
         head = f.read(_SAMPLE)
+    if head.startswith(_WORKBOOKS):
+        raise UserError(f"{path}: the {what} is an Excel workbook, not text; in Excel, save it as \"CSV UTF-8\" "
+                        "(or CSV) and give that file")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -35,8 +44,8 @@ def sniff_encoding(path: Path) -> str:
 
 
 def encoding_error(path: Path, exc: UnicodeDecodeError, what: str = "CSV") -> UserError:
-    return UserError(f"{path}: the {what} is neither UTF-8 nor GBK text (byte {exc.start} of a "
-                     f"{exc.encoding} read); save it as CSV UTF-8 and try again")
+    return UserError(f"{path}: the {what} is not text in UTF-8, GBK / GB18030 or UTF-16 (the byte at {exc.start} "
+                     "is none of them); save it as CSV UTF-8 and try again")
 
 
 def available_memory() -> int:
@@ -107,7 +116,7 @@ def read_csv(path: str | Path, what: str = "CSV", **kwargs) -> pd.DataFrame:
     caller to word."""
     path = Path(path)
     check_fits_in_memory(path, what, _text_share(path, kwargs.get("dtype")))
-    enc = sniff_encoding(path)
+    enc = sniff_encoding(path, what)
     try:
         return pd.read_csv(path, encoding=enc, **kwargs)
     except UnicodeDecodeError as exc:

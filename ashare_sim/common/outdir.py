@@ -36,7 +36,7 @@ from typing import Any, Iterator
 from ashare_sim.common.errors import UserError
 
 # Manifests of the sets this project writes; any of them marks a directory as ours.
-MANIFESTS = ("run.json", "research.json", "stress.json")
+MANIFESTS = ("run.json", "research.json", "stress.json", "tca.json")
 STAGING_PREFIX = ".staging-"
 TRASH_PREFIX = ".replaced-"
 TOOL = "ashare-sim"

@@ -20,6 +20,7 @@ from ashare_sim.common.errors import UserError
 from ashare_sim.paper.adapters import adapter
 from ashare_sim.paper.basket import write_basket
 from ashare_sim.paper.ledger import Ledger
+from ashare_sim.paper.live import connect, refuse_unknown_holdings, session_lock
 from ashare_sim.paper.session import (
     close_before,
     day_index,
@@ -52,7 +53,8 @@ class PaperAccount:
         return summary
 
     def execute(self, date: str | dt.date, fills: str | Path | None = None,
-                allow_duplicate_fills: bool = False, fills_profile: str | None = None) -> dict[str, Any]:
+                allow_duplicate_fills: bool = False, fills_profile: str | None = None,
+                allow_empty_fills: bool = False) -> dict[str, Any]:
         """Execute trading day `date`: its plan filled on the day's bars, or the broker's `fills` CSV recorded
         (read with `fills_profile`, default `paper.fills.profile`; an exact repeat of a fill row is refused
         unless `allow_duplicate_fills`)."""
@@ -64,10 +66,11 @@ class PaperAccount:
         market = self._market()
         with Ledger.open(self.path, create=False, timeout=self.cfg.paper.lock_timeout) as led:
             return execute_day(led, market, self.cfg, day, Path(fills) if fills else None, allow_duplicate_fills,
-                               fills_profile)
+                               fills_profile, allow_empty_fills)
 
     def run(self, date: str | dt.date, basket: str | Path | None = None, fills: str | Path | None = None,
-            fills_profile: str | None = None, broker=None, times=None) -> dict[str, Any]:
+            fills_profile: str | None = None, broker=None, times=None, allow_duplicate_fills: bool = False,
+            allow_empty_fills: bool = False) -> dict[str, Any]:
         """The whole of trading day `date`, for a scheduler: plan it (unless a current plan exists), then by
         `paper.adapter`: fill it on the day's bars (`simulated`); write the basket, or execute the `fills`
         exported after trading (`basket`); or send it to the broker, follow it to the end, execute the day
@@ -75,24 +78,68 @@ class PaperAccount:
         clock, for tests). Returns the summaries and `status`, a RunStatus."""
         day = _day(date)
         cfg = self.cfg
-        filler = adapter(cfg.paper.adapter, Path(fills) if fills else None)
+        # A basket or a fills file is the basket route, whatever adapter is configured.
+        filler = adapter("basket" if basket or fills else cfg.paper.adapter, Path(fills) if fills else None)
+        self._fills_options = (allow_duplicate_fills, allow_empty_fills)
         market = self._market()
         out: dict[str, Any] = {"date": day.isoformat(), "adapter": filler.name}
         if not _is_trading_day(market, day):
+            if fills:
+                raise UserError(f"--date {day}: not a trading day; the fills in {fills} were not recorded")
             return out | {"status": RunStatus.NOTHING_TO_DO, "message": f"{day} is not a trading day"}
         acct = plan = None
+        unfinished: list[str] = []
+        reconciled = True
         if self.path.exists():
             with Ledger.open(self.path, create=False, write=False, timeout=cfg.paper.lock_timeout) as led:
                 acct, plan = led.account(), led.plan(day)
+                if filler.live:
+                    from ashare_sim.paper.live import unfinished_days
+                    unfinished = unfinished_days(led, day)
+                    reconciled = bool(led.rows("SELECT 1 FROM runs WHERE command = 'reconcile' AND date = ?",
+                                               day.isoformat()))
         last = parse_day(acct["last_date"]) if acct and acct["last_date"] else None
+        if unfinished:
+            return out | {"status": RunStatus.WAITING, "message": f"the orders of {unfinished[0]} went to the broker "
+                          f"but that day is not executed: `paper run --date {unfinished[0]}` first (once the "
+                          "market data has it)"}
         if last is not None and day <= last:
             if day == last:
+                if fills:
+                    raise UserError(f"--date {day}: already executed; the fills in {fills} were not recorded (a day "
+                                    "is executed once)")
+                if filler.live and not reconciled:       # a run that stopped between execute and reconcile
+                    return self._reconcile_only(day, filler, broker, times, out)
                 return out | {"status": RunStatus.NOTHING_TO_DO, "message": f"{day} is already executed"}
             raise UserError(f"--date {day}: before the last executed day {last}; the account moves forward only")
+        if filler.live:                 # the client is configured and reachable before anything is written
+            broker = broker or filler.broker(cfg.paper.qmt)
+            times = times or session_times(cfg.paper.qmt)
+            self._lock = session_lock(self.path)
+            self._lock.__enter__()
+            try:
+                connect(broker, times)
+                held = broker.positions()
+                if self.path.exists():
+                    with Ledger.open(self.path, create=False, write=False, timeout=cfg.paper.lock_timeout) as led:
+                        refuse_unknown_holdings(led, led.account(), held, broker)
+                else:
+                    refuse_unknown_holdings(None, None, held, broker, self.path)
+            except BaseException:
+                self._release(broker)
+                raise
         current = plan is not None and plan["status"] == "planned" and plan["based_on"] == (acct or {}).get("last_date")
         if fills and not current:
             raise UserError(f"--fills: there is no current plan for {day} to match the fills against; run "
                             f"`paper run --date {day}` before trading to plan it")
+        try:
+            return self._plan_and_go(day, basket, fills, fills_profile, broker, times, filler, out, current, plan)
+        finally:
+            if filler.live:
+                self._release(broker)
+
+    def _plan_and_go(self, day, basket, fills, fills_profile, broker, times, filler, out, current, plan):
+        cfg = self.cfg
         if not current:
             out["plan"] = self.plan(day, basket=basket if filler.name == "basket" else None)
             orders = len(out["plan"]["orders"])
@@ -101,28 +148,20 @@ class PaperAccount:
             if basket and not fills:
                 write_basket(check_basket_path(Path(basket)), cfg.paper.account_name, json.loads(plan["requests"]))
         if filler.needs_fills and not fills:
-            return out | {"status": RunStatus.WAITING, "message": "the basket is written: trade it, export the fills, "
-                          f"then `paper run --date {day} --fills FILE`"}
+            written = f"the basket is written to {basket}" if basket else "planned"
+            return out | {"status": RunStatus.WAITING, "message": f"{written}: trade it, export the fills, then "
+                          f"`paper run --account {self.path} --date {day} --fills FILE` (with this config)"}
+        if not filler.live and day_index(self._market(), day) is None:
+            return out | {"status": RunStatus.WAITING, "message": f"planned; the market data has no bars for {day} "
+                          f"yet: update it, then `paper run --account {self.path} --date {day}` executes the day"}
         if filler.live:
-            from ashare_sim.paper.live import reconcile, trade_day
-
-            broker = broker or filler.broker(cfg.paper.qmt)
-            try:
-                out["session"] = trade_day(self.path, market, cfg, day, broker, times or session_times(cfg.paper.qmt),
-                                           cfg.paper.qmt.limit_band).as_dict()
-                if day_index(market, day) is None:
-                    return out | {"status": RunStatus.WAITING, "message": f"the broker's fills are recorded; the "
-                                  f"market data has no bars for {day} yet: update it, then `paper run --date {day}` "
-                                  "executes the day"}
-                out["execute"] = self.execute(day)
-                differences = reconcile(self.path, broker)
-            finally:
-                broker.close()
-            out["differences"] = [d.text() for d in differences]
-            with Ledger.open(self.path, create=False, timeout=cfg.paper.lock_timeout) as led:
-                led.log_run("reconcile", day, {"differences": out["differences"]})
+            live = self._run_live(day, self._market(), broker, times, out)
+            if live is not None:
+                return live
         else:
-            out["execute"] = self.execute(day, fills=fills, fills_profile=fills_profile)
+            dup, empty = getattr(self, "_fills_options", (False, False))
+            out["execute"] = self.execute(day, fills=fills, fills_profile=fills_profile, allow_duplicate_fills=dup,
+                                          allow_empty_fills=empty)
         ex = out["execute"]
         if out.get("differences"):
             status = RunStatus.MISMATCH
@@ -133,6 +172,58 @@ class PaperAccount:
         else:
             status = RunStatus.DONE
         return out | {"status": status}
+
+    def _run_live(self, day, market, broker, times, out) -> dict[str, Any] | None:
+        """Send, follow, execute and reconcile; a dict when the run ends before the day is executed."""
+        from ashare_sim.paper.live import OverFilled, trade_day
+
+        cfg = self.cfg
+        session = trade_day(self.path, market, cfg, day, broker, times, cfg.paper.qmt.limit_band)
+        out["session"] = session.as_dict()
+        if session.open_orders:
+            return out | {"status": RunStatus.WAITING, "message": f"{session.open_orders} order(s) still open at the "
+                          f"broker after their cancel; `paper run --date {day}` again follows them"}
+        if session.missing_fills:
+            return out | {"status": RunStatus.WAITING, "message": f"{session.missing_fills} order(s) filled at the "
+                          "broker whose fills were not all reported yet; run again to record them"}
+        if day_index(market, day) is None:
+            return out | {"status": RunStatus.WAITING, "message": f"the broker's fills are recorded; the market data "
+                          f"has no bars for {day} yet: update it, then `paper run --date {day}` executes the day"}
+        try:
+            out["execute"] = self.execute(day)
+        except OverFilled as exc:
+            return out | {"status": RunStatus.MISMATCH, "message": str(exc)}
+        self._reconcile(day, broker, out)
+        return None
+
+    def _reconcile(self, day, broker, out) -> None:
+        from ashare_sim.paper.live import reconcile
+
+        differences = reconcile(self.path, broker, self.cfg.paper.qmt.cash_tolerance)
+        out["differences"] = [d.text() for d in differences]
+        with Ledger.open(self.path, create=False, timeout=self.cfg.paper.lock_timeout) as led:
+            led.log_run("reconcile", day, {"differences": out["differences"]})
+
+    def _reconcile_only(self, day, filler, broker, times, out) -> dict[str, Any]:
+        from ashare_sim.paper.live import connect
+
+        broker = broker or filler.broker(self.cfg.paper.qmt)
+        try:
+            connect(broker, times or session_times(self.cfg.paper.qmt))
+            self._reconcile(day, broker, out)
+        finally:
+            broker.close()
+        status = RunStatus.MISMATCH if out["differences"] else RunStatus.DONE
+        return out | {"status": status, "message": f"{day} was executed; reconciled now"}
+
+    def _release(self, broker) -> None:
+        try:
+            if broker is not None:
+                broker.close()
+        finally:
+            lock, self._lock = getattr(self, "_lock", None), None
+            if lock is not None:
+                lock.__exit__(None, None, None)
 
     def status(self) -> dict[str, Any]:
         """Positions, cash, value, P&L since the start, open orders and the last runs."""
@@ -163,7 +254,8 @@ def session_times(qmt):
     from ashare_sim.paper.live import SessionTimes
 
     return SessionTimes(parse_clock(qmt.cancel_at), qmt.final_wait, qmt.confirm_wait,
-                        reconnect_tries=qmt.reconnect_tries, reconnect_wait=qmt.reconnect_wait)
+                        reconnect_tries=qmt.reconnect_tries, reconnect_wait=qmt.reconnect_wait,
+                        clock_check=qmt.clock_check)
 
 
 def _is_trading_day(market, day: dt.date) -> bool:

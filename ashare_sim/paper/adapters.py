@@ -65,7 +65,7 @@ class QmtConfig(Section):
     path: Optional[str] = key(None, "the miniQMT client's userdata_mini folder (the QMT_PATH environment variable "
                                     "wins)")
     account_id: Optional[str] = key(None, "the broker account (the QMT_ACCOUNT_ID environment variable wins)")
-    account_type: str = key("STOCK", "xtquant account type: STOCK (cash account) or CREDIT")
+    account_type: Literal["STOCK", "CREDIT"] = key("STOCK", "xtquant account type: STOCK (cash account) or CREDIT")
     session_id: Optional[int] = key(None, "xtquant session id; null = a new one from the clock on each connect",
                                     ge=1)
     api: str = key("xtquant", "the package that provides xttrader and xttype (a broker's own build may differ)")
@@ -80,6 +80,11 @@ class QmtConfig(Section):
                                    "orders at the broker", ge=0)
     reconnect_tries: int = key(5, "connection attempts after a disconnect", ge=1)
     reconnect_wait: float = key(2.0, "seconds between connection attempts", ge=0)
+    cash_tolerance: float = key(1.0, "CNY of difference between the broker's cash and the ledger's that reconcile "
+                                     "lets pass (brokers round each fee to the cent; the ledger keeps the model's "
+                                     "fractions of a cent)", ge=0)
+    clock_check: bool = key(True, "send a day's orders only on that day before cancel_at (false only for a broker "
+                                  "that replays past days)")
     fees: Literal["model", "broker"] = key("model", "fees of the broker's fills: the config's cost model, or the "
                                                     "commission the broker reports (stamp duty and transfer fee "
                                                     "from the model)")

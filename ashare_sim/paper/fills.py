@@ -172,25 +172,37 @@ def profile_named(name: str, fcfg: FillsConfig, flag: str = "--fills-profile") -
     return cls()
 
 
-def choose_profile(header: list[str], path: Path, fcfg: FillsConfig, name: str | None = None) -> FillsProfile:
-    """The profile that reads a file with these headers; UserError naming what each profile lacks."""
+def choose_profile(header: list[str], path: Path, fcfg: FillsConfig, name: str | None = None,
+                   raw: pd.DataFrame | None = None) -> FillsProfile:
+    """The profile that reads a file with these headers (and, for `auto`, whose side column holds sides);
+    UserError naming what each profile lacks, and which one would fit."""
     chosen = profile_named(name or fcfg.profile, fcfg, "--fills-profile" if name else "paper.fills.profile")
-    if chosen is not None:
-        lacking = chosen.missing(header)
-        if lacking:
-            raise UserError(f"--fills {path}: the {chosen.name} profile finds no column for {'; '.join(lacking)}; "
-                            f"the file's columns are {', '.join(header)}. Choose its profile with --fills-profile, "
-                            "or name its headers in paper.fills.columns (profile custom)")
-        return chosen
     candidates = [cls() for cls in FILL_PROFILES.classes() if cls is not CustomFills]
     if fcfg.columns:
         candidates.insert(0, CustomFills(dict(fcfg.columns)))
-    for profile in candidates:
-        if not profile.missing(header):
-            return profile
+    fitting = [p for p in candidates if not p.missing(header)]
+    if raw is not None:                     # a side column of words that are sides (not 委托类型 = 限价委托) first
+        fitting.sort(key=lambda p: not _sides_parse(raw, p, fcfg))
+    if chosen is not None:
+        lacking = chosen.missing(header)
+        if lacking:
+            hint = f"the {fitting[0].name} profile fits it (--fills-profile {fitting[0].name})" if fitting else \
+                "name its headers in paper.fills.columns (profile custom)"
+            raise UserError(f"--fills {path}: the {chosen.name} profile finds no column for {'; '.join(lacking)}; "
+                            f"the file's columns are {', '.join(header)}; {hint}")
+        return chosen
+    if fitting:
+        return fitting[0]
     lacks = "; ".join(f"{p.name} lacks {', '.join(f.split(' (')[0] for f in p.missing(header))}" for p in candidates)
     raise UserError(f"--fills {path}: its columns ({', '.join(header) or 'none'}) match no fills profile ({lacks}); "
                     "name its headers in paper.fills.columns (field: header) with paper.fills.profile: custom")
+
+
+def _sides_parse(raw: pd.DataFrame, profile: FillsProfile, fcfg: FillsConfig) -> bool:
+    column = profile.columns_of(list(raw.columns))["side"]
+    words = {s: tuple(profile.side_words.get(s, ())) + tuple(fcfg.sides.get(s, ())) for s in Side}
+    values = [cell(v) for v in raw[column].head(20) if cell(v)]
+    return not values or any(side_of(v, words) is not None for v in values)
 
 
 # ----- cells as exports write them ------------------------------------------------------------
@@ -211,25 +223,51 @@ def number(value: object) -> float:
     return float(text)
 
 
-_TIME_ONLY = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?$")
-_HHMMSS = re.compile(r"^(\d{2})(\d{2})(\d{2})$")
+_TIME_ONLY = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?(?:\.\d+)?$")
+_HHMMSS = re.compile(r"^([01]?\d|2[0-3])([0-5]\d)([0-5]\d)$")          # 093500, or 93500 without its zero
+_YMD = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+_STAMP = re.compile(r"^(\d{8})(\d{6})$")                                 # 20221202093500
 
 
-def fill_date(date_text: str, time_text: str, day: dt.date) -> tuple[dt.date | None, bool]:
+def parse_export_date(text: str) -> dt.date | None:
+    """A date as exports write it: 20221202, 2022-12-02, 2022/12/2, 2022.12.02, 2022年12月02日."""
+    text = text.strip()
+    m = _YMD.match(text)
+    if m:
+        try:
+            return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        except ValueError:
+            return None
+    return parse_date_text(text[:8]) if len(text) >= 8 and text[:8].isdigit() else None
+
+
+def fill_date(date_text: str, time_text: str, day: dt.date, has_date_column: bool = False) \
+        -> tuple[dt.date | None, bool]:
     """(the fill's date, whether it was taken from `day`): from the date column, else the time's date part,
-    else `day` for a time-only value. An epoch time (xtquant's traded_time) is read in Beijing time."""
+    else `day` for a time-only value (when the export has no date column: an empty date cell is a missing
+    date). An epoch time (xtquant's traded_time) is read in Beijing time. A date column and a time that
+    carries another date are a contradiction: None."""
     if date_text:
-        d = parse_date_text(date_text.replace("/", "-")[:10]) or parse_date_text(date_text[:8])
-        return d, False
-    if not time_text:
+        d = parse_export_date(date_text)
+        in_time = _date_in_time(time_text) if time_text else None
+        return (None if in_time is not None and in_time != d else d), False
+    if not time_text or has_date_column:
         return None, False
     if _TIME_ONLY.match(time_text) or _HHMMSS.match(time_text):
         return day, True
+    return _date_in_time(time_text), False
+
+
+def _date_in_time(time_text: str) -> dt.date | None:
+    if _TIME_ONLY.match(time_text) or _HHMMSS.match(time_text):
+        return None
+    stamp = _STAMP.match(time_text)
+    if stamp:
+        return parse_date_text(stamp.group(1))
     if time_text.isdigit() and len(time_text) in (10, 13):
         seconds = int(time_text) / (1000 if len(time_text) == 13 else 1)
-        return dt.datetime.fromtimestamp(seconds, dt.timezone(dt.timedelta(hours=8))).date(), False
-    head = time_text.replace("/", "-").split(" ")[0].split("T")[0]
-    return parse_date_text(head), False
+        return dt.datetime.fromtimestamp(seconds, dt.timezone(dt.timedelta(hours=8))).date()
+    return parse_export_date(time_text.split(" ")[0].split("T")[0])
 
 
 # ----- reading ----------------------------------------------------------------------------------
@@ -276,12 +314,40 @@ class FillsRead:
     fees_from_model: bool = False
     dated_by_run: bool = False
     order_ids: dict[int, set[str]] = dataclasses.field(default_factory=dict)
+    model_fees: list[str] = dataclasses.field(default_factory=list)     # fee kinds the export did not give
+    skipped_rows: int = 0                       # blank rows, totals and rows that are not trades
+
+
+_TOTALS = ("合计", "总计", "小计", "total")
+
+
+def _fill_rows(raw: pd.DataFrame, col: dict[str, str]) -> tuple[pd.DataFrame, int]:
+    """The rows that are fills: not blank, not a totals line, not a statement's non-trade row (a transfer or
+    a cancellation: no code, or no quantity / price)."""
+    def is_fill(row) -> bool:
+        values = [cell(v) for v in row]
+        if not any(values):
+            return False
+        if any(v.lower().startswith(_TOTALS) for v in values[:3]):
+            return False
+        code = cell(row[col["symbol"]])
+        qty, price = cell(row[col["qty"]]), cell(row[col["price"]])
+        if not code:
+            return False
+        try:
+            return not (number(qty) == 0 or number(price) == 0)
+        except ValueError:
+            return True                          # not a number: the row's own check says so
+    keep = raw.apply(is_fill, axis=1) if len(raw) else pd.Series([], dtype=bool)
+    return raw[keep], int((~keep).sum()) if len(raw) else 0
 
 
 def _table(path: Path) -> pd.DataFrame:
     try:
         with open(path, "rb") as f:
             head = f.readline()
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")):                 # UTF-16: two bytes a character
+            head = head.decode("utf-16", errors="ignore").encode()
         sep = "\t" if head.count(b"\t") > head.count(b",") else ","
         raw = read_csv(path, "fills file", dtype=str, keep_default_na=False, sep=sep)
     except OSError as exc:
@@ -294,14 +360,17 @@ def _table(path: Path) -> pd.DataFrame:
     return raw
 
 
-def _refuse_duplicates(raw: pd.DataFrame, path: Path, id_column: str | None, allow: bool) -> None:
-    if id_column is not None:
+def _refuse_duplicates(raw: pd.DataFrame, path: Path, id_column: str | None, allow: bool,
+                       symbol_column: str = "symbol") -> None:
+    if id_column is not None:                 # exchanges number trades per security: the id is (code, id)
         ids = raw[id_column].map(cell)
-        repeated = ids[ids.duplicated(keep=False) & (ids != "")]
+        keyed = raw[symbol_column].map(cell) + "|" + ids
+        repeated = ids[keyed.duplicated(keep=False) & (ids != "")]
         if len(repeated):
             rows = [str(i + 2) for i in repeated.index[:2]]
-            raise UserError(f"--fills {path}: fill id {repeated.iloc[0]} ({id_column}) appears twice (rows "
-                            f"{' and '.join(rows)}); a broker reports each fill once: remove the repeat")
+            raise UserError(f"--fills {path}: fill id {repeated.iloc[0]} ({id_column}) appears twice for "
+                            f"{cell(raw.loc[repeated.index[0], symbol_column])} (rows {' and '.join(rows)}); a broker "
+                            "reports each fill once: remove the repeat")
         return
     if allow:
         return
@@ -314,7 +383,7 @@ def _refuse_duplicates(raw: pd.DataFrame, path: Path, id_column: str | None, all
 
 
 def read_fills(path: Path, requests: list[dict], day: dt.date, checks: FillChecks, fcfg: FillsConfig | None = None,
-               profile: str | None = None, allow_duplicates: bool = False) -> FillsRead:
+               profile: str | None = None, allow_duplicates: bool = False, allow_empty: bool = False) -> FillsRead:
     """The fills of `path` by planned request, validated against the plan and the day; UserError naming the
     file and row.
 
@@ -324,28 +393,38 @@ def read_fills(path: Path, requests: list[dict], day: dt.date, checks: FillCheck
     path = Path(path)
     fcfg = fcfg or FillsConfig()
     raw = _table(path)
-    layout = choose_profile(list(raw.columns), path, fcfg, profile)
+    layout = choose_profile(list(raw.columns), path, fcfg, profile, raw)
     col = layout.columns_of(list(raw.columns))
     words = {s: tuple(layout.side_words.get(s, ())) + tuple(fcfg.sides.get(s, ())) for s in Side}
-    _refuse_duplicates(raw, path, col.get("fill_id"), allow_duplicates)
+    raw, skipped = _fill_rows(raw, col)
+    if not len(raw) and not allow_empty:
+        raise UserError(f"--fills {path}: no fill rows (read as {layout.name}); an export made before anything "
+                        f"traded? If nothing was filled on {day}, pass --allow-empty-fills")
+    _refuse_duplicates(raw, path, col.get("fill_id"), allow_duplicates, col["symbol"])
     fee_cols = [k for k in FEE_KINDS if k in col]
     by_key = {(r["symbol"], r["side"]): i for i, r in enumerate(requests)}
     left = {i: int(r["qty"]) for i, r in enumerate(requests)}
     sold: dict[str, int] = {}
     spent = 0.0
-    result = FillsRead({}, layout.name, len(raw), fees_from_model=len(fee_cols) < len(FEE_KINDS))
-    for k, row in enumerate(raw.to_dict("records")):
-        where = f"--fills {path} row {k + 2}"
+    result = FillsRead({}, layout.name, len(raw), fees_from_model=len(fee_cols) < len(FEE_KINDS),
+                       model_fees=[k for k in FEE_KINDS if k not in fee_cols], skipped_rows=skipped)
+    for k, row in zip(raw.index, raw.to_dict("records")):
+        where = f"--fills {path} row {k + 2} (read as {layout.name})"
         get = lambda field: cell(row[col[field]]) if field in col else ""      # noqa: E731
-        when, by_run = fill_date(get("date"), get("time"), day)
+        when, by_run = fill_date(get("date"), get("time"), day, "date" in col)
+        if when is None:
+            shown = "; ".join(f"'{get(f)}' ({col[f]})" for f in ("date", "time") if f in col and get(f))
+            raise UserError(f"{where}: cannot read the fill's date from {shown or 'empty date and time cells'}; "
+                            "write it as 2022-12-01 (or 20221201) in a date column, or as '2022-12-01 09:35:00' "
+                            "in the time (a time alone is read as the --date day)")
         if when != day:
-            found = "is missing" if when is None else f"is {when}"
-            raise UserError(f"{where}: the fill's date {found}, not {day}; put the trade date in a date column or "
-                            "in the time as 'YYYY-MM-DD HH:MM:SS' (a time alone is read as the --date day)")
+            raise UserError(f"{where}: the fill's date is {when}, not {day}; export the fills of {day}, or run "
+                            f"with --date {when} for that day's")
         result.dated_by_run |= by_run
         if "account" in col and checks.account_ids and get("account") not in checks.account_ids:
             raise UserError(f"{where}: account {get('account')} ({col['account']}) is not this account "
-                            f"({' / '.join(checks.account_ids)}); export the fills of this account only")
+                            f"({' / '.join(checks.account_ids)}); set paper.account_name (or paper.qmt.account_id) "
+                            f"to {get('account')} if it is the broker account this paper account trades")
         symbol = parse_symbol(get("symbol"))
         side = side_of(get("side"), words)
         if symbol is None:
@@ -355,8 +434,8 @@ def read_fills(path: Path, requests: list[dict], day: dt.date, checks: FillCheck
                             "(buy, B, 买入, 证券买入, sell, S, 卖出, 证券卖出; paper.fills.sides adds words)")
         i = by_key.get((symbol, side))
         if i is None:
-            raise UserError(f"{where}: no planned {side} of {symbol} today; fills must match the plan "
-                            "(paper plan --date D shows it)")
+            raise UserError(f"{where}: no planned {side} of {symbol} on {day}; fills must match the plan "
+                            f"(`paper plan --date {day}` shows it)")
         nums = {}
         for field in ("qty", "price", *fee_cols):
             try:
@@ -365,9 +444,10 @@ def read_fills(path: Path, requests: list[dict], day: dt.date, checks: FillCheck
                 raise UserError(f"{where}: {field} '{get(field)}' ({col[field]}) is not a number") from None
             if not math.isfinite(nums[field]):
                 raise UserError(f"{where}: {field} {get(field)} is not a finite number")
-            if nums[field] < 0 and field not in ("qty",):
+            if nums[field] < 0 and field != "qty":
                 raise UserError(f"{where}: {field} {get(field)} must be >= 0")
-        nums["qty"] = abs(nums["qty"])          # some exports sign a sell's quantity
+        if nums["qty"] < 0 and side == Side.SELL:
+            nums["qty"] = -nums["qty"]          # some exports sign a sell's quantity
         qty = int(nums["qty"])
         if qty != nums["qty"] or qty <= 0 or nums["price"] <= 0:
             raise UserError(f"{where}: qty must be a whole number > 0 and price > 0")

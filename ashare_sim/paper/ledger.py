@@ -72,9 +72,9 @@ _V2 = """
         symbol TEXT NOT NULL, side TEXT NOT NULL, qty INTEGER NOT NULL, price_type TEXT NOT NULL,
         price REAL NOT NULL, state INTEGER NOT NULL, order_id INTEGER, filled INTEGER NOT NULL,
         message TEXT NOT NULL, updated TEXT NOT NULL);
-    CREATE TABLE broker_fills (fill_id TEXT PRIMARY KEY, date TEXT NOT NULL, remark TEXT, order_id INTEGER,
+    CREATE TABLE broker_fills (fill_id TEXT NOT NULL, date TEXT NOT NULL, remark TEXT, order_id INTEGER,
         symbol TEXT NOT NULL, side TEXT NOT NULL, qty INTEGER NOT NULL, price REAL NOT NULL,
-        commission REAL, time TEXT NOT NULL)
+        commission REAL, time TEXT NOT NULL, PRIMARY KEY (date, fill_id))
     """
 
 # version -> the step that brings a ledger from version - 1 to it (run inside one transaction)
@@ -190,8 +190,9 @@ class Ledger:
             raise self._full() from None
 
     def checkpoint(self) -> None:
-        """Commit what is written so far (sealed) and go on holding the account: a live session records each
-        step as the broker reports it, and no other process may change the account meanwhile."""
+        """Commit what is written so far (sealed) and begin again: a live session records each step as the
+        broker reports it. Other processes may get in between two transactions: a session also holds the
+        account's lock file (`paper.live.session_lock`)."""
         try:
             if self._written():
                 self._seal()

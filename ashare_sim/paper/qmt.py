@@ -1,7 +1,7 @@
 """QMT / miniQMT through its Python API, xtquant (`XtQuantTrader`): the live broker of `paper.adapter: qmt`.
 
 xtquant is not a dependency of this project: its wheel holds Windows binaries only, and importing it asks
-PyPI for its latest version. It is imported when this adapter connects, never before, from the package
+PyPI for its latest version. It is imported when this adapter is used (`paper run`), never before, from the package
 named by `paper.qmt.api` (`xtquant`; a broker's own build may be named differently). The client's folder
 and the account id come from the environment (`QMT_PATH`, `QMT_ACCOUNT_ID`) or the config; nothing secret is
 written by this project.
@@ -17,8 +17,10 @@ the session drains on its thread (a query from inside a callback would deadlock 
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
+import sys
 import queue
 import time
 from types import ModuleType
@@ -55,7 +57,9 @@ ENV_PATH, ENV_ACCOUNT = "QMT_PATH", "QMT_ACCOUNT_ID"
 def load_api(package: str) -> tuple[ModuleType, ModuleType]:
     """(xttrader, xttype) of the xtquant package named `package`; a clear error when it cannot be imported."""
     try:
-        return importlib.import_module(f"{package}.xttrader"), importlib.import_module(f"{package}.xttype")
+        # xtquant prints a line about its version when imported: keep it out of the command's output
+        with contextlib.redirect_stdout(sys.stderr):
+            return importlib.import_module(f"{package}.xttrader"), importlib.import_module(f"{package}.xttype")
     except ImportError as exc:
         raise UserError(f"paper.qmt.api: cannot import {package}.xttrader ({exc}); install xtquant in this Python "
                         "(pip install xtquant; it runs on Windows beside a logged-in miniQMT client)") from None
@@ -76,6 +80,9 @@ class QmtBroker:
         if not self.account_id:
             raise UserError(f"paper.qmt.account_id: the broker account is not set; set {ENV_ACCOUNT} (or "
                             "paper.qmt.account_id)")
+        if not os.path.isdir(self.path):
+            raise UserError(f"paper.qmt.path: {self.path} is not a folder; give the miniQMT client's userdata_mini "
+                            f"folder ({ENV_PATH} or paper.qmt.path)")
         self.params = params
         self.xttrader, xttype = load_api(params.api)
         self.account = xttype.StockAccount(str(self.account_id), params.account_type)
@@ -97,14 +104,21 @@ class QmtBroker:
         session = (self.params.session_id or int(time.time()) % 1_000_000 * 100) + self._sessions
         trader = self.xttrader.XtQuantTrader(str(self.path), session)
         trader.register_callback(_callback(self.xttrader, self._events))
-        trader.start()
-        code = trader.connect()
-        if code != 0:
-            raise BrokerError(f"connect() returned {code}: is the miniQMT client running and logged in, and is "
-                              f"{self.path} its userdata_mini folder?")
-        code = trader.subscribe(self.account)
-        if code != 0:
-            raise BrokerError(f"subscribe({self.account_id}) returned {code}: is the account logged in?")
+        try:
+            trader.start()
+            code = trader.connect()
+            if code != 0:
+                raise BrokerError(f"connect() returned {code}: is the miniQMT client running and logged in, and is "
+                                  f"{self.path} its userdata_mini folder?")
+            code = trader.subscribe(self.account)
+            if code != 0:
+                raise BrokerError(f"subscribe({self.account_id}) returned {code}: is the account logged in?")
+        except BaseException as exc:
+            with contextlib.suppress(Exception):     # a failed client must not go on feeding the queue
+                trader.stop()
+            if isinstance(exc, BrokerError) or not isinstance(exc, Exception):
+                raise
+            raise BrokerError(f"connect: {exc}") from None
         self.trader = trader
 
     def close(self) -> None:
@@ -129,14 +143,28 @@ class QmtBroker:
             logger.info(f"qmt: cancel of order {order_id} returned {code}")
 
     def orders(self) -> list[OrderUpdate]:
-        return [order_update(o) for o in (self.trader.query_stock_orders(self.account, False) or [])
-                if o.order_remark]
+        return [order_update(o) for o in self._query("query_stock_orders", False) if o.order_remark]
 
     def trades(self) -> list[TradeReport]:
-        return [trade_report(t) for t in (self.trader.query_stock_trades(self.account) or [])]
+        return [trade_report(t) for t in self._query("query_stock_trades")]
 
     def positions(self) -> dict[str, int]:
-        return {p.stock_code: int(p.volume) for p in (self.trader.query_stock_positions(self.account) or [])}
+        return {p.stock_code: int(p.volume) for p in self._query("query_stock_positions")}
+
+    def _query(self, name: str, *args) -> list:
+        """A list query; xtquant answers None when it failed (or, it says, when there is nothing): asked once
+        more, then an error, never taken for an empty account (a restart would send its orders again)."""
+        if self.trader is None:
+            raise BrokerError("not connected")
+        for _ in range(2):
+            try:
+                rows = getattr(self.trader, name)(self.account, *args)
+            except Exception as exc:             # noqa: BLE001  (the native client's own exceptions)
+                raise BrokerError(f"{name}: {exc}") from None
+            if rows is not None:
+                return list(rows)
+            time.sleep(0.2)
+        raise BrokerError(f"{name}({self.account_id}) gave nothing (None) twice")
 
     def cash(self) -> float:
         asset = self.trader.query_stock_asset(self.account)
@@ -158,7 +186,9 @@ class QmtBroker:
 def order_update(o: Any) -> OrderUpdate:
     state = ORDER_STATES.get(int(o.order_status), OrderState.LIVE)
     return OrderUpdate(str(o.order_remark), int(o.order_id), state, int(o.traded_volume),
-                       str(getattr(o, "status_msg", "") or "") if state == OrderState.REJECTED else "")
+                       str(getattr(o, "status_msg", "") or "") if state == OrderState.REJECTED else "",
+                       str(o.stock_code), Side.BUY if int(o.order_type) == STOCK_BUY else Side.SELL,
+                       int(o.order_volume))
 
 
 def trade_report(t: Any) -> TradeReport:

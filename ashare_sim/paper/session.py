@@ -113,6 +113,12 @@ def plan_day(led: Ledger, market, cfg, day: dt.date) -> dict[str, Any]:
         if market.date_at(t) > last:
             logger.warning(f"the account was last executed on {last}; {day} is planned from the close of "
                            f"{market.date_at(t)} (execute catches up the corporate actions in between)")
+    from ashare_sim.paper.live import unfinished_days
+
+    earlier = unfinished_days(led, day)
+    if earlier:
+        raise UserError(f"--date {day}: the orders of {earlier[0]} went to the broker but that day is not executed; "
+                        f"`paper run --date {earlier[0]}` executes it first (once the market data has it)")
     if led.rows("SELECT 1 FROM broker_orders WHERE date = ? LIMIT 1", day.isoformat()):
         raise UserError(f"--date {day}: its orders were already sent to the broker; a plan is not replaced after "
                         f"its orders are out (`paper run --date {day}` follows them to the end)")
@@ -285,7 +291,8 @@ def plan_row(market, t: int, req: OrderRequest, account: Account) -> dict[str, A
 
 # ----- execute ----------------------------------------------------------------------------------
 def execute_day(led: Ledger, market, cfg, day: dt.date, fills_file: Path | None = None,
-                allow_duplicates: bool = False, fills_profile: str | None = None) -> dict[str, Any]:
+                allow_duplicates: bool = False, fills_profile: str | None = None,
+                allow_empty: bool = False) -> dict[str, Any]:
     acct = led.account()
     t = day_index(market, day)
     if t is None:
@@ -333,8 +340,9 @@ def execute_day(led: Ledger, market, cfg, day: dt.date, fills_file: Path | None 
         fills = _broker_fills(led, day, requests, cfg)
     elif fills_file is not None:                          # checked against what the account may sell today
         checks = FillChecks(market, t, account, cfg.broker.lot_size, core.fresh_costs(),
-                            account_ids=(acct["name"], cfg.paper.account_name))
-        read = read_fills(fills_file, requests, day, checks, cfg.paper.fills, fills_profile, allow_duplicates)
+                            account_ids=(acct["name"], cfg.paper.account_name, *broker_account_ids(cfg)))
+        read = read_fills(fills_file, requests, day, checks, cfg.paper.fills, fills_profile, allow_duplicates,
+                          allow_empty)
         fills = read.by_request
     orders = [OrderRequest(int(market.symbol_index[row["symbol"]]), row["symbol"], row["side"], int(row["qty"]),
                            parse_date_text(row["rebalance"]), int(row["attempt"]), key=i + 1)
@@ -356,16 +364,24 @@ def execute_day(led: Ledger, market, cfg, day: dt.date, fills_file: Path | None 
                "cash": account.cash, "value": value, "positions": len(account.positions),
                "retries_left": len(planner.remaining)}
     if read is not None:
-        summary["fills_file"] = {"profile": read.profile, "rows": read.rows, "fees_from_model": read.fees_from_model,
-                                 "dated_by_run": read.dated_by_run}
+        summary["fills_file"] = {"profile": read.profile, "rows": read.rows, "fees_from_model": read.model_fees,
+                                 "dated_by_run": read.dated_by_run, "skipped_rows": read.skipped_rows}
     led.log_run("execute", day, summary)
     return summary
+
+
+def broker_account_ids(cfg) -> tuple[str, ...]:
+    """The broker account this paper account trades, as exports name it (资金账号)."""
+    import os
+
+    from ashare_sim.paper.qmt import ENV_ACCOUNT
+    return tuple(a for a in (os.environ.get(ENV_ACCOUNT), cfg.paper.qmt.account_id) if a)
 
 
 def _broker_fills(led: Ledger, day: dt.date, requests: list[dict], cfg) -> dict[int, list[dict]]:
     """The fills a live broker reported for the day's plan; refused while an order is open, or when the
     plan was never sent, or when the broker filled more than an order asked (nothing is executed then)."""
-    from ashare_sim.paper.live import broker_fills_by_request, broker_orders, open_orders
+    from ashare_sim.paper.live import OverFilled, broker_fills_by_request, broker_orders, open_orders, unaccounted
 
     sent = broker_orders(led, day)
     if requests and not sent:
@@ -375,13 +391,18 @@ def _broker_fills(led: Ledger, day: dt.date, requests: list[dict], cfg) -> dict[
     if still:
         raise UserError(f"--date {day}: {len(still)} order(s) still open at the broker (e.g. {still[0]['side']} "
                         f"{still[0]['qty']} {still[0]['symbol']}); `paper run --date {day}` follows them to the end")
+    short = unaccounted(led, day)
+    if short:
+        raise UserError(f"--date {day}: the broker filled {short[0]['filled']:,} of its {short[0]['side']} of "
+                        f"{short[0]['symbol']} but reported fills of {short[0]['booked']:,}; `paper run --date {day}` "
+                        f"records the rest, or record the day's export with `paper execute --date {day} --fills FILE`")
     fills = broker_fills_by_request(led, day, cfg.paper.qmt.fees)
     for i, rows in fills.items():
         got = sum(f["qty"] for f in rows)
         if got > int(requests[i]["qty"]):
-            raise UserError(f"--date {day}: the broker reports {got:,} shares filled for the {requests[i]['side']} "
-                            f"of {requests[i]['qty']:,} {requests[i]['symbol']}; more than the order: check the "
-                            "broker account (nothing was executed)")
+            raise OverFilled(f"--date {day}: the broker reports {got:,} shares filled for the {requests[i]['side']} "
+                             f"of {requests[i]['qty']:,} {requests[i]['symbol']}; more than the order: check the "
+                             "broker account (nothing was executed)")
     return fills
 
 

@@ -25,8 +25,20 @@ def test_gbk_first_met_past_the_sampled_head_still_reads(tmp_path):
 def test_neither_utf8_nor_gbk_is_refused_with_the_fix(tmp_path):
     p = tmp_path / "t.csv"
     p.write_bytes(b"symbol,name\n600000.SH,\xff\xff\xff\xff\xff\xff\xff\n")
-    with pytest.raises(UserError, match=r"t\.csv: the targets file is neither UTF-8 nor GBK.*save it as CSV UTF-8"):
+    with pytest.raises(UserError, match=r"t\.csv: the targets file is not text in UTF-8, GBK / GB18030 or UTF-16"
+                                        r".*save it as CSV UTF-8"):
         read_csv(p, "targets file", dtype=str)
+
+
+def test_utf16_is_read_and_a_workbook_is_refused_with_the_fix(tmp_path):
+    p = tmp_path / "u.csv"
+    p.write_bytes("symbol,name\n600000.SH,浦发银行\n".encode("utf-16"))
+    assert read_csv(p, "targets file", dtype=str)["name"].tolist() == ["浦发银行"]
+    for magic in (b"PK\x03\x04", b"\xd0\xcf\x11\xe0"):
+        (tmp_path / "w.xlsx").write_bytes(magic + b"\x00" * 64)
+        with pytest.raises(UserError, match=r"w\.xlsx: the targets file is an Excel workbook, not text; in Excel, "
+                                            r"save it as \"CSV UTF-8\""):
+            read_csv(tmp_path / "w.xlsx", "targets file", dtype=str)
 
 
 def sparse_csv(path, rows=200_000):

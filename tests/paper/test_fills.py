@@ -98,11 +98,12 @@ def test_a_custom_mapping_and_extra_side_words(market, setting, tmp_path):
 
 @pytest.mark.parametrize("edit, message", [
     (lambda f: f.rename(columns={"买卖方向": "方向"}), "match no fills profile"),
-    (lambda f: f.assign(资金账号=["other", "paper"]), "row 2: account other (资金账号) is not this account"),
-    (lambda f: f.assign(成交时间=["2020-03-31 09:31:05", "10:02:00"]), "row 2: the fill's date is 2020-03-31"),
-    (lambda f: f.assign(买卖方向=["买入", "融券"]), "row 3: side '融券' (买卖方向) is neither a buy nor a sell"),
-    (lambda f: f.assign(成交编号=["1001", "1001"]), "fill id 1001 (成交编号) appears twice (rows 2 and 3)"),
-    (lambda f: f.assign(成交数量=["500", "lots"]), "row 3: qty 'lots' (成交数量) is not a number"),
+    (lambda f: f.assign(资金账号=["other", "paper"]), "row 2 (read as qmt): account other (资金账号) is not this account"),
+    (lambda f: f.assign(成交时间=["2020-03-31 09:31:05", "10:02:00"]), "row 2 (read as qmt): the fill's date is 2020-03-31"),
+    (lambda f: f.assign(买卖方向=["买入", "融券"]), "row 3 (read as qmt): side '融券' (买卖方向) is neither a buy nor a sell"),
+    (lambda f: f.assign(成交编号=["1001", "1001"], 证券代码=[f["证券代码"].iloc[0]] * 2),
+     "fill id 1001 (成交编号) appears twice for"),
+    (lambda f: f.assign(成交数量=["500", "lots"]), "row 3 (read as qmt): qty 'lots' (成交数量) is not a number"),
 ])
 def test_bad_exports_name_the_row_and_the_column(market, setting, tmp_path, edit, message):
     cfg, t, traded, prices, requests, day = setting
@@ -149,8 +150,8 @@ def test_fills_without_fees_cost_what_the_simulator_charges(market, market_dir, 
                            "成交价格": sim["price"], "成交数量": sim["qty"]})
     write(tmp_path / "tdx.txt", export, "gbk", "\t")
     summary = PaperAccount(ext_db, cfg, market).execute(DAY, fills=tmp_path / "tdx.txt")
-    assert summary["fills_file"] == {"profile": "tdx", "rows": len(sim), "fees_from_model": True,
-                                     "dated_by_run": True}
+    assert summary["fills_file"] == {"profile": "tdx", "rows": len(sim), "dated_by_run": True, "skipped_rows": 0,
+                                     "fees_from_model": ["commission", "stamp_duty", "transfer_fee"]}
     ext = pd.read_sql("SELECT symbol, side, qty, price, commission, stamp_duty, transfer_fee FROM fills "
                       "WHERE kind = 'fill' ORDER BY id", sqlite3.connect(ext_db))
     pd.testing.assert_frame_equal(ext, sim)
@@ -161,7 +162,7 @@ def test_fills_without_fees_cost_what_the_simulator_charges(market, market_dir, 
 @pytest.mark.parametrize("args, message", [
     (["--fills-profile", "qtm"], "--fills-profile qtm: not a fills profile"),
     (["--fills-profile", "tdx"], "the tdx profile finds no column for side"),
-    ([], "row 2: account acct-9 (资金账号) is not this account (paper)"),
+    ([], "row 2 (read as qmt): account acct-9 (资金账号) is not this account (paper)"),
 ])
 def test_the_command_refuses_bad_exports_with_exit_2_and_the_account_untouched(market, market_dir, tmp_path,
                                                                                 args, message):
@@ -181,3 +182,44 @@ def test_the_command_refuses_bad_exports_with_exit_2_and_the_account_untouched(m
     assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
     assert proc.stderr.count("\n") == 1
     assert db.read_bytes() == before
+
+
+@pytest.mark.parametrize("date_cell, time_cell", [("2020/4/1", "09:31:05"), ("2020-4-1", "09:31"),
+                                                  ("2020.04.01", "93105"), ("2020年04月01日", ""),
+                                                  ("", "20200401093105"), ("", "2020/04/01 09:31:05")])
+def test_dates_and_times_as_exports_write_them(market, setting, tmp_path, date_cell, time_cell):
+    cfg, t, traded, prices, requests, day = setting
+    frame = pd.DataFrame({"证券代码": traded, "买卖标志": ["买入", "买入"], "成交数量": [100, 200],
+                          "成交价格": prices, "成交时间": [time_cell] * 2})
+    if date_cell:
+        frame.insert(0, "成交日期", [date_cell] * 2)
+    got = read_fills(write(tmp_path / "d.csv", frame, "gbk"), requests, day, checks(market, cfg, t))
+    assert got.profile == "tdx" and not got.dated_by_run
+
+
+def test_blank_total_and_non_trade_rows_are_skipped_and_counted(market, setting, tmp_path):
+    cfg, t, traded, prices, requests, day = setting
+    frame = pd.DataFrame({"成交日期": ["20200401"] * 5, "证券代码": [traded[0], "", traded[1], "", "合计"],
+                          "操作": ["买入", "银行转证券", "买入", "", ""], "成交数量": [100, 0, 200, "", 300],
+                          "成交均价": [prices[0], 0, prices[1], "", ""]})
+    got = read_fills(write(tmp_path / "s.csv", frame, "gbk"), requests, day, checks(market, cfg, t))
+    assert got.profile == "ths" and got.skipped_rows == 3 and sum(len(v) for v in got.by_request.values()) == 2
+
+
+def test_auto_takes_the_profile_whose_side_column_holds_sides(market, setting, tmp_path):
+    cfg, t, traded, prices, requests, day = setting
+    frame = pd.DataFrame({"成交时间": ["09:31:05"] * 2, "证券代码": traded, "证券名称": ["甲", "乙"],
+                          "买卖标志": ["证券买入"] * 2, "委托类型": ["限价委托"] * 2, "成交价格": prices,
+                          "成交数量": [100, 200]})
+    got = read_fills(write(tmp_path / "t.csv", frame, "gbk", "\t"), requests, day, checks(market, cfg, t))
+    assert got.profile == "tdx"
+    with pytest.raises(UserError, match=r"the ths profile finds no column for side \(操作\).*the tdx profile fits it"):
+        read_fills(tmp_path / "t.csv", requests, day, checks(market, cfg, t), profile="ths")
+
+
+def test_an_export_without_fills_is_refused_unless_said(market, setting, tmp_path):
+    cfg, t, traded, prices, requests, day = setting
+    path = write(tmp_path / "e.csv", pd.DataFrame(columns=["证券代码", "买卖标志", "成交数量", "成交价格", "成交时间"]))
+    with pytest.raises(UserError, match="no fill rows .read as tdx.; an export made before anything traded"):
+        read_fills(path, requests, day, checks(market, cfg, t))
+    assert read_fills(path, requests, day, checks(market, cfg, t), allow_empty=True).by_request == {}

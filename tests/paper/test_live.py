@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from ashare_sim.backtest.run import run_backtest
+from ashare_sim.common.errors import UserError
 from ashare_sim.config import load_config
 from ashare_sim.paper.account import PaperAccount, RunStatus
 from ashare_sim.paper.live import SessionTimes, remark_of
@@ -22,8 +23,9 @@ from tests.paper.test_paper import assert_fills_and_equity_equal, cli, config_fi
 pytestmark = pytest.mark.filterwarnings("ignore:Series.values returning an ndarray")
 DAY = "2020-04-01"
 ACCOUNT = "8800001"
+# The fake exchange replays past days: the clock check is off, and cancel_at has passed at once.
 FAST = SessionTimes(dt.time(0, 0), final_wait=2.0, confirm_wait=0.2, poll=0.02, reconnect_tries=3,
-                    reconnect_wait=0.01)
+                    reconnect_wait=0.01, clock_check=False)
 
 
 def qmt_config(tmp_path, market_dir, **extra):
@@ -31,7 +33,8 @@ def qmt_config(tmp_path, market_dir, **extra):
     client.mkdir(exist_ok=True)
     path = config_file(tmp_path, market_dir)
     keys = {"api": "tests.paper.fakeqmt", "path": str(client), "account_id": f"'{ACCOUNT}'", "cancel_at": "'00:00'",
-            "final_wait": 2, "confirm_wait": 0.2, "reconnect_wait": 0.01, **extra}
+            "final_wait": 2, "confirm_wait": 0.2, "reconnect_wait": 0.01, "clock_check": "false",
+            "cash_tolerance": 0.01, **extra}
     path.write_text(path.read_text() + "paper:\n  adapter: qmt\n  qmt:\n"
                     + "".join(f"    {k}: {v}\n" for k, v in keys.items()))
     return path, client
@@ -124,7 +127,9 @@ def _same_ledgers(a, b):
 
 
 @pytest.mark.parametrize("script", [{"duplicate_callbacks": True, "out_of_order": True},
-                                    {"disconnect_after_sends": 3}, {"connect_failures": 2}])
+                                    {"disconnect_after_sends": 3}, {"connect_failures": 2},
+                                    {"drop_trade_pushes": True, "trades_lag": 3}, {"none_queries": 1},
+                                    {"lose_reply": 2}])
 def test_repeated_reordered_or_lost_callbacks_change_nothing(market, market_dir, tmp_path, script):
     results = []
     for name, extra in (("plain", {}), ("faulty", script)):
@@ -146,6 +151,8 @@ def test_repeated_reordered_or_lost_callbacks_change_nothing(market, market_dir,
         assert faulty["session"]["duplicate_fills"] >= 8
     if "disconnect_after_sends" in script:
         assert faulty["session"]["reconnects"] == 1
+    if "lose_reply" in script:                  # the lost reply's order was found at the broker, not sent again
+        assert faulty["session"]["adopted"] == 1 and faulty["session"]["sent"] == 7
 
 
 def test_a_kill_9_between_send_and_confirmation_never_sends_twice(market, market_dir, tmp_path):
@@ -184,11 +191,13 @@ def test_three_months_through_the_fake_qmt_equal_the_backtest_to_the_cent(market
     live = account(tmp_path, cfg, market)
     seen = set()
     for day in days_from(market, DAY):
-        shadow.run(day)
         state = fake.load(client)
         state.update(day=day.isoformat(), mirror=str(tmp_path / "shadow.db"))
         fake.save(client, state)
+        fake.ADVANCE[str(client)] = lambda day=day: shadow.run(day)
         out = live.run(day, times=FAST)
+        if fake.load(client).get("advanced") != day.isoformat():
+            shadow.run(day)                     # a day without orders or reconcile: the shadow still trades it
         assert out["status"] != RunStatus.MISMATCH, out["differences"]
         seen.add(out["status"])
     assert {RunStatus.DONE, RunStatus.PARTIAL, RunStatus.NOTHING_TO_DO} <= seen
@@ -196,18 +205,98 @@ def test_three_months_through_the_fake_qmt_equal_the_backtest_to_the_cent(market
     assert_fills_and_equity_equal(live.path, bt)
 
 
-def test_a_broker_position_the_ledger_never_had_is_refused_before_anything_is_sent(market, market_dir, tmp_path):
+def test_a_broker_position_the_ledger_never_had_is_refused_before_anything_is_written(market, market_dir, tmp_path):
     cfgp, client = qmt_config(tmp_path, market_dir)
     state = fake.new_state(client, ACCOUNT, 2_000_000.0, prices=day_prices(market))
     state["positions"] = {"600519.SH": 300}
     fake.save(client, state)
     db = tmp_path / "live.db"
+    proc = cli("paper", "run", "--account", str(db), "--date", DAY, "-c", str(cfgp))
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert f"broker account {ACCOUNT} holds 600519.SH (300 shares), which paper account (new)" in proc.stderr
+    assert not db.exists() and fake.load(client)["orders"] == []
     assert cli("paper", "plan", "--account", str(db), "--date", DAY, "-c", str(cfgp)).returncode == 0
     before = db.read_bytes()
     proc = cli("paper", "run", "--account", str(db), "--date", DAY, "-c", str(cfgp))
-    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
-    assert f"broker account {ACCOUNT} holds 600519.SH (300 shares), which paper account paper" in proc.stderr
+    assert proc.returncode == 2 and "which paper account paper" in proc.stderr, proc.stderr
     assert db.read_bytes() == before and fake.load(client)["orders"] == []
+
+
+def test_orders_go_out_on_their_day_before_the_cancel_time_only(market, market_dir, tmp_path):
+    import dataclasses
+
+    cfgp, client = qmt_config(tmp_path, market_dir)
+    cfg = load_config(cfgp)
+    fake.new_state(client, ACCOUNT, 2_000_000.0, fill="none")
+    beijing = dt.timezone(dt.timedelta(hours=8))
+    for now, message in ((dt.datetime(2020, 4, 2, 9, 30, tzinfo=beijing), "it is 2020-04-02 in Beijing"),
+                         (dt.datetime(2020, 4, 1, 15, 0, tzinfo=beijing), "past paper.qmt.cancel_at (14:55:00)")):
+        times = dataclasses.replace(FAST, clock_check=True, cancel_at=dt.time(14, 55), now=lambda now=now: now)
+        with pytest.raises(UserError, match=message.replace("(", r"\(").replace(")", r"\)")):
+            account(tmp_path, cfg, market).run(DAY, times=times)
+        assert fake.load(client)["orders"] == []
+    # On the day, before the cancel time: sent; the clock then passes the cancel time and the rest is cancelled.
+    ticks = iter([dt.datetime(2020, 4, 1, 9, 30, tzinfo=beijing)] * 2)
+    times = dataclasses.replace(FAST, clock_check=True, cancel_at=dt.time(14, 55),
+                                now=lambda: next(ticks, dt.datetime(2020, 4, 1, 14, 56, tzinfo=beijing)))
+    out = account(tmp_path, cfg, market).run(DAY, times=times)
+    assert out["session"]["sent"] == 8 and out["session"]["cancelled"] == 8 and out["status"] == RunStatus.PARTIAL
+
+
+def test_a_day_whose_fills_never_add_up_waits_and_blocks_the_next_day(market, market_dir, tmp_path):
+    cfgp, client = qmt_config(tmp_path, market_dir)
+    cfg = load_config(cfgp)
+    fake.new_state(client, ACCOUNT, 2_000_000.0, fill="full", prices=day_prices(market), drop_trade_pushes=True,
+                   trades_lag=10_000)
+    acct = account(tmp_path, cfg, market)
+    out = acct.run(DAY, times=FAST)
+    assert out["status"] == RunStatus.WAITING and "whose fills were not all reported" in out["message"]
+    assert out["session"]["missing_fills"] == 1           # the trade list hides the last fill
+    nxt = days_from(market, DAY)[1]
+    later = acct.run(nxt, times=FAST)
+    assert later["status"] == RunStatus.WAITING and f"the orders of {DAY} went to the broker" in later["message"]
+    with pytest.raises(UserError, match=f"the orders of {DAY} went to the broker but that day is not executed"):
+        acct.plan(nxt)
+    state = fake.load(client)
+    state["script"]["trades_lag"] = 0
+    fake.save(client, state)
+    done = acct.run(DAY, times=FAST)                        # the fill is reported now: the day is executed
+    assert done["status"] == RunStatus.MISMATCH and done["session"]["sent"] == 0   # the fake's own fees
+    assert len(pd.read_sql("SELECT * FROM fills", sqlite3.connect(acct.path))) == 8
+
+
+def test_a_second_run_on_the_account_is_refused_while_one_trades(market_dir, tmp_path):
+    from ashare_sim.paper.live import session_lock
+
+    cfgp, client = qmt_config(tmp_path, market_dir)
+    fake.new_state(client, ACCOUNT, 2_000_000.0)
+    db = tmp_path / "live.db"
+    with session_lock(db):
+        proc = cli("paper", "run", "--account", str(db), "--date", DAY, "-c", str(cfgp))
+    assert proc.returncode == 2 and "a paper run is trading it in another process" in proc.stderr, proc.stderr
+    assert not db.exists() and fake.load(client)["orders"] == []
+
+
+def test_the_protective_price_is_on_the_exchanges_reference_on_an_ex_date(market):
+    import dataclasses
+
+    from ashare_sim.paper.live import protective_price
+
+    t = market.n_days - 1
+    sym = next(s for s, i in market.symbol_index.items() if market.has_bar[t, i] and str(s).startswith("60")
+               and not market.is_st[t, i])
+    sid = market.symbol_index[sym]
+    close = float(market.last_close[t, sid])
+    day = dt.date(2020, 7, 1)                                 # the trading day after the data
+    plain_buy = protective_price(market, t, day, sym, "buy", None)
+    assert plain_buy == pytest.approx(round(close * 1.1, 2), abs=0.011)
+    div = pd.DataFrame({"symbol": [sym], "ex_date": [pd.Timestamp(day)], "cash_per_share": [close * 0.05],
+                        "bonus_per_share": [1.0], "sid": [sid]})
+    ex = dataclasses.replace(market, dividends=div)
+    reference = (close - close * 0.05) / 2.0
+    assert protective_price(ex, t, day, sym, "buy", None) == pytest.approx(round(reference * 1.1, 2), abs=0.011)
+    assert protective_price(ex, t, day, sym, "sell", None) == pytest.approx(round(reference * 0.9, 2), abs=0.011)
+    assert protective_price(ex, t, day, sym, "buy", 0.02) == pytest.approx(reference * 1.02, abs=0.011)
 
 
 @pytest.mark.parametrize("env, setting, message", [
@@ -303,8 +392,18 @@ def test_the_contract_against_a_real_miniqmt_client():
         broker.close()
 
 
-def test_remarks_fit_minqmts_24_characters_and_tell_accounts_apart():
-    a = {"name": "paper", "start_date": "2020-04-01"}
-    b = {"name": "paper2", "start_date": "2020-04-01"}
-    r = remark_of(a, dt.date(2020, 4, 1), 49)
-    assert len(r.encode()) <= 24 and r != remark_of(b, dt.date(2020, 4, 1), 49)
+def test_remarks_fit_minqmts_24_characters_and_tell_accounts_apart(market, market_dir, tmp_path):
+    from ashare_sim.paper.ledger import Ledger
+    from ashare_sim.paper.live import remark_tag
+
+    cfg = load_config(config_file(tmp_path, market_dir))
+    tags = []
+    for name in ("a.db", "b.db"):                  # same name, same start day: different tags
+        PaperAccount(tmp_path / name, cfg, market).plan(DAY)
+        with Ledger.open(tmp_path / name) as led:
+            tags.append(remark_tag(led))
+        with Ledger.open(tmp_path / name) as led:
+            assert remark_tag(led) == tags[-1]     # kept in the account
+    assert tags[0] != tags[1]
+    r = remark_of(tags[0], dt.date(2020, 4, 1), 49)
+    assert len(r.encode()) <= 24 and r.isascii()

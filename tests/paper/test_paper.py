@@ -269,13 +269,13 @@ def test_basket_out_and_fills_in(market_dir, tmp_path):
 
 
 @pytest.mark.parametrize("row, message", [
-    ("600000.SH,sell,100,10,5,0,0,2020-04-01 09:30:00", "row 2: no planned sell of 600000.SH today"),
-    ("{sym},buy,100,{px},5,0,0,2020-03-31 09:30:00", "row 2: the fill's date is 2020-03-31, not 2020-04-01"),
-    ("{sym},buy,100,{px},5,0,0,", "row 2: the fill's date is missing"),
-    ("{sym},buy,100,999,5,0,0,2020-04-01 09:30:00", "row 2: price 999 is outside the day's range"),
-    ("{sym},buy,150,{px},5,0,0,2020-04-01 09:30:00", "row 2: buy of 150 is not whole board lots"),
+    ("600000.SH,sell,100,10,5,0,0,2020-04-01 09:30:00", "row 2 (read as project): no planned sell of 600000.SH on 2020-04-01"),
+    ("{sym},buy,100,{px},5,0,0,2020-03-31 09:30:00", "row 2 (read as project): the fill's date is 2020-03-31, not 2020-04-01"),
+    ("{sym},buy,100,{px},5,0,0,", "row 2 (read as project): cannot read the fill's date from empty date and time cells"),
+    ("{sym},buy,100,999,5,0,0,2020-04-01 09:30:00", "row 2 (read as project): price 999 is outside the day's range"),
+    ("{sym},buy,150,{px},5,0,0,2020-04-01 09:30:00", "row 2 (read as project): buy of 150 is not whole board lots"),
     ("{sym},buy,100,{px:.2f}3,5,0,0,2020-04-01 09:30:00", "is not on the tick (0.01 CNY)"),
-    ("{sym},buy,100,{px},100000,0,0,2020-04-01 09:30:00", "row 2: fees 100,000.00 CNY exceed the fill's value"),
+    ("{sym},buy,100,{px},100000,0,0,2020-04-01 09:30:00", "row 2 (read as project): fees 100,000.00 CNY exceed the fill's value"),
 ])
 def test_a_fills_file_that_does_not_match_the_plan_or_the_day_is_refused(market, market_dir, tmp_path, row, message):
     cfgp = config_file(tmp_path, market_dir)

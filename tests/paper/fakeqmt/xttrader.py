@@ -4,7 +4,8 @@ exchange kept in `<path>/fake_state.json`.
 Callbacks run one at a time on a worker thread of the trader's own, as the vendor's do. The script (the
 state's `script` key) makes the exchange fill in full, in part or not at all, reject a code (limit-up, not
 enough cash, not sellable), refuse a send, repeat or reorder callbacks, drop the connection after some
-sends, fail to connect, or SIGKILL the process right after an order is accepted. In `mirror` mode the
+sends, fail to connect, SIGKILL the process right after an order is accepted, drop trade callbacks and
+let the trade list run behind the order statuses, or answer an orders query with None. In `mirror` mode the
 exchange fills each order exactly as the simulator did in a paper account of the simulated adapter (the
 shadow), and its positions and cash are the shadow's.
 """
@@ -22,6 +23,9 @@ from tests.paper.fakeqmt import xtconstant as c
 from tests.paper.fakeqmt.xttype import XtAsset, XtCancelError, XtOrder, XtOrderError, XtPosition, XtTrade
 
 _LOCK = threading.Lock()
+# Mirror mode: the client folder -> a function that trades the shadow's day. The exchange calls it when the
+# day's first order arrives or its cash is first asked for, so before that it shows the day before.
+ADVANCE: dict[str, object] = {}
 LIVE = (c.ORDER_UNREPORTED, c.ORDER_WAIT_REPORTING, c.ORDER_REPORTED, c.ORDER_PART_SUCC)
 
 
@@ -101,10 +105,19 @@ class XtQuantTrader:
         self._pool.submit(getattr(self.callback, name), obj)
 
     # ----- trading -------------------------------------------------------------------------------
+    def _advance(self) -> None:
+        s = load(self.path)
+        if s["mirror"] and s.get("advanced") != s["day"] and self.path in ADVANCE:
+            ADVANCE[self.path]()
+            s = load(self.path)
+            s["advanced"] = s["day"]
+            save(self.path, s)
+
     def order_stock(self, account, stock_code, order_type, order_volume, price_type, price, strategy_name="",
                     order_remark=""):
         if self._dead or not self.connected:
             return -1
+        self._advance()
         with _LOCK:
             s = load(self.path)
             script = s["script"]
@@ -132,7 +145,8 @@ class XtQuantTrader:
                              "traded_amount": qty * px, "order_id": oid, "order_sysid": f"S{oid}",
                              "strategy_name": strategy_name, "order_remark": order_remark[:24], "commission": fee}
                     s["trades"].append(trade)
-                    pushes.append(("on_stock_trade", trade))
+                    if not script.get("drop_trade_pushes"):
+                        pushes.append(("on_stock_trade", trade))
                     if script.get("duplicate_callbacks"):
                         pushes.append(("on_stock_trade", trade))
                     self._settle(s, order_type, stock_code, qty, px, fee)
@@ -144,6 +158,9 @@ class XtQuantTrader:
                 if script.get("out_of_order"):
                     pushes.reverse()                # the final word first, the 'reported' status last
             save(self.path, s)
+            if script.get("lose_reply") == s["sends"]:
+                pushes = []                          # accepted at the exchange; the reply and pushes are lost
+                oid = -1
             if script.get("kill_after_sends") == s["sends"] and not s["killed"]:
                 s["killed"] = True
                 save(self.path, s)
@@ -173,7 +190,7 @@ class XtQuantTrader:
 
     # ----- queries -------------------------------------------------------------------------------
     def query_stock_orders(self, account, cancelable_only=False):
-        if self._dead:
+        if self._dead or self._fail_once("none_queries"):
             return None
         s = load(self.path)
         rows = [o for o in s["orders"] if not cancelable_only or o["order_status"] in LIVE]
@@ -182,7 +199,20 @@ class XtQuantTrader:
     def query_stock_trades(self, account):
         if self._dead:
             return None
-        return [self._object("on_stock_trade", t) for t in load(self.path)["trades"]]
+        trades = load(self.path)["trades"]
+        if self._fail_once("trades_lag"):             # the counter's trade list runs behind its order statuses
+            trades = trades[:-1]
+        return [self._object("on_stock_trade", t) for t in trades]
+
+    def _fail_once(self, key: str) -> bool:
+        """True the first `script[key]` times it is asked (a persisted count)."""
+        with _LOCK:
+            s = load(self.path)
+            if s["script"].get(key, 0) > 0:
+                s["script"][key] -= 1
+                save(self.path, s)
+                return True
+        return False
 
     def query_stock_positions(self, account):
         if self._dead:
@@ -195,6 +225,7 @@ class XtQuantTrader:
     def query_stock_asset(self, account):
         if self._dead:
             return None
+        self._advance()
         s = load(self.path)
         cash = _mirror_cash(s) if s["mirror"] else s["cash"]
         return XtAsset(c.SECURITY_ACCOUNT, s["account_id"], cash, 0.0, 0.0, cash)
@@ -239,7 +270,19 @@ class XtQuantTrader:
         return obj
 
 
+def _started(s) -> bool:
+    """The shadow account exists (before its first day the broker account is cash only)."""
+    if not Path(s["mirror"]).exists():
+        return False
+    con = sqlite3.connect(s["mirror"])
+    found = con.execute("SELECT 1 FROM sqlite_master WHERE name = 'account'").fetchone()
+    con.close()
+    return found is not None
+
+
 def _mirror_positions(s) -> dict[str, int]:
+    if not _started(s):
+        return {}
     con = sqlite3.connect(s["mirror"])
     rows = con.execute("SELECT symbol, qty FROM positions").fetchall()
     con.close()
@@ -247,6 +290,8 @@ def _mirror_positions(s) -> dict[str, int]:
 
 
 def _mirror_cash(s) -> float:
+    if not _started(s):
+        return float(s["cash"])
     con = sqlite3.connect(s["mirror"])
     cash = con.execute("SELECT cash FROM account").fetchone()[0]
     con.close()
