@@ -91,7 +91,8 @@ def run_backtest(market: Market | str | Path | None = None, cfg: Config | str | 
         check_output_dir(Path(out))
         check_output_outside_market(out, cfg, "out")
     market = _market(market, cfg)
-    return _run_backtest(market, cfg, Path(out) if out is not None else None, targets, function=function)
+    return _run_backtest(market, cfg, Path(out) if out is not None else None, targets, function=function,
+                         progress=True)
 
 
 def run_research(market: Market | str | Path | None = None, cfg: Config | str | Path | None = None, *,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Optional
@@ -38,6 +39,7 @@ from ashare_sim.backtest.outputs import (
 from ashare_sim.backtest.proxy import ProxyBook
 from ashare_sim.backtest.strategy import SKIP_CAUSES, Rebalancer
 from ashare_sim.common.errors import UserError
+from ashare_sim.common.logs import Phase
 from ashare_sim.common.outdir import check_output_dir
 from ashare_sim.common.typed import parse_date_text, to_plain
 from ashare_sim.data.coverage import missing_pieces, stale_listings, warn_missing_pieces
@@ -97,7 +99,8 @@ class BacktestResult:
 
 def run_backtest(market, cfg, out: Optional[Path] = None, targets: pd.DataFrame | None = None, *,
                  signal: SignalResult | None = None, benchmark: pd.Series | None = None,
-                 meta: dict | None = None, function=None, engine: str = "backtrader") -> BacktestResult:
+                 meta: dict | None = None, function=None, engine: str = "backtrader",
+                 progress: bool = False) -> BacktestResult:
     started = time.perf_counter()
     timings: dict[str, float] = {}
     if out is not None:
@@ -121,14 +124,14 @@ def run_backtest(market, cfg, out: Optional[Path] = None, targets: pd.DataFrame 
     dropout = DropoutRule.of(cfg.strategy) if source.get("kind") == SCORES and source.get("rule") == "topk_dropout" \
         else None
     empty = delayed_days(market, getattr(signal, "empty_days", ()), int(cfg.strategy.signal_delay))
-    if engine == "core":
-        broker, tables, performance, skipped, chosen, analyzers = _run_on_core(
-            market, cfg, targets, benchmark, i0, i1, eve, dropout, empty)
-    elif engine == "backtrader":
-        broker, tables, performance, skipped, chosen, analyzers = _run_on_cerebro(
-            market, cfg, targets, benchmark, i0, i1, eve, dropout, empty)
-    else:
+    if engine not in ("core", "backtrader"):
         raise ValueError(f"engine {engine!r}: backtrader or core")
+    days = i1 - (i0 - 1 if eve else i0) + 1
+    with Phase("backtest", total=days if progress else None, unit="day",
+               start_text=f"{market.date_at(i0)}..{market.date_at(i1)}") if progress else nullcontext(None) as tick:
+        run = _run_on_core if engine == "core" else _run_on_cerebro
+        broker, tables, performance, skipped, chosen, analyzers = run(
+            market, cfg, targets, benchmark, i0, i1, eve, dropout, empty, tick)
     if dropout is not None:                   # the lists as TopkDropout chose them, day by day, with the book
         targets = chosen_lists(chosen)
     timings[engine] = time.perf_counter() - mark
@@ -153,12 +156,12 @@ def run_backtest(market, cfg, out: Optional[Path] = None, targets: pd.DataFrame 
     return result
 
 
-def _run_on_cerebro(market, cfg, targets, benchmark, i0, i1, eve, dropout, empty):
+def _run_on_cerebro(market, cfg, targets, benchmark, i0, i1, eve, dropout, empty, progress=None):
     """Backtrader's event loop: the clock feed, the Rebalancer strategy, the A-share broker, the analyzers."""
     cerebro, book = make_cerebro(market, cfg, i0 - 1 if eve else i0, i1)
     cerebro.addstrategy(Rebalancer, targets=targets, book=book, retry=cfg.broker.retry,
                         lot_size=cfg.broker.lot_size, resize=ResizeRule.of(cfg.strategy), dropout=dropout,
-                        empty_days=empty, start=i0)
+                        empty_days=empty, start=i0, progress=progress)
     cerebro.addanalyzer(bt.analyzers.TimeReturn, timeframe=bt.TimeFrame.Days, _name="timereturn")
     cerebro.addanalyzer(bt.analyzers.DrawDown, _name="drawdown")
     # metrics.json comes from our Backtrader analyzer; the broker's own tables feed its trades / orders /
@@ -173,7 +176,7 @@ def _run_on_cerebro(market, cfg, targets, benchmark, i0, i1, eve, dropout, empty
     return strat.broker, tables, strat.analyzers.performance.get_analysis(), strat.skipped, strat.chosen, analyzers
 
 
-def _run_on_core(market, cfg, targets, benchmark, i0, i1, eve, dropout, empty):
+def _run_on_core(market, cfg, targets, benchmark, i0, i1, eve, dropout, empty, progress=None):
     """The execution core's own day loop (`execution.dayloop`): the same orders, fills, equity and metrics
     as the Cerebro run, without Backtrader's per-bar machinery (stress scenarios)."""
     from ashare_sim.execution.dayloop import run_days
@@ -184,7 +187,7 @@ def _run_on_core(market, cfg, targets, benchmark, i0, i1, eve, dropout, empty):
     planner = RebalancePlanner(market, cfg.broker.lot_size, ResizeRule.of(cfg.strategy))
     driver = ListDriver(market, targets, planner, first, i1, start=i0, retry=cfg.broker.retry, dropout=dropout,
                         empty_days=empty)
-    core = run_days(market, cfg.broker, first, i1, driver)
+    core = run_days(market, cfg.broker, first, i1, driver, progress)
     tables = BrokerTables(core)
     rows = [r for r in core.equity_log if r[0] >= i0]        # as PerformanceAnalyzer records them
     dates = [market.date_at(r[0]) for r in rows]

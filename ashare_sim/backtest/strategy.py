@@ -35,6 +35,7 @@ class Rebalancer(bt.Strategy):
         ("dropout", None),         # signals.scores.DropoutRule: the targets are scores, chosen with the book
         ("empty_days", ()),        # rebalance days with an empty list: the book goes to cash
         ("start", None),          # calendar index of the window's first day (default: the clock's first bar)
+        ("progress", None),       # told of each day done (common.logs.Phase)
     )
 
     def __init__(self):
@@ -63,6 +64,8 @@ class Rebalancer(bt.Strategy):
 
     def next(self):
         t = self.clock.market_index()
+        if self.p.progress is not None:
+            self.p.progress(1)
         if self.driver.snapshot_due(t):
             self.broker.snapshot_holdings()
         for req in self.driver.requests(t, self.broker.account, self.broker.getvalue):

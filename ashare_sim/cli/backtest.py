@@ -34,7 +34,7 @@ def run_backtest_command(args: argparse.Namespace) -> int:
                 f"({market.nbytes() / 1e6:.0f} MB of panels); output to {out}")
     from ashare_sim.backtest.run import run_backtest
 
-    result = run_backtest(market, cfg, out)
+    result = run_backtest(market, cfg, out, progress=True)
     print(summary_text(result.metrics, out))
     return 0
 

@@ -27,6 +27,7 @@ import numpy as np
 from loguru import logger
 
 from ashare_sim.common import cache
+from ashare_sim.common.logs import Phase
 from ashare_sim.data import checks, derive, schema, tables
 from ashare_sim.data import market as market_module
 from ashare_sim.data.market import Market, load_market
@@ -54,8 +55,13 @@ def load_market_cached(path: str | Path, rules: RulesTable, bad_bars: str = "ref
             return market
         except Exception as exc:          # a damaged entry: read the data again
             logger.debug(f"market cache {entry}: unreadable ({exc.__class__.__name__}: {exc}); reading {directory}")
-    market = load_market(directory, rules, bad_bars)
-    _write(entry, market)
+    with Phase(f"{directory}: first load", start_text="reading the tables and deriving every flag and limit "
+               "(later runs map the result)"):
+        market = load_market(directory, rules, bad_bars)
+    size = sum(a.nbytes for a in market.panels.values()) + sum(getattr(market, f).nbytes for f in ARRAY_FIELDS)
+    with Phase("market cache", start_text=f"writing {size / 1e6:,.0f} MB to {entry} (the next runs map it in a "
+               "fraction of a second)"):
+        _write(entry, market)
     return market
 
 
