@@ -20,7 +20,11 @@ from ashare_sim.common.errors import UserError
 @contextlib.contextmanager
 def exclusive(path: Path, what: str, holder: str) -> Iterator[None]:
     """Hold `path` exclusively, or refuse at once (UserError naming `what` and who holds it)."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise UserError(f"{what}: cannot open its lock file {path} ({exc.strerror}); choose a writable folder") \
+            from None
     try:
         try:
             _lock(fd)

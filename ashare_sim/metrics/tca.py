@@ -73,6 +73,7 @@ class Fills:
     label: str = ""
     cash_cuts: Optional[set[tuple[dt.date, str, str, int]]] = None
     notes: list[str] = field(default_factory=list)
+    exact: bool = False             # the simulator's own fills (no noise beyond the tick): a backtest's, `simulated`
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,7 @@ def read_trades(path: str | Path, flag: str = "--trades") -> Fills:
     if cuts is None:
         notes.append(f"no orders.csv beside {p.name}: buys cut to the cash (priced at the larger quantity) cannot "
                      "be told apart and stay in the k estimate")
-    return Fills(table, f"trades file {p}", f"{flag} {p}", cuts, notes)
+    return Fills(table, f"trades file {p}", f"{flag} {p}", cuts, notes, exact=True)
 
 
 def read_account(path: str | Path) -> Fills:
@@ -175,16 +176,17 @@ def read_account(path: str | Path) -> Fills:
     the cash."""
     p = Path(path)
     with Ledger.open(p, create=False, write=False) as led:
-        rows = led.rows("SELECT date, symbol, side, qty, price, commission, stamp_duty, transfer_fee FROM fills "
-                        "WHERE kind = 'fill' ORDER BY id")
+        rows = led.rows("SELECT date, symbol, side, qty, price, commission, stamp_duty, transfer_fee, source FROM "
+                        "fills WHERE kind = 'fill' ORDER BY id")
         cut = led.rows("SELECT date, symbol, side, filled_qty FROM orders WHERE reason = ? AND filled_qty > 0",
                        str(Reason.CASH))
     if not rows:
         raise UserError(f"--account {p}: no fills yet, so there is nothing to analyse; execute a plan first "
                         f"(`paper execute --account {p} --date D`)")
-    table = _typed(pd.DataFrame(rows).astype(str), f"--account {p}")
+    table = _typed(pd.DataFrame(rows).drop(columns="source").astype(str), f"--account {p}")
     cuts = {(dt.date.fromisoformat(r["date"]), r["symbol"], r["side"], int(r["filled_qty"])) for r in cut}
-    return Fills(table, f"paper account {p}", f"--account {p}", cuts)
+    return Fills(table, f"paper account {p}", f"--account {p}", cuts,
+                 exact=all(r["source"] == "simulated" for r in rows))
 
 
 def _typed(raw: pd.DataFrame, label: str) -> pd.DataFrame:
@@ -199,9 +201,9 @@ def _typed(raw: pd.DataFrame, label: str) -> pd.DataFrame:
         if side not in (Side.BUY, Side.SELL):
             raise UserError(f"{where}: side '{row['side']}' is neither buy nor sell")
         qty, price = _number(row["qty"]), _number(row["price"])
-        if not (qty > 0 and qty == int(qty)):
+        if not (math.isfinite(qty) and qty > 0 and qty == int(qty)):
             raise UserError(f"{where}: qty '{row['qty']}' is not a whole number of shares above 0")
-        if not price > 0:
+        if not (math.isfinite(price) and price > 0):
             raise UserError(f"{where}: price '{row['price']}' is not a price above 0")
         out["date"].append(day)
         out["symbol"].append(str(row["symbol"]).strip())
@@ -209,8 +211,11 @@ def _typed(raw: pd.DataFrame, label: str) -> pd.DataFrame:
         out["qty"].append(int(qty))
         out["price"].append(price)
         for c in FEE_COLUMNS:
-            v = _number(row.get(c, 0.0))
-            out[c].append(0.0 if math.isnan(v) else v)
+            text = str(row.get(c, "")).strip()
+            v = 0.0 if text in ("", "nan") else _number(text)
+            if not (math.isfinite(v) and v >= 0):
+                raise UserError(f"{where}: {c} '{text}' is not a fee (a number >= 0)")
+            out[c].append(v)
     return pd.DataFrame(out)
 
 
@@ -260,8 +265,10 @@ def price_fills(fills: Fills, market, broker) -> pd.DataFrame:
     tick = market.rules.tick
     trading = {d: i for i, d in enumerate(market.dates.astype("datetime64[D]").astype(object))}
     cuts = fills.cash_cuts or set()
+    # A broker reports an order in pieces; each piece's price carries the whole order's impact.
+    order_qty = fills.table.groupby(["date", "symbol", "side"])["qty"].transform("sum").to_numpy()
     rows = []
-    for f in fills.table.itertuples(index=False):
+    for f, whole in zip(fills.table.itertuples(index=False), order_qty):
         t, sid = trading.get(f.date), market.symbol_index.get(f.symbol)
         row = {"date": f.date, "symbol": f.symbol, "side": f.side, "qty": f.qty, "price": f.price,
                "notional": f.qty * f.price, "fees": f.commission + f.stamp_duty + f.transfer_fee}
@@ -282,9 +289,9 @@ def price_fills(fills: Fills, market, broker) -> pd.DataFrame:
         excluded = ("cut_for_cash" if ctx.is_buy and (f.date, f.symbol, f.side, f.qty) in cuts else
                     "at_bound" if at_bound else "zero_sigma" if not sigma > 0 else "")
         row.update(arrival_price=ctx.open, vwap=math.nan if math.isnan(ctx.amount) else ctx.amount / ctx.volume,
-                   deal_price=deal, predicted_price=core.slippage.price(ctx, deal, f.qty), day_volume=ctx.volume,
-                   participation=participation, sigma=sigma, impact_x=sigma * math.sqrt(crowd * participation),
-                   excluded=excluded)
+                   deal_price=deal, predicted_price=core.slippage.price(ctx, deal, int(whole)), day_volume=ctx.volume,
+                   participation=participation, sigma=sigma,
+                   impact_x=sigma * math.sqrt(crowd * whole / ctx.volume), excluded=excluded)
         rows.append(row)
     table = pd.DataFrame(rows, columns=FILL_COLUMNS_IN)
     return _shortfalls(table, tick)
@@ -367,7 +374,8 @@ def _weighted(values: pd.Series, weights: pd.Series) -> float:
 
 
 # ----- the k estimate -------------------------------------------------------------------------------------
-def estimate_k(fills: pd.DataFrame, configured_k: float, configured_model: str = SqrtImpact.name) -> KEstimate:
+def estimate_k(fills: pd.DataFrame, configured_k: float, configured_model: str = SqrtImpact.name,
+               exact: bool = True) -> KEstimate:
     """k of the square-root law from tca_fills.csv's rows (`used_for_k`, `slippage_ticks`, `impact_ticks`,
     `sigma`, `impact_x`, `date`); docs/tca.md.
 
@@ -395,18 +403,22 @@ def estimate_k(fills: pd.DataFrame, configured_k: float, configured_model: str =
     lo, hi = (y - 0.5) / x, (y + 0.5) / x
     top_lo, bottom_hi = float(lo.max()), float(hi.min())
     ci_low = ci_high = None
-    if top_lo <= bottom_hi:                      # the model's own fills: every k in here fits every fill
-        consistent: Optional[tuple[float, float]] = (top_lo, bottom_hi)
+    consistent: Optional[tuple[float, float]] = (top_lo, bottom_hi) if top_lo <= bottom_hi else None
+    if consistent is not None and exact:         # the model's own fills: every k in here fits every fill
         k, tau = (top_lo + bottom_hi) / 2, 0.0
         ci_low, ci_high = consistent
     else:
-        consistent = None
+        # A broker's fills that happen to agree to the tick still carry noise: the likelihood's interval,
+        # widened to the common range.
         k, tau = _max_likelihood(x, y, move)
         s = tau * move
         se = _clustered_se(x, y, s, k, days, n_days)
         if se is not None:
             z = _normal_quantile(0.5 + CONFIDENCE / 2)
             ci_low, ci_high = k - z * se, k + z * se
+        if consistent is not None:
+            ci_low = consistent[0] if ci_low is None else min(ci_low, consistent[0])
+            ci_high = consistent[1] if ci_high is None else max(ci_high, consistent[1])
     # The regression the likelihood becomes when the noise dwarfs the tick, on these prices taken as exact.
     weight = 1.0 / (move * move)
     plain = float(np.sum(weight * x * y) / np.sum(weight * x * x))
@@ -539,7 +551,7 @@ def analyse(fills: Fills, market, cfg) -> TcaResult:
     if outside == len(table):
         raise UserError(f"{fills.label or fills.source}: none of its {len(table)} fill(s) is on a trading day and "
                         f"symbol of the market {market.source}; give the config of the market they traded (-c CONFIG)")
-    k = estimate_k(table, broker.slippage.impact, broker.slippage.model)
+    k = estimate_k(table, broker.slippage.impact, broker.slippage.model, exact=fills.exact)
     notes = list(fills.notes)
     if outside:
         notes.append(f"{outside} fill(s) not in the market (a day or symbol it does not have): left out of every "

@@ -20,7 +20,7 @@ from ashare_sim.common.errors import UserError
 from ashare_sim.paper.adapters import adapter
 from ashare_sim.paper.basket import write_basket
 from ashare_sim.paper.ledger import Ledger
-from ashare_sim.paper.live import connect, refuse_unknown_holdings, session_lock
+from ashare_sim.paper.live import check_clock, connect, refuse_unknown_holdings, session_lock
 from ashare_sim.paper.session import (
     close_before,
     day_index,
@@ -50,7 +50,13 @@ class PaperAccount:
             summary = plan_day(led, market, self.cfg, day)
         if basket is not None:      # after the commit: a basket exists only for a plan the account holds
             write_basket(basket, self.cfg.paper.account_name, summary["orders"])
+            self._log_basket(day, basket)
         return summary
+
+    def _log_basket(self, day: dt.date, basket) -> None:
+        """A basket written is a plan that went out: no later day is planned before this one is executed."""
+        with Ledger.open(self.path, create=False, timeout=self.cfg.paper.lock_timeout) as led:
+            led.log_run("basket", day, {"file": str(basket)})
 
     def execute(self, date: str | dt.date, fills: str | Path | None = None,
                 allow_duplicate_fills: bool = False, fills_profile: str | None = None,
@@ -93,16 +99,16 @@ class PaperAccount:
         if self.path.exists():
             with Ledger.open(self.path, create=False, write=False, timeout=cfg.paper.lock_timeout) as led:
                 acct, plan = led.account(), led.plan(day)
-                if filler.live:
+                if led.account() is not None and led.has_table("broker_orders"):    # schema 1: migrated on write
                     from ashare_sim.paper.live import unfinished_days
                     unfinished = unfinished_days(led, day)
                     reconciled = bool(led.rows("SELECT 1 FROM runs WHERE command = 'reconcile' AND date = ?",
                                                day.isoformat()))
         last = parse_day(acct["last_date"]) if acct and acct["last_date"] else None
         if unfinished:
-            return out | {"status": RunStatus.WAITING, "message": f"the orders of {unfinished[0]} went to the broker "
-                          f"but that day is not executed: `paper run --date {unfinished[0]}` first (once the "
-                          "market data has it)"}
+            return out | {"status": RunStatus.WAITING, "message": f"the orders of {unfinished[0]} went out (to the "
+                          f"broker, or as a basket) but that day is not executed: `paper run --account {self.path} "
+                          f"--date {unfinished[0]}` first (with its fills, or once the market data has it)"}
         if last is not None and day <= last:
             if day == last:
                 if fills:
@@ -118,6 +124,13 @@ class PaperAccount:
             self._lock = session_lock(self.path)
             self._lock.__enter__()
             try:
+                sent = False
+                if self.path.exists():
+                    with Ledger.open(self.path, create=False, write=False, timeout=cfg.paper.lock_timeout) as led:
+                        sent = led.has_table("broker_orders") and bool(
+                            led.rows("SELECT 1 FROM broker_orders WHERE date = ? LIMIT 1", day.isoformat()))
+                if not sent:                      # a day that would send now: the clock first, nothing written
+                    check_clock(day, times, self.path)
                 connect(broker, times)
                 held = broker.positions()
                 if self.path.exists():
@@ -147,6 +160,7 @@ class PaperAccount:
             orders = len(json.loads(plan["requests"]))
             if basket and not fills:
                 write_basket(check_basket_path(Path(basket)), cfg.paper.account_name, json.loads(plan["requests"]))
+                self._log_basket(day, basket)
         if filler.needs_fills and not fills:
             written = f"the basket is written to {basket}" if basket else "planned"
             return out | {"status": RunStatus.WAITING, "message": f"{written}: trade it, export the fills, then "
@@ -183,6 +197,10 @@ class PaperAccount:
         if session.open_orders:
             return out | {"status": RunStatus.WAITING, "message": f"{session.open_orders} order(s) still open at the "
                           f"broker after their cancel; `paper run --date {day}` again follows them"}
+        if session.over_fills:
+            return out | {"status": RunStatus.MISMATCH, "message": f"{session.over_fills} order(s) with more shares in "
+                          "the broker's fills than they asked for (an order sent twice?); nothing was executed: "
+                          "check the broker account"}
         if session.missing_fills:
             return out | {"status": RunStatus.WAITING, "message": f"{session.missing_fills} order(s) filled at the "
                           "broker whose fills were not all reported yet; run again to record them"}

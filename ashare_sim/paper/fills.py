@@ -334,10 +334,12 @@ def _fill_rows(raw: pd.DataFrame, col: dict[str, str]) -> tuple[pd.DataFrame, in
         qty, price = cell(row[col["qty"]]), cell(row[col["price"]])
         if not code:
             return False
-        try:
-            return not (number(qty) == 0 or number(price) == 0)
+        try:                                     # neither quantity nor price: a transfer; 撤单 at no price
+            if number(price) == 0 and (number(qty) == 0 or "撤" in cell(row[col["side"]])):
+                return False
         except ValueError:
-            return True                          # not a number: the row's own check says so
+            pass                                 # not a number: the row's own check says so
+        return True
     keep = raw.apply(is_fill, axis=1) if len(raw) else pd.Series([], dtype=bool)
     return raw[keep], int((~keep).sum()) if len(raw) else 0
 

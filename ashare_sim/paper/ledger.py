@@ -132,7 +132,7 @@ class Ledger:
                 db.execute("BEGIN IMMEDIATE")
             else:
                 led._check_integrity()
-            led._check_and_migrate()
+            led._check_and_migrate(migrate=write)     # a reader (status, tca) leaves an old account as it is
             led._check_account()
         except sqlite3.OperationalError as exc:
             db.close()
@@ -152,7 +152,7 @@ class Ledger:
             raise
         return led
 
-    def _check_and_migrate(self) -> None:
+    def _check_and_migrate(self, migrate: bool = True) -> None:
         try:
             meta = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
         except sqlite3.OperationalError:
@@ -165,7 +165,7 @@ class Ledger:
         if version > SCHEMA_VERSION:
             raise UserError(f"--account {self.path}: schema version {version} is newer than this code "
                             f"({SCHEMA_VERSION}); upgrade the simulator to use this account")
-        for v in range(version + 1, SCHEMA_VERSION + 1):
+        for v in range(version + 1, SCHEMA_VERSION + 1 if migrate else version + 1):
             MIGRATIONS[v](self.db)
             self.db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(v),))
 
@@ -230,7 +230,8 @@ class Ledger:
 
     def _check_account(self) -> None:
         tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        missing = [t for t in self.TABLES if t not in tables]
+        wanted = self.TABLES if self.schema_version() >= 2 else self.V1_TABLES     # a reader leaves schema 1 as is
+        missing = [t for t in wanted if t not in tables]
         if missing:
             raise UserError(f"--account {self.path}: the account's table(s) {', '.join(missing)} are missing; the "
                             "file is damaged: restore the account from a backup")
@@ -275,6 +276,10 @@ class Ledger:
 
     def rows(self, sql: str, *args) -> list[dict[str, Any]]:
         return [dict(r) for r in self.db.execute(sql, args)]
+
+    def has_table(self, name: str) -> bool:
+        return self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() \
+            is not None
 
     def schema_version(self) -> int:
         return int(self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0])

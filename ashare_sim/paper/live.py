@@ -40,6 +40,7 @@ from ashare_sim.rules.table import round_to_tick
 
 BEIJING = dt.timezone(dt.timedelta(hours=8))
 CANCEL_EVERY = 5.0                  # seconds between cancels of an order the broker has not yet cancelled
+SEND_FAILED = "send failed: "       # the message of an order whose send raised and the broker did not list
 
 
 class OrderState(IntEnum):
@@ -202,7 +203,11 @@ def record_update(led: Ledger, day: dt.date, u: OrderUpdate) -> bool:
         return False
     old = OrderState(found[0]["state"])
     # Callbacks may arrive out of order: a final state is never undone and the filled quantity never drops.
-    state = old if old.final else u.state
+    # A send we called failed is the exception: the broker's own word on the order overrides it.
+    revived = old == OrderState.REJECTED and found[0]["message"].startswith(SEND_FAILED) and u.order_id > 0
+    state = old if old.final and not revived else u.state
+    if revived:
+        led.db.execute("UPDATE broker_orders SET message = '' WHERE remark = ?", (u.remark,))
     led.db.execute("UPDATE broker_orders SET state = ?, order_id = COALESCE(order_id, ?), filled = MAX(filled, ?), "
                    "message = CASE WHEN message = '' THEN ? ELSE message END, updated = ? WHERE remark = ?",
                    (int(state), u.order_id if u.order_id > 0 else None, u.filled, u.message, _now(), u.remark))
@@ -228,18 +233,31 @@ def record_trade(led: Ledger, day: dt.date, tr: TradeReport) -> str:
 
 
 def unaccounted(led: Ledger, day: dt.date) -> list[dict]:
-    """Orders whose recorded fills do not add up to what the broker says it filled (fills still on their
-    way): the day cannot be executed yet."""
-    return led.rows("SELECT o.remark, o.symbol, o.side, o.filled, COALESCE(SUM(f.qty), 0) AS booked "
+    """Orders whose recorded fills fall short of what the broker says it filled (fills still on their way):
+    the day cannot be executed yet."""
+    return [r for r in _booked(led, day) if r["booked"] < r["filled"]]
+
+
+def over_filled(led: Ledger, day: dt.date) -> list[dict]:
+    """Orders with more shares in fills than the order asked for: a broker account that is not as it should
+    be (an order sent twice); nothing is executed."""
+    return [r for r in _booked(led, day) if r["booked"] > r["qty"]]
+
+
+def _booked(led: Ledger, day: dt.date) -> list[dict]:
+    return led.rows("SELECT o.remark, o.symbol, o.side, o.qty, o.filled, COALESCE(SUM(f.qty), 0) AS booked "
                     "FROM broker_orders o LEFT JOIN broker_fills f ON f.remark = o.remark AND f.date = o.date "
-                    "WHERE o.date = ? GROUP BY o.remark HAVING booked != o.filled", day.isoformat())
+                    "AND f.symbol = o.symbol AND f.side = o.side WHERE o.date = ? GROUP BY o.remark",
+                    day.isoformat())
 
 
 def unfinished_days(led: Ledger, before: dt.date) -> list[str]:
-    """Days before `before` whose orders went to the broker but which were never executed."""
+    """Days before `before` whose orders went out (to the broker, or as a basket file) but which were never
+    executed: a later day planned without their fills would trade the same names again."""
     return [r["date"] for r in led.rows(
-        "SELECT DISTINCT o.date FROM broker_orders o JOIN plans p ON p.date = o.date "
-        "WHERE p.status = 'planned' AND o.date < ? ORDER BY o.date", before.isoformat())]
+        "SELECT DISTINCT p.date FROM plans p WHERE p.status = 'planned' AND p.date < ? AND (p.date IN "
+        "(SELECT date FROM broker_orders) OR p.date IN (SELECT date FROM runs WHERE command = 'basket')) "
+        "ORDER BY p.date", before.isoformat())]
 
 
 # ----- one trading session ----------------------------------------------------------------------------
@@ -258,10 +276,11 @@ class SessionResult:
     reconnects: int = 0
     open_orders: int = 0                        # still live at the broker when the session ended
     missing_fills: int = 0                      # orders whose reported fills fall short of their filled volume
+    over_fills: int = 0                         # orders with more shares in fills than they asked for
 
     @property
     def complete(self) -> bool:
-        return not self.open_orders and not self.missing_fills
+        return not self.open_orders and not self.missing_fills and not self.over_fills
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -284,6 +303,10 @@ class SessionTimes:
 
 def session_lock(path: Path):
     path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"--account {path}: cannot create its folder ({exc.strerror}); choose another path") from None
     return exclusive(path.with_name(path.name + ".lock"), f"--account {path}", "a paper run is trading it")
 
 
@@ -311,11 +334,14 @@ def trade_day(path, market, cfg, day: dt.date, broker: Broker, times: SessionTim
         unsent = [i for i in range(len(requests)) if i not in existing] + \
                  [i for i, r in existing.items() if OrderState(r["state"]) == OrderState.SENDING]
         if unsent:
-            _check_clock(day, times, led.path)
+            check_clock(day, times, led.path)
         elif times.clock_check and times.now().date() > day:
-            _expire(led, day, result)            # day orders end at their day's close; today's lists lack them
+            # The broker lists only today's orders and fills: a past day is complete now or never from it.
             _summarise(led, day, result)
-            led.log_run("send", day, result.as_dict())
+            if result.open_orders or result.missing_fills or result.over_fills:
+                raise UserError(f"--date {day}: its orders are not all final with their fills recorded, and the "
+                                f"broker no longer lists that day; record the day from the terminal's export of its "
+                                f"fills: `paper execute --account {led.path} --date {day} --fills FILE`")
             return result
         tag = remark_tag(led)
         kind = cfg.paper.qmt.price_type
@@ -337,13 +363,14 @@ def trade_day(path, market, cfg, day: dt.date, broker: Broker, times: SessionTim
             if OrderState(row["state"]) == OrderState.SENDING:
                 _send_one(led, day, broker, times, row, kind, at_broker, result)
                 led.checkpoint()
+        _sync(led, day, broker, times, result)          # what happened while an earlier run was down
         _follow(led, day, broker, times, result)
         _summarise(led, day, result)
         led.log_run("send", day, result.as_dict())
     return result
 
 
-def _check_clock(day: dt.date, times: SessionTimes, path) -> None:
+def check_clock(day: dt.date, times: SessionTimes, path) -> None:
     """Orders go out on their own day, before the cancel time: the broker lists only today's orders, so a run
     on another day could neither find what an earlier one sent nor follow what it sends."""
     if not times.clock_check:
@@ -356,13 +383,6 @@ def _check_clock(day: dt.date, times: SessionTimes, path) -> None:
     if now.time() >= times.cancel_at:
         raise UserError(f"--date {day}: it is {now:%H:%M:%S} in Beijing, past paper.qmt.cancel_at "
                         f"({times.cancel_at}); nothing is sent after it")
-
-
-def _expire(led: Ledger, day: dt.date, result: SessionResult) -> None:
-    for r in broker_orders(led, day):
-        if not OrderState(r["state"]).final:
-            led.db.execute("UPDATE broker_orders SET state = ?, message = ?, updated = ? WHERE remark = ?",
-                           (int(OrderState.CANCELLED), "expired at the close of its day", _now(), r["remark"]))
 
 
 def _send_one(led, day, broker: Broker, times: SessionTimes, row: dict, kind: str, at_broker: dict,
@@ -384,19 +404,24 @@ def _send_one(led, day, broker: Broker, times: SessionTimes, row: dict, kind: st
         try:
             order_id = broker.send(order)
         except BrokerError as exc:
-            for ev in broker.events(times.poll):
+            # It may have got through (a lost reply): look for it after a while before anything else.
+            events = broker.events(times.poll)
+            for ev in events:
                 _apply(led, day, ev, broker, times, result)
+            time.sleep(times.confirm_wait)
             try:
                 there = {u.remark: u for u in broker.orders()}
             except BrokerError:
                 _reconnect(broker, times, result)
                 there = {u.remark: u for u in broker.orders()}
             if order.remark in there and record_update(led, day, there[order.remark]):
-                result.adopted += 1                 # it reached the broker after all
+                result.adopted += 1
                 return
-            if attempt == 1:
+            # Sent again only when the line had dropped (now re-made) and the broker does not list it; otherwise
+            # refused as far as the broker's list tells, and a later update that shows it still counts.
+            if attempt == 1 and any(isinstance(ev, Disconnected) for ev in events):
                 continue
-            record_update(led, day, OrderUpdate(order.remark, 0, OrderState.REJECTED, 0, str(exc)))
+            record_update(led, day, OrderUpdate(order.remark, 0, OrderState.REJECTED, 0, SEND_FAILED + str(exc)))
             logger.warning(f"{order.side} {order.qty} {order.symbol}: refused by the broker ({exc})")
             return
         led.db.execute("UPDATE broker_orders SET state = ?, order_id = ?, updated = ? WHERE remark = ? AND state = ?",
@@ -412,8 +437,10 @@ def refuse_unknown_holdings(led: Ledger | None, acct: dict | None, held: dict[st
     ever: set[str] = set()
     if led is not None:
         # Names the account has or had, and the ones its orders (today's included) may have bought.
-        for sql in ("SELECT DISTINCT symbol FROM fills", "SELECT symbol FROM positions",
-                    "SELECT DISTINCT symbol FROM broker_orders"):
+        sqls = ["SELECT DISTINCT symbol FROM fills", "SELECT symbol FROM positions"]
+        if led.has_table("broker_orders"):               # schema 1 (read only) has none
+            sqls.append("SELECT DISTINCT symbol FROM broker_orders")
+        for sql in sqls:
             ever |= {r["symbol"] for r in led.rows(sql)}
         for plan in led.rows("SELECT requests FROM plans WHERE status = 'planned'"):
             ever |= {r["symbol"] for r in json.loads(plan["requests"])}
@@ -527,6 +554,7 @@ def _summarise(led: Ledger, day: dt.date, result: SessionResult) -> None:
         if not state.final:
             result.open_orders += 1
     result.missing_fills = len(unaccounted(led, day))
+    result.over_fills = len(over_filled(led, day))
     result.fills = led.rows("SELECT COUNT(*) AS n FROM broker_fills WHERE date = ? AND remark IS NOT NULL",
                             day.isoformat())[0]["n"]
 

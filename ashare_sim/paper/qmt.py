@@ -131,14 +131,14 @@ class QmtBroker:
         exchange = order.symbol.rsplit(".", 1)[-1]
         price_type = PRICE_TYPES[order.price_type][exchange]
         order_type = STOCK_BUY if order.side == Side.BUY else STOCK_SELL
-        order_id = self.trader.order_stock(self.account, order.symbol, order_type, int(order.qty), price_type,
-                                           float(order.price), STRATEGY_NAME, order.remark)
+        order_id = self._call("order_stock", order.symbol, order_type, int(order.qty), price_type,
+                              float(order.price), STRATEGY_NAME, order.remark)
         if order_id is None or int(order_id) < 0:
             raise BrokerError(f"order_stock returned {order_id}")
         return int(order_id)
 
     def cancel(self, order_id: int) -> None:
-        code = self.trader.cancel_order_stock(self.account, int(order_id))
+        code = self._call("cancel_order_stock", int(order_id))
         if code != 0:                           # e.g. it filled meanwhile: its final status tells
             logger.info(f"qmt: cancel of order {order_id} returned {code}")
 
@@ -150,6 +150,15 @@ class QmtBroker:
 
     def positions(self) -> dict[str, int]:
         return {p.stock_code: int(p.volume) for p in self._query("query_stock_positions")}
+
+    def _call(self, name: str, *args):
+        """A call on the client; its own failures (a native exception, no client) are BrokerErrors."""
+        if self.trader is None:
+            raise BrokerError("not connected")
+        try:
+            return getattr(self.trader, name)(self.account, *args)
+        except Exception as exc:                 # noqa: BLE001  (the native client's own exceptions)
+            raise BrokerError(f"{name}: {exc}") from None
 
     def _query(self, name: str, *args) -> list:
         """A list query; xtquant answers None when it failed (or, it says, when there is nothing): asked once
@@ -167,7 +176,7 @@ class QmtBroker:
         raise BrokerError(f"{name}({self.account_id}) gave nothing (None) twice")
 
     def cash(self) -> float:
-        asset = self.trader.query_stock_asset(self.account)
+        asset = self._call("query_stock_asset")
         if asset is None:
             raise BrokerError(f"query_stock_asset({self.account_id}) gave nothing")
         return float(asset.cash) + float(asset.frozen_cash)

@@ -117,8 +117,9 @@ def plan_day(led: Ledger, market, cfg, day: dt.date) -> dict[str, Any]:
 
     earlier = unfinished_days(led, day)
     if earlier:
-        raise UserError(f"--date {day}: the orders of {earlier[0]} went to the broker but that day is not executed; "
-                        f"`paper run --date {earlier[0]}` executes it first (once the market data has it)")
+        raise UserError(f"--date {day}: the orders of {earlier[0]} went out (to the broker, or as a basket) but that "
+                        f"day is not executed; execute it first (`paper execute --date {earlier[0]} --fills FILE`, "
+                        f"or `paper run --date {earlier[0]}`)")
     if led.rows("SELECT 1 FROM broker_orders WHERE date = ? LIMIT 1", day.isoformat()):
         raise UserError(f"--date {day}: its orders were already sent to the broker; a plan is not replaced after "
                         f"its orders are out (`paper run --date {day}` follows them to the end)")

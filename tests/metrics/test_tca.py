@@ -75,6 +75,28 @@ def test_fills_made_with_a_known_k_give_it_back_within_the_stated_error(market_d
         assert k.k_ignoring_rounding < 0.7 * true_k
 
 
+def test_an_order_reported_in_pieces_gives_the_same_k(market_dir, runs, tmp_path):
+    """A broker reports an order as several fills at its price: each carries the whole order's impact."""
+    out, _ = runs(0.6)
+    trades = pd.read_csv(out / "trades.csv")
+    fills = trades[trades["kind"] == "fill"]
+    pieces = fills.loc[fills.index.repeat(4)].assign(qty=lambda f: f["qty"] / 4)
+    pieces = pd.concat([pieces[pieces["qty"] == pieces["qty"].round()], trades[trades["kind"] != "fill"]])
+    pieces.to_csv(tmp_path / "trades.csv", index=False)
+    cfg = config(market_dir)
+    whole = analyse(read_trades(out / "trades.csv"), sim.open_market(cfg), cfg).k
+    split = analyse(read_trades(tmp_path / "trades.csv"), sim.open_market(cfg), cfg).k
+    assert split.ci_low <= 0.6 <= split.ci_high and abs(split.k - 0.6) <= STATED_ERROR * 0.6, (split.k, whole.k)
+
+
+def test_a_brokers_fills_that_agree_to_the_tick_still_get_the_likelihoods_interval():
+    fills = synthetic_fills(0.3, 0.0, n=200, days=20)
+    exact = estimate_k(fills, 0.3, exact=True)
+    broker = estimate_k(fills, 0.3, exact=False)
+    assert exact.consistent is not None and (exact.ci_low, exact.ci_high) == exact.consistent
+    assert broker.ci_low <= exact.consistent[0] and broker.ci_high >= exact.consistent[1]
+
+
 def test_the_default_configuration_reports_its_own_k_and_its_own_slippage(market_dir, runs):
     out, result = runs(0.3)
     cfg = config(market_dir)
@@ -259,6 +281,14 @@ def test_a_paper_accounts_fills_are_read_without_changing_it_and_give_the_config
      "row 2: date '2020-13-02' is not a date"),
     (",".join(TRADES_COLUMNS) + "\n2020-01-02,000001.SZ,buy,-5,10,0,0,0,0,fill,\n",
      "row 2: qty '-5' is not a whole number of shares above 0"),
+    (",".join(TRADES_COLUMNS) + "\n2020-01-02,000001.SZ,buy,1e400,10,0,0,0,0,fill,\n",
+     "row 2: qty '1e400' is not a whole number of shares above 0"),
+    (",".join(TRADES_COLUMNS) + "\n2020-01-02,000001.SZ,buy,100,inf,0,0,0,0,fill,\n",
+     "row 2: price 'inf' is not a price above 0"),
+    (",".join(TRADES_COLUMNS) + "\n2020-01-02,000001.SZ,buy,100,10,abc,0,0,0,fill,\n",
+     "row 2: commission 'abc' is not a fee"),
+    (",".join(TRADES_COLUMNS) + "\n2020-01-02,000001.SZ,buy,100,10,5,-1e9,0,0,fill,\n",
+     "row 2: stamp_duty '-1e9' is not a fee"),
 ])
 def test_a_file_that_is_not_a_trades_csv_is_refused_naming_it_and_the_fix(tmp_path, content, message):
     path = tmp_path / "trades.csv"

@@ -212,7 +212,8 @@ def test_a_broker_position_the_ledger_never_had_is_refused_before_anything_is_wr
     fake.save(client, state)
     db = tmp_path / "live.db"
     proc = cli("paper", "run", "--account", str(db), "--date", DAY, "-c", str(cfgp))
-    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert proc.returncode == 2 and [line for line in proc.stderr.splitlines() if " INFO " not in line] == \
+        [proc.stderr.splitlines()[-1]], proc.stderr
     assert f"broker account {ACCOUNT} holds 600519.SH (300 shares), which paper account (new)" in proc.stderr
     assert not db.exists() and fake.load(client)["orders"] == []
     assert cli("paper", "plan", "--account", str(db), "--date", DAY, "-c", str(cfgp)).returncode == 0
@@ -254,8 +255,9 @@ def test_a_day_whose_fills_never_add_up_waits_and_blocks_the_next_day(market, ma
     assert out["session"]["missing_fills"] == 1           # the trade list hides the last fill
     nxt = days_from(market, DAY)[1]
     later = acct.run(nxt, times=FAST)
-    assert later["status"] == RunStatus.WAITING and f"the orders of {DAY} went to the broker" in later["message"]
-    with pytest.raises(UserError, match=f"the orders of {DAY} went to the broker but that day is not executed"):
+    assert later["status"] == RunStatus.WAITING and f"the orders of {DAY} went out" in later["message"]
+    with pytest.raises(UserError, match=f"the orders of {DAY} went out .to the broker, or as a basket. but that day "
+                                        "is not executed"):
         acct.plan(nxt)
     state = fake.load(client)
     state["script"]["trades_lag"] = 0
@@ -407,3 +409,35 @@ def test_remarks_fit_minqmts_24_characters_and_tell_accounts_apart(market, marke
     assert tags[0] != tags[1]
     r = remark_of(tags[0], dt.date(2020, 4, 1), 49)
     assert len(r.encode()) <= 24 and r.isascii()
+
+
+def test_a_day_left_open_is_not_executed_on_a_later_day_and_names_the_fix(market, market_dir, tmp_path):
+    import dataclasses
+
+    cfgp, client = qmt_config(tmp_path, market_dir)
+    cfg = load_config(cfgp)
+    fake.new_state(client, ACCOUNT, 2_000_000.0, fill="none", ignore_cancel=True)
+    beijing = dt.timezone(dt.timedelta(hours=8))
+    ticks = iter([dt.datetime(2020, 4, 1, 9, 30, tzinfo=beijing)] * 2)
+    times = dataclasses.replace(FAST, clock_check=True, cancel_at=dt.time(14, 55), final_wait=0.3,
+                                now=lambda: next(ticks, dt.datetime(2020, 4, 1, 14, 56, tzinfo=beijing)))
+    acct = account(tmp_path, cfg, market)
+    out = acct.run(DAY, times=times)
+    assert out["status"] == RunStatus.WAITING and out["session"]["open_orders"] == 8
+    later = dataclasses.replace(times, now=lambda: dt.datetime(2020, 4, 2, 9, 30, tzinfo=beijing))
+    with pytest.raises(UserError, match=r"the broker no longer lists that day; record the day from the terminal's "
+                                        r"export of its fills: `paper execute --account .* --date 2020-04-01 --fills"):
+        acct.run(DAY, times=later)
+    assert len(fake.load(client)["orders"]) == 8                          # nothing sent again
+    assert set(broker_rows(acct.path)["state"]) == {1}                    # nor marked cancelled
+
+
+def test_a_basket_that_went_out_holds_the_next_day_until_its_fills_come(market, market_dir, tmp_path):
+    cfg = load_config(config_file(tmp_path, market_dir))
+    acct = PaperAccount(tmp_path / "b.db", cfg, market)
+    first = acct.run(DAY, basket=tmp_path / "b1.csv")
+    assert first["status"] == RunStatus.WAITING and (tmp_path / "b1.csv").exists()
+    nxt = days_from(market, DAY)[1]
+    second = acct.run(nxt, basket=tmp_path / "b2.csv")
+    assert second["status"] == RunStatus.WAITING and f"the orders of {DAY} went out" in second["message"]
+    assert not (tmp_path / "b2.csv").exists()

@@ -179,6 +179,8 @@ class XtQuantTrader:
         with _LOCK:
             s = load(self.path)
             order = next((o for o in s["orders"] if o["order_id"] == order_id), None)
+            if s["script"].get("ignore_cancel") and order is not None:
+                return 0                             # accepted, never carried out
             if order is None or order["order_status"] not in LIVE:
                 err = XtCancelError(c.SECURITY_ACCOUNT, s["account_id"], order_id, 0, "", -61, "order not cancellable")
                 self._push("on_cancel_error", err)
