@@ -24,6 +24,7 @@ import pandas as pd
 from ashare_sim.backtest.outputs import csv_frame
 from ashare_sim.common.text import short_labels, value_text
 from ashare_sim.metrics.performance import COST_KINDS, ORDER_REASONS
+from ashare_sim.report.stress import CAPITAL_KEYS
 from ashare_sim.report.tables import cny_short
 from ashare_sim.stress.episodes import EPISODE_COLUMNS
 from ashare_sim.stress.grid import Grid
@@ -34,7 +35,6 @@ HEADLINE = ["annual_return", "excess_annual_return", "information_ratio", "max_d
 CONTEXT = ["benchmark_annual_return", "tracking_error", "sharpe", "costs_annual_pct", "final_value"]
 PARTICIPATION = ["participation_mean", "participation_p95", "participation_max"]
 TAIL = ["n_intents", "intents_unfilled", "status", "error", "reused", "seconds"]
-CAPITAL_KEYS = ("broker.cash", "broker.crowd")
 
 
 def stress_table(grid: Grid, outcomes: dict[str, Outcome]) -> pd.DataFrame:
