@@ -1,12 +1,16 @@
-"""Benchmark: `run.py stress` on the default market, and one targets-file backtest with every rule.
+"""Benchmark: stress grids and one backtest on the default market, and a 100-scenario sweep on the real market.
 
-Goals (issue: stress tests):
-  (a) the 16-scenario grid grids/slippage_volume_cap.yaml (slippage 4 x volume cap 4) in <= 120 s wall on
-      this 2-core machine, and 2 workers >= 1.7x faster than 1;
-  (b) one targets-file backtest (`run.py backtest --set strategy.targets_file=...`, the default config's
-      realistic rules) in <= 10 s wall and <= 1.5 GB peak RSS, with where the time goes.
+Goals (issue: stress grids at scale), each printed beside its figure with the ratio to it:
+  (a) a full-market scenario's marginal cost <= 1.5 s: grids of 1 and 9 scenarios on one worker, the
+      difference over 8 (the fixed part, reading the market and scoring the lists once, is left out);
+  (b) the 16-scenario grid grids/slippage_volume_cap.yaml <= 30 s wall on 2 workers (and the 1-worker time);
+  (c) a 100-scenario capacity x crowding sweep on the real market over the study's window (2010-01 ..
+      2022-03) <= 5 min on 2 workers (`--real DIR`: an imported real market; skipped without it);
+  (d) one targets-file backtest (`run.py backtest --set strategy.targets_file=...`, the default config's
+      realistic rules) <= 4 s wall end to end, imports included, with where the time goes.
 
-    .venv/bin/python bench/bench_stress.py [--data DIR] [--repeat 1] [--quick] [--only grid|single]
+    .venv/bin/python bench/bench_stress.py [--data DIR] [--real DIR] [--repeat 1] [--quick]
+                                           [--only marginal|grid|real|single]
 
 Every run is a fresh child process (`run.py` as a user runs it) with a fresh output directory and a
 cache folder of its own (ASHARE_SIM_CACHE, removed at the end). The machine may be shared: the load
@@ -29,8 +33,11 @@ sys.path.insert(0, str(ROOT))
 from ashare_sim.resources import DEFAULT_CONFIG, grids  # noqa: E402
 
 GRID = grids()["slippage_volume_cap"]
-GOAL_GRID_SECONDS, GOAL_SPEEDUP = 120.0, 1.7
-GOAL_SINGLE_SECONDS, GOAL_SINGLE_MB = 10.0, 1536.0
+GOAL_MARGINAL_SECONDS = 1.5
+GOAL_GRID_SECONDS, GOAL_SPEEDUP = 30.0, 1.7
+GOAL_REAL_SECONDS = 300.0
+GOAL_SINGLE_SECONDS, GOAL_SINGLE_MB = 4.0, 1536.0
+STUDY_WINDOW = ("2010-01-04", "2022-03-31")
 
 # Timed phases of one targets-file backtest, in a child: the CLI's own steps, clocked.
 PHASES = r"""
@@ -74,13 +81,8 @@ def run_py(*args: str) -> list[str]:
 
 def bench_grid(data: Path, tmp: Path, repeat: int, grid: Path) -> None:
     name = "grids/slippage_volume_cap.yaml" if grid == GRID else "a 4-scenario quick grid"
-    print(f"(a) the scenarios of {name} on {data}")
-    # Both runs start from a warm cache (the mapped market and the pool benchmark, as on every run after
-    # a market's first): a one-scenario grid fills it.
-    one = tmp / "one.yaml"
-    one.write_text("scenarios:\n  - {name: warm}\n")
-    child(run_py("stress", "-q", "--grid", str(one), "--out", str(tmp / "warm"), "--episodes", "none",
-                 "--set", f"data.path={data}", "--set", "output.report=false"))
+    print(f"(b) the scenarios of {name} on {data}")
+    warm(data, tmp)
     best = {}
     for workers in (1, 2):
         for i in range(repeat):
@@ -96,8 +98,53 @@ def bench_grid(data: Path, tmp: Path, repeat: int, grid: Path) -> None:
           f"(goals: <= {GOAL_GRID_SECONDS:.0f} s -> {best[2] / GOAL_GRID_SECONDS:.2f} of budget; >= {GOAL_SPEEDUP}x)")
 
 
+def warm(data: Path, tmp: Path, sets: list[str] = ()) -> None:
+    """A one-scenario grid fills the cache (the mapped market and the pool benchmark), as on every run after a
+    market's first."""
+    one = tmp / "one.yaml"
+    one.write_text("scenarios:\n  - {name: warm}\n")
+    child(run_py("stress", "-q", "--grid", str(one), "--out", str(tmp / f"warm-{data.name}"), "--episodes", "none",
+                 "--set", f"data.path={data}", "--set", "output.report=false", *[a for x in sets for a in ("--set", x)]))
+
+
+def bench_marginal(data: Path, tmp: Path, repeat: int) -> None:
+    print(f"(a) a scenario's marginal cost: grids of 1 and 9 scenarios on one worker, on {data}")
+    warm(data, tmp)
+    walls = {}
+    for n in (1, 9):
+        grid = tmp / f"n{n}.yaml"
+        grid.write_text("base: {broker.slippage.model: fixed_bps}\naxes:\n  broker.slippage.bps: "
+                        f"[{', '.join(str(10 * k) for k in range(n))}]\n")
+        for i in range(repeat):
+            before = load()
+            secs, rss, _, _ = child(run_py("stress", "-q", "--grid", str(grid), "--out", str(tmp / f"m{n}-{i}"),
+                                           "--workers", "1", "--episodes", "none", "--set", f"data.path={data}"))
+            walls[n] = min(walls.get(n, float("inf")), secs)
+            print(f"    {n} scenario(s): {secs:6.1f} s wall, {rss:5.0f} MB peak RSS (load average before: {before})",
+                  flush=True)
+    marginal = (walls[9] - walls[1]) / 8
+    print(f"    marginal cost of a scenario: ({walls[9]:.1f} - {walls[1]:.1f}) / 8 = {marginal:.2f} s "
+          f"(goal <= {GOAL_MARGINAL_SECONDS} s -> {marginal / GOAL_MARGINAL_SECONDS:.2f} of budget)")
+
+
+def bench_real(real: Path, tmp: Path) -> None:
+    print(f"(c) 100 scenarios, capital x crowding, on the real market {real}, {STUDY_WINDOW[0]}..{STUDY_WINDOW[1]}")
+    sets = [f"backtest.start={STUDY_WINDOW[0]}", f"backtest.end={STUDY_WINDOW[1]}"]
+    warm(real, tmp, sets)
+    grid = tmp / "sweep.yaml"
+    grid.write_text("base: {broker.slippage.model: sqrt_impact, broker.volume_cap: 0.10}\naxes:\n"
+                    "  broker.cash: [1e7, 2e7, 5e7, 1e8, 2e8, 5e8, 1e9, 2e9, 5e9, 1e10]\n"
+                    "  broker.crowd: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]\n")
+    before = load()
+    secs, rss, out, _ = child(run_py("stress", "-q", "--grid", str(grid), "--out", str(tmp / "sweep"), "--workers",
+                                     "2", "--episodes", "none", "--set", f"data.path={real}",
+                                     *[a for x in sets for a in ("--set", x)]))
+    print(f"    --workers 2: {secs:6.1f} s wall, largest process {rss:5.0f} MB peak RSS (load average before: "
+          f"{before}); goal <= {GOAL_REAL_SECONDS:.0f} s -> {secs / GOAL_REAL_SECONDS:.2f} of budget", flush=True)
+
+
 def bench_single(data: Path, tmp: Path, repeat: int) -> None:
-    print(f"(b) one targets-file backtest with every rule of config.yaml on {data}")
+    print(f"(d) one targets-file backtest with every rule of config.yaml on {data}")
     base = tmp / "base"
     os.environ["ASHARE_SIM_CACHE"] = "off"                     # the lists only: nothing cached yet
     child(run_py("backtest", "-q", "--out", str(base), "--set", f"data.path={data}", "--set", "output.report=false"))
@@ -134,7 +181,8 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=ROOT / "data" / "synthetic")
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--quick", action="store_true", help="a 4-scenario grid instead of the 16")
-    ap.add_argument("--only", choices=["grid", "single"])
+    ap.add_argument("--real", type=Path, help="an imported real market (bench/real_market.py --out DIR) for (c)")
+    ap.add_argument("--only", choices=["marginal", "grid", "real", "single"])
     args = ap.parse_args()
     if not (args.data / "bars.parquet").exists():
         raise SystemExit(f"{args.data} has no market: run `make run` once (it generates data/synthetic), "
@@ -147,10 +195,17 @@ def main() -> None:
             grid.write_text("base: {broker.slippage.model: fixed_bps}\naxes:\n  broker.slippage.bps: [0, 30]\n"
                             "  broker.volume_cap: [null, 0.05]\n")
         os.environ["ASHARE_SIM_CACHE"] = str(tmp / "cache")     # never the user's cache
-        if args.only in (None, "single"):
-            bench_single(args.data, tmp, args.repeat)
+        if args.only in (None, "marginal"):
+            bench_marginal(args.data, tmp, args.repeat)
         if args.only in (None, "grid"):
             bench_grid(args.data, tmp, args.repeat, grid)
+        if args.only in (None, "real"):
+            if args.real is not None and (args.real / "bars.parquet").exists():
+                bench_real(args.real, tmp)
+            else:
+                print("(c) skipped: give --real DIR, a real market imported by bench/real_market.py")
+        if args.only in (None, "single"):
+            bench_single(args.data, tmp, args.repeat)
 
 
 if __name__ == "__main__":
