@@ -53,14 +53,21 @@ def context_from_market(market, t: int, sid: int, side: str, qty: int, position:
     """Context for one order of `side` on calendar day `t` from the market panels."""
     p = market.panels
     tick = market.rules.tick
-    row = lambda name: float(p[name][t, sid])  # noqa: E731
-    # float32 panels hold cents to ~1e-7; prices go back to exact ticks (NaN stays NaN).
-    px = lambda name: round_to_tick(float(p[name][t, sid]), tick) if p[name][t, sid] == p[name][t, sid] \
-        else math.nan  # noqa: E731
+    # float32 panels hold cents to ~1e-7; prices go back to exact ticks (NaN stays NaN). One read per panel:
+    # this runs for every order attempt of every scenario.
+    o, h, lo, c, hl, ll = (float(p[name][t, sid]) for name in _PRICES)
     return OrderContext(
         day=market.date_at(t), t=t, sid=sid, symbol=str(market.symbols[sid]), board=str(market.board[sid]),
         exchange=str(market.exchange[sid]), side=side, qty=int(qty),
-        open=px("open"), high=px("high"), low=px("low"), close=px("close"), volume=row("volume"),
-        amount=row("amount"), high_limit=px("high_limit"), low_limit=px("low_limit"),
+        open=_tick(o, tick), high=_tick(h, tick), low=_tick(lo, tick), close=_tick(c, tick),
+        volume=float(p["volume"][t, sid]), amount=float(p["amount"][t, sid]),
+        high_limit=_tick(hl, tick), low_limit=_tick(ll, tick),
         has_bar=bool(market.has_bar[t, sid]), listed=bool(market.is_listed[t, sid]),
         delisted=bool(t > market.delist_index[sid]), position=int(position), sellable=int(sellable))
+
+
+_PRICES = ("open", "high", "low", "close", "high_limit", "low_limit")
+
+
+def _tick(price: float, tick: float) -> float:
+    return round_to_tick(price, tick) if price == price else math.nan
