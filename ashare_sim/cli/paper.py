@@ -22,13 +22,19 @@ def plan_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def execute_command(args: argparse.Namespace) -> int:
+def _checked_config(args: argparse.Namespace):
+    """The config, with the date and the fills profile checked before the market is read."""
     cfg = load_cli_config(args)
     parse_day(args.date)
     if args.fills_profile is not None:
         if args.fills is None:
             raise UserError("--fills-profile: give the --fills FILE it reads")
-        profile_named(args.fills_profile, cfg.paper.fills)      # an unknown name before the market is read
+        profile_named(args.fills_profile, cfg.paper.fills)
+    return cfg
+
+
+def execute_command(args: argparse.Namespace) -> int:
+    cfg = _checked_config(args)
     summary = PaperAccount(args.account, cfg, _market(cfg)).execute(args.date, args.fills, args.allow_duplicate_fills,
                                                                      args.fills_profile, args.allow_empty_fills)
     print(execute_text(summary))
@@ -36,12 +42,7 @@ def execute_command(args: argparse.Namespace) -> int:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    cfg = load_cli_config(args)
-    parse_day(args.date)
-    if args.fills_profile is not None:
-        if args.fills is None:
-            raise UserError("--fills-profile: give the --fills FILE it reads")
-        profile_named(args.fills_profile, cfg.paper.fills)
+    cfg = _checked_config(args)
     try:
         out = PaperAccount(args.account, cfg, _market(cfg)).run(
             args.date, args.basket, args.fills, args.fills_profile, allow_duplicate_fills=args.allow_duplicate_fills,
