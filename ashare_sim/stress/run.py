@@ -12,11 +12,14 @@ error; the grid goes on.
 """
 from __future__ import annotations
 
+import contextlib
 import shutil
+import signal
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
 import pandas as pd
 from loguru import logger
@@ -42,7 +45,7 @@ from ashare_sim.stress.outputs import (
     stress_table,
     write_tables,
 )
-from ashare_sim.stress.runner import default_workers, open_runner, run_tasks
+from ashare_sim.stress.runner import default_workers, name_list, open_runner, run_tasks
 from ashare_sim.stress.scenarios import Outcome, ScenarioTask, finished, market_for
 
 MANIFEST = "stress.json"
@@ -101,8 +104,9 @@ def run_stress(cfg, grid: str | Path, out: str | Path | None = None, *, workers:
     if not scheduler:
         market_for(grid.scenarios[0].cfg)        # read once here; forked workers share its pages
     outcomes: dict[str, Outcome] = {}
+    runner = None
     try:
-        with open_runner(workers, scheduler, len(tasks)) as runner:
+        with _terminate_as_interrupt(), open_runner(workers, scheduler, len(tasks)) as runner:
             logger.info(f"running on {runner.label}")
             for outcome in progress(run_tasks(runner, shared, tasks), "scenarios", total=len(tasks)):
                 outcomes[outcome.name] = outcome
@@ -112,10 +116,15 @@ def run_stress(cfg, grid: str | Path, out: str | Path | None = None, *, workers:
             shutil.rmtree(out, ignore_errors=True)
         raise
     except KeyboardInterrupt:
+        # The runner is closed by now: its workers are stopped or ended, and a Dask cluster's cannot write here.
         _remove_staging(out / "scenarios")
-        done = sum(o.status == "ok" for o in outcomes.values())
-        logger.warning(f"interrupted: {done} of {len(tasks)} scenarios finished in {out / 'scenarios'}; run the "
-                       "same command again to run the rest (finished ones are reused)")
+        cancelled = getattr(runner, "cancelled", None)       # a Dask grid's account of what had started
+        kept = [o.name for o in outcomes.values() if o.status == "ok"] + (cancelled.kept if cancelled else [])
+        account = cancelled.text() if cancelled else ""
+        logger.warning(f"interrupted: {len(kept)} of {len(tasks)} scenarios finished and are kept in "
+                       f"{out / 'scenarios'}" + (f" ({name_list(kept)})" if kept and cancelled else "")
+                       + (f"; {account}" if account else "")
+                       + "; run the same command again to run the rest (finished ones are reused)")
         raise
     label = runner.label
     table = stress_table(grid, outcomes)
@@ -168,6 +177,26 @@ def _mark(out: Path, grid: Grid) -> None:
     if read_manifest(out, MANIFEST) is None:
         with output_set(out, MANIFEST, {"kind": "stress", "status": "running", "grid": grid.label}):
             pass
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (`kill`, a batch system ending the job) stops the grid as Ctrl-C does: the runner cancels
+    its work and the same message and exit status follow, instead of dying with scenarios left running on
+    a cluster. Only in the main thread, and only where nobody else has claimed SIGTERM."""
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _remove_staging(folder: Path) -> None:
