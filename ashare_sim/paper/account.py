@@ -86,7 +86,6 @@ class PaperAccount:
         cfg = self.cfg
         # A basket or a fills file is the basket route, whatever adapter is configured.
         filler = adapter("basket" if basket or fills else cfg.paper.adapter, Path(fills) if fills else None)
-        self._fills_options = (allow_duplicate_fills, allow_empty_fills)
         market = self._market()
         out: dict[str, Any] = {"date": day.isoformat(), "adapter": filler.name}
         if not _is_trading_day(market, day):
@@ -146,12 +145,14 @@ class PaperAccount:
             raise UserError(f"--fills: there is no current plan for {day} to match the fills against; run "
                             f"`paper run --date {day}` before trading to plan it")
         try:
-            return self._plan_and_go(day, basket, fills, fills_profile, broker, times, filler, out, current, plan)
+            return self._plan_and_go(day, basket, fills, fills_profile, broker, times, filler, out, current, plan,
+                                     (allow_duplicate_fills, allow_empty_fills))
         finally:
             if filler.live:
                 self._release(broker)
 
-    def _plan_and_go(self, day, basket, fills, fills_profile, broker, times, filler, out, current, plan):
+    def _plan_and_go(self, day, basket, fills, fills_profile, broker, times, filler, out, current, plan,
+                     fills_options: tuple[bool, bool]):
         cfg = self.cfg
         if not current:
             out["plan"] = self.plan(day, basket=basket if filler.name == "basket" else None)
@@ -173,7 +174,7 @@ class PaperAccount:
             if live is not None:
                 return live
         else:
-            dup, empty = getattr(self, "_fills_options", (False, False))
+            dup, empty = fills_options
             out["execute"] = self.execute(day, fills=fills, fills_profile=fills_profile, allow_duplicate_fills=dup,
                                           allow_empty_fills=empty)
         ex = out["execute"]
