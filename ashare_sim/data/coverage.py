@@ -62,6 +62,10 @@ STALE_DAYS = 250
 def stale_listings(market) -> list[tuple[str, str]]:
     """(symbol, last bar day) of the stocks whose bars stop over STALE_DAYS trading days before the data ends
     while nothing says they were delisted: the run carries them as suspended all that time."""
+    return market.memo("stale_listings", lambda: _stale_listings(market))
+
+
+def _stale_listings(market) -> list[tuple[str, str]]:
     import numpy as np
 
     n_days = market.n_days

@@ -89,7 +89,12 @@ class Market:
         return int(np.searchsorted(self.dates, np.datetime64(day, "D"), side=side))
 
     def date_at(self, i: int) -> dt.date:
-        return self.dates[i].astype("datetime64[D]").astype(dt.date)
+        return self.days[i]
+
+    @cached_property
+    def days(self) -> list[dt.date]:
+        """The calendar as dates (every order of every scenario asks for its day)."""
+        return self.dates.astype("datetime64[D]").astype(dt.date).tolist()
 
     @cached_property
     def last_close(self) -> np.ndarray:

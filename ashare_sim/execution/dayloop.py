@@ -9,8 +9,6 @@ execution, and a pass over the days costs a fraction of a Cerebro run.
 """
 from __future__ import annotations
 
-from dataclasses import replace
-
 from ashare_sim.execution.core import ExecutionCore
 from ashare_sim.execution.driver import ListDriver
 from ashare_sim.execution.orders import FILLED, OrderRequest
@@ -34,7 +32,8 @@ def run_days(market, cfg_broker, first: int, last: int, driver: ListDriver, prog
         pending = []
         for req in driver.requests(t, core.account, lambda: core.value(t)):
             key += 1                    # an order's identity, as Backtrader's order ref is (commission minimum)
-            pending.append((replace(req, key=key), req))
+            pending.append((OrderRequest(req.sid, req.symbol, req.side, req.qty, req.rebalance, req.attempt, key),
+                            req))
         if progress is not None:
             progress(1)
     return core

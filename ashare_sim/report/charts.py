@@ -273,6 +273,7 @@ def names_chart(counts: pd.Series, universe: pd.Series | None = None) -> str | N
     return _png(fig)
 
 
+@same_data_same_chart
 def weights_chart(weights: pd.DataFrame) -> str | None:
     """Composite factor weights over time as stacked areas (signed weights as lines)."""
     if weights is None or len(weights) == 0 or weights.shape[1] == 0:

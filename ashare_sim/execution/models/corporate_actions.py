@@ -80,16 +80,8 @@ class DividendTable(ExecutionModel):
         market = env.market
         self.market = market
         self.tax = params.dividend_tax
-        self._events: dict[int, list[tuple[int, float, float]]] = {}
-        div = market.dividends
-        if div is None or not len(div):
-            return
-        ex = div["ex_date"].to_numpy().astype("datetime64[D]")
-        t_idx = np.searchsorted(market.dates, ex, side="left")
-        for t, sid, cash, bonus in zip(t_idx, div["sid"].to_numpy(), div["cash_per_share"].to_numpy(dtype=float),
-                                       div["bonus_per_share"].to_numpy(dtype=float)):
-            if t < len(market.dates) and (cash > 0 or bonus > 0):
-                self._events.setdefault(int(t), []).append((int(sid), float(cash), float(bonus)))
+        # Read-only after building: kept with the market for every scenario of a grid.
+        self._events = market.memo("dividend_events_by_day", lambda: _events_by_day(market))
 
     def entitlements(self, t: int, held: dict) -> list[Entitlement]:
         events = self._events.get(t)
@@ -192,6 +184,21 @@ class DelistingSettlement(ExecutionModel):
                     last = 0.0
                 out.append(Settlement(sid, h.qty, last * (1.0 - self.haircut)))
         return out
+
+
+def _events_by_day(market) -> dict[int, list[tuple[int, float, float]]]:
+    """Calendar index -> (sid, cash per share, bonus shares per share) of the dividends table."""
+    events: dict[int, list[tuple[int, float, float]]] = {}
+    div = market.dividends
+    if div is None or not len(div):
+        return events
+    ex = div["ex_date"].to_numpy().astype("datetime64[D]")
+    t_idx = np.searchsorted(market.dates, ex, side="left")
+    for t, sid, cash, bonus in zip(t_idx, div["sid"].to_numpy(), div["cash_per_share"].to_numpy(dtype=float),
+                                   div["bonus_per_share"].to_numpy(dtype=float)):
+        if t < len(market.dates) and (cash > 0 or bonus > 0):
+            events.setdefault(int(t), []).append((int(sid), float(cash), float(bonus)))
+    return events
 
 
 def _ref_price(market, t: int, sid: int) -> float:
