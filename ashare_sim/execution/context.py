@@ -51,23 +51,50 @@ class OrderContext:
 def context_from_market(market, t: int, sid: int, side: str, qty: int, position: int = 0,
                         sellable: int = 0) -> OrderContext:
     """Context for one order of `side` on calendar day `t` from the market panels."""
-    p = market.panels
-    tick = market.rules.tick
-    # float32 panels hold cents to ~1e-7; prices go back to exact ticks (NaN stays NaN). One read per panel:
-    # this runs for every order attempt of every scenario.
-    o, h, lo, c, hl, ll = (float(p[name][t, sid]) for name in _PRICES)
+    look = _lookups(market)
+    o, h, lo, c, hl, ll, vol, amt, has_bar, listed = look.panels
+    ticked = look.ticked
+    # float32 panels hold cents to ~1e-7; prices go back to exact ticks (NaN stays NaN). Positional, and the
+    # panels fetched once per market: this runs for every order attempt of every scenario.
     return OrderContext(
-        day=market.date_at(t), t=t, sid=sid, symbol=str(market.symbols[sid]), board=str(market.board[sid]),
-        exchange=str(market.exchange[sid]), side=side, qty=int(qty),
-        open=_tick(o, tick), high=_tick(h, tick), low=_tick(lo, tick), close=_tick(c, tick),
-        volume=float(p["volume"][t, sid]), amount=float(p["amount"][t, sid]),
-        high_limit=_tick(hl, tick), low_limit=_tick(ll, tick),
-        has_bar=bool(market.has_bar[t, sid]), listed=bool(market.is_listed[t, sid]),
-        delisted=bool(t > market.delist_index[sid]), position=int(position), sellable=int(sellable))
+        market.date_at(t), t, sid, look.symbols[sid], look.boards[sid], look.exchanges[sid], side, int(qty),
+        ticked(float(o[t, sid])), ticked(float(h[t, sid])), ticked(float(lo[t, sid])), ticked(float(c[t, sid])),
+        float(vol[t, sid]), float(amt[t, sid]), ticked(float(hl[t, sid])), ticked(float(ll[t, sid])),
+        bool(has_bar[t, sid]), bool(listed[t, sid]), bool(t > look.delist_index[sid]), int(position),
+        int(sellable))
 
 
 _PRICES = ("open", "high", "low", "close", "high_limit", "low_limit")
 
 
-def _tick(price: float, tick: float) -> float:
-    return round_to_tick(price, tick) if price == price else math.nan
+def _lookups(market) -> "_Lookups":
+    """Per-market lookups every order reads (kept with the market: every scenario of a grid reads them)."""
+    memo = getattr(market, "memo", None)
+    if memo is None:                    # a stand-in market (tests): nothing to keep them on
+        return _Lookups(market)
+    return memo("order_context.lookups", lambda: _Lookups(market))
+
+
+class _Lookups:
+    """The panels an order reads, symbol / board / exchange as text, and panel prices on the tick."""
+
+    def __init__(self, market):
+        p = market.panels
+        self.panels = tuple(p[name] for name in _PRICES) + (p["volume"], p["amount"], market.has_bar,
+                                                            market.is_listed)
+        self.delist_index = [int(x) for x in market.delist_index]
+        self.symbols = [str(x) for x in market.symbols]
+        self.boards = [str(x) for x in market.board]
+        self.exchanges = [str(x) for x in market.exchange]
+        self.tick = market.rules.tick
+        self._on_tick: dict[float, float] = {}      # a panel price -> the same on the tick (prices repeat a lot)
+
+    def ticked(self, price: float) -> float:
+        out = self._on_tick.get(price)
+        if out is None:
+            if price != price:          # NaN: no price (a NaN key never matches again)
+                return math.nan
+            if len(self._on_tick) > 1_000_000:
+                self._on_tick.clear()
+            out = self._on_tick[price] = round_to_tick(price, self.tick)
+        return out

@@ -63,7 +63,7 @@ class ExecutionCore:
         self.tick = m.rules.tick
         self.rules = m.rules
         env = Env(m, m.rules, cfg.crowd)
-        self.deal = build_chosen(DEAL_PRICES, cfg.deal_price, cfg, env)
+        self.deal = _OncePerOrder(build_chosen(DEAL_PRICES, cfg.deal_price, cfg, env))
         env = Env(m, m.rules, cfg.crowd, self.deal)
         self.validators = build_all(VALIDATORS, cfg, env)
         self.limits = build_all(QUANTITY_LIMITS, cfg, env)
@@ -223,8 +223,7 @@ class ExecutionCore:
         self._volume_used[ctx.sid] = self._volume_used.get(ctx.sid, 0) + qty
         participation = qty / ctx.volume if ctx.volume > 0 else math.nan
         self.trade_log.append(TradeRow(ctx.day, ctx.symbol, ctx.side, qty, price, costs.commission, costs.stamp_duty,
-                                       costs.transfer_fee, costs.slippage, participation=participation,
-                                       ref=_ref(req)))
+                                       costs.transfer_fee, costs.slippage, "fill", participation, _ref(req)))
         return Fill(qty, price, deal, costs, participation, size, cost, cost_before, opened, closed)
 
     def _refuse(self, req: OrderRequest, ctx: OrderContext, reason: str) -> OrderOutcome:
@@ -258,6 +257,25 @@ class ExecutionCore:
         for model in self.payers:
             if hasattr(model, "forget"):
                 model.forget(sid)
+
+
+class _OncePerOrder:
+    """The deal price model, asked once per order: strict price limits test the deal price before the core
+    fills at it, and a VWAP costs a division and a rounding each time."""
+
+    def __init__(self, model):
+        self.model = model
+        self._ctx: OrderContext | None = None
+        self._price = math.nan
+
+    def price(self, ctx: OrderContext) -> float:
+        if ctx is not self._ctx:        # a new order (the last context is held, so its id is not reused)
+            self._price = self.model.price(ctx)
+            self._ctx = ctx
+        return self._price
+
+    def __getattr__(self, name: str):
+        return getattr(self.model, name)
 
 
 def _ref(req: OrderRequest) -> int:

@@ -91,7 +91,8 @@ class Costs:
 
     @property
     def charged(self) -> float:
-        return fees_of(self)
+        # fees_of's sum in FEE_KINDS order, spelt out: it runs for every fill
+        return 0.0 + self.commission + self.stamp_duty + self.transfer_fee
 
 
 @dataclass(slots=True)

@@ -20,7 +20,7 @@ from ashare_sim.common.registry import Registry
 from ashare_sim.common.text import pct_text
 from ashare_sim.common.typed import Section, key
 from ashare_sim.execution.models.base import Env, ExecutionModel, build_all
-from ashare_sim.execution.orders import Costs, Side
+from ashare_sim.execution.orders import FEE_KINDS, Costs, Side
 
 COSTS = Registry("trading cost", "", "broker")
 FAR_PAST, FAR_FUTURE, THIS_CENTURY = dt.date(1900, 1, 1), dt.date(2999, 12, 31), dt.date(2000, 1, 1)
@@ -174,6 +174,11 @@ class CostModel:
 
     def __init__(self, fees: list[Fee]):
         self.fees = fees
+        unknown = [f.name for f in fees if f.name not in FEE_KINDS]
+        if unknown:
+            raise ValueError(f"fees {unknown} are not columns of trades.csv ({', '.join(FEE_KINDS)})")
+        self._columns = [FEE_KINDS.index(f.name) for f in fees]      # each fee's place in Costs
+        self._rates: dict[tuple, tuple[float, float]] = {}            # (day, exchange) -> a buy's summed rates
 
     @classmethod
     def from_config(cls, broker, env: Env) -> "CostModel":
@@ -182,8 +187,10 @@ class CostModel:
     def fill_costs(self, order_key, day: dt.date, side: str, exchange: str, qty: int, price: float,
                    deal: float) -> Costs:
         notional = qty * price
-        fees = {f.name: f.fee(order_key, day, side, exchange, qty, notional) for f in self.fees}
-        return Costs(**fees, slippage=(price - deal) * qty * (1.0 if side == Side.BUY else -1.0))
+        fees = [0.0, 0.0, 0.0]
+        for f, column in zip(self.fees, self._columns):
+            fees[column] = f.fee(order_key, day, side, exchange, qty, notional)
+        return Costs(fees[0], fees[1], fees[2], (price - deal) * qty * (1.0 if side == Side.BUY else -1.0))
 
     def total(self, order_key, day: dt.date, side: str, exchange: str, qty: int, price: float) -> float:
         """What a buy of `qty` at `price` would take from the cash, fees included (nothing recorded)."""
@@ -195,10 +202,16 @@ class CostModel:
 
     def affordable(self, order_key, day: dt.date, exchange: str, price: float, cash: float, lot) -> int:
         """Largest valid buy quantity (per `lot`) whose cost and fees fit in `cash`."""
-        rate, per_share = 0.0, 0.0
-        for f in self.fees:
-            r, s = f.rates(day, Side.BUY, exchange)
-            rate, per_share = rate + r, per_share + s
+        rates = self._rates.get((day, exchange))
+        if rates is None:
+            if len(self._rates) > 100_000:
+                self._rates.clear()
+            rate, per_share = 0.0, 0.0
+            for f in self.fees:
+                r, s = f.rates(day, Side.BUY, exchange)
+                rate, per_share = rate + r, per_share + s
+            rates = self._rates[(day, exchange)] = (rate, per_share)
+        rate, per_share = rates
         unit = price * (1.0 + rate) + per_share
         if unit <= 0:
             return 0
