@@ -15,6 +15,7 @@ scenarios that differ only in execution scores once). `benchmark` passes the lev
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
@@ -497,7 +498,7 @@ def _rows_frame(rows: list, columns: list[str]) -> pd.DataFrame:
     hundreds of thousands of orders; a dict or a tuple per row costs several times more)."""
     if not rows:
         return pd.DataFrame([], columns=columns)          # object columns, as an empty log always gave
-    return pd.DataFrame({c: [getattr(r, c) for r in rows] for c in columns}, columns=columns)
+    return pd.DataFrame({c: list(map(operator.attrgetter(c), rows)) for c in columns}, columns=columns)
 
 
 def benchmark_label(cfg, equity: pd.DataFrame) -> str | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ashare_sim.execution.orders import Side
 from ashare_sim.rules.table import round_to_tick
@@ -37,10 +37,10 @@ class OrderContext:
     delisted: bool            # past the last listed day
     position: int = 0         # shares held before this order
     sellable: int = 0         # shares that may be sold today (T+1)
+    is_buy: bool = field(init=False, repr=False)     # from side (the rules ask it several times an order)
 
-    @property
-    def is_buy(self) -> bool:
-        return self.side == Side.BUY
+    def __post_init__(self) -> None:
+        self.is_buy = self.side == Side.BUY
 
     @property
     def traded(self) -> bool:
