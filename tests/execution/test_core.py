@@ -82,3 +82,32 @@ def test_account_and_retry_book_round_trip_as_plain_data():
     with pytest.raises(Exception, match="does not list"):
         Account.from_dict({"cash": 1.0, "positions": [{"symbol": "999999.SZ", "qty": 1, "cost": 1.0,
                                                        "opened": "2021-03-01"}]}, m.symbol_index)
+
+
+def test_the_deal_price_is_computed_once_per_order_though_price_limits_and_the_fill_both_read_it():
+    m = market()
+    c = core(m, "broker.limit_rule=strict")
+    asked = []
+    model = c.deal.model
+    original = model.price
+    model.price = lambda ctx: asked.append(ctx) or original(ctx)        # counts the model's own work
+    c.start_day(1)
+    out = c.execute(OrderRequest(sid(m, B), B, "buy", 1_000, key=1), 1)
+    assert out.status == "filled" and len(asked) == 1
+    c.execute(OrderRequest(sid(m, B), B, "buy", 1_000, key=2), 1)
+    assert len(asked) == 2 and asked[0] is not asked[1]                 # a new order is priced afresh
+
+
+def test_a_panel_price_is_put_on_the_tick_as_before():
+    from ashare_sim.execution.context import context_from_market
+    from ashare_sim.rules.table import round_to_tick
+
+    m = market()
+    i = sid(m, B)
+    m.panels["open"][1, i] = 20.004999                                  # float32 noise around a tick
+    m.panels["high"][1, i] = float("nan")
+    first = context_from_market(m, 1, i, "buy", 100)
+    again = context_from_market(m, 1, i, "sell", 100)                    # from the lookup this time
+    assert first.open == again.open == round_to_tick(float(m.panels["open"][1, i]), m.rules.tick) == 20.0
+    assert first.high != first.high and again.high != again.high        # NaN stays NaN
+    assert first.is_buy and not again.is_buy
