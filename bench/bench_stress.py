@@ -57,6 +57,35 @@ print({{"imports": t1 - t0, "load": t2 - t1, "run": t3 - t2, **result.timings,
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}})
 """
 
+# Where one scenario's time goes, in one process (shared inputs prepared once, as a grid does): the core's day
+# loop, the tables, metrics and CSVs, and report.html (the difference with output.report off).
+SCENARIO_PHASES = r"""
+import sys, time
+from dataclasses import replace
+from pathlib import Path
+sys.path.insert(0, {root!r})
+from ashare_sim.config import load_config
+from ashare_sim.stress.scenarios import prepare, market_for
+from ashare_sim.backtest.run import run_backtest
+cfg = load_config({config!r}, ["data.path={data}"])
+shared = prepare(cfg, "phases", True, True)
+market = market_for(cfg)
+best = {{}}
+for i in range(4):
+    for report in (True, False):
+        c = replace(cfg, output=replace(cfg.output, report=report))
+        t = time.perf_counter()
+        r = run_backtest(market, c, Path({out!r}) / f"{{i}}-{{report}}", signal=shared.signal,
+                         benchmark=shared.benchmark, engine="core")
+        wall = time.perf_counter() - t
+        if i:
+            key = "with" if report else "without"
+            best[key] = min(best.get(key, 1e9), wall)
+            best["core loop"] = min(best.get("core loop", 1e9), r.timings["core"])
+print({{"core loop": best["core loop"], "tables, metrics, CSVs": best["without"] - best["core loop"],
+        "report.html": best["with"] - best["without"], "in all": best["with"]}})
+"""
+
 
 def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -125,6 +154,11 @@ def bench_marginal(data: Path, tmp: Path, repeat: int) -> None:
     marginal = (walls[9] - walls[1]) / 8
     print(f"    marginal cost of a scenario: ({walls[9]:.1f} - {walls[1]:.1f}) / 8 = {marginal:.2f} s "
           f"(goal <= {GOAL_MARGINAL_SECONDS} s -> {marginal / GOAL_MARGINAL_SECONDS:.2f} of budget)")
+    code = SCENARIO_PHASES.format(root=str(ROOT), config=str(DEFAULT_CONFIG), data=str(data), out=str(tmp / "phases"))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    phases = eval(proc.stdout.strip().splitlines()[-1])
+    print("    where a scenario's time goes (in one process, best of 3 after a first): "
+          + ", ".join(f"{k} {v:.2f} s" for k, v in phases.items()))
 
 
 def bench_real(real: Path, tmp: Path) -> None:
