@@ -20,9 +20,13 @@ BackBroker's cost grows with the market, this broker's does not: positions exist
 from __future__ import annotations
 
 import collections
+import datetime as dt
 
 import backtrader as bt
+from backtrader.order import OrderData
+from backtrader.utils import AutoOrderedDict
 
+from ashare_sim.backtest.proxy import SymbolProxy
 from ashare_sim.common.errors import UserError
 from ashare_sim.execution.core import ExecutionCore
 from ashare_sim.execution.orders import (
@@ -36,8 +40,61 @@ from ashare_sim.execution.orders import (
 )
 from ashare_sim.rules.table import round_to_tick
 
-__all__ = ["AShareBroker", "OrderRow", "TradeRow"]
+__all__ = ["AShareBroker", "OrderRow", "TradeRow", "day_market_order"]
 
+# Per order class: its params class and the defaults of every param, in declaration order.
+_PARAMS = {cls: (cls.params, dict(cls.params._getitems())) for cls in (bt.BuyOrder, bt.SellOrder)}
+
+
+def day_market_order(cls: type, owner, data, size, tradeid=0, transmit: bool = True, histnotify: bool = False,
+                     exectype=None, eos: dict | None = None) -> bt.Order:
+    """`cls(owner=..., data=..., size=..., exectype=...)` for a market order with no price, validity, trail,
+    parent or OCO: the same object, attribute for attribute, as Backtrader's constructor makes.
+
+    Why: the metaclass call copies the params' OrderedDict and resolves every param through `__getattr__`
+    (about 60 us an order, a second over a full-market run). This is `MetaParams.donew` and
+    `Order.__init__` (backtrader 1.9.78.123, pinned) for that one case; tests/backtest/test_broker.py
+    compares the two. `eos`: a cache of the end-of-session number by bar, for proxies sharing one clock."""
+    pcls, defaults = _PARAMS[cls]
+    params = object.__new__(pcls)            # AutoInfoClass.__new__ without recursion is object.__new__
+    vars(params).update(defaults)
+    params.owner, params.data, params.size, params.exectype = owner, data, size, exectype
+    params.tradeid, params.transmit, params.histnotify = tradeid, transmit, histnotify
+    order = object.__new__(cls)
+    order.params = order.p = params
+    order.ref = next(cls.refbasis)
+    order.broker = None
+    order.info = AutoOrderedDict()
+    order.comminfo = None
+    order.triggered = False
+    order._active = True
+    order.status = bt.Order.Created
+    order.plimit = None
+    if exectype is None:
+        order.exectype = bt.Order.Market
+    if cls.ordtype != bt.Order.Buy:
+        size = order.size = -size
+    pclose = data.close[0]
+    dcreated = data.datetime[0]
+    order.created = OrderData(dt=dcreated, size=size, price=pclose, pricelimit=None, pclose=pclose,
+                              trailamount=None, trailpercent=None)
+    order._limitoffset = 0.0
+    order.executed = OrderData(remsize=size)
+    order.position = 0
+    dteos = eos.get(dcreated) if eos is not None else None
+    if dteos is None:
+        dtime = data.datetime.datetime(0)
+        session = data.p.sessionend
+        end = dtime.replace(hour=session.hour, minute=session.minute, second=session.second,
+                            microsecond=session.microsecond)
+        if end < dtime:
+            end += dt.timedelta(days=1)
+        dteos = data.date2num(end)
+        if eos is not None:
+            eos.clear()                      # one bar at a time
+            eos[dcreated] = dteos
+    order.dteos = dteos
+    return order
 
 
 class AShareBroker(bt.BrokerBase):
@@ -64,6 +121,7 @@ class AShareBroker(bt.BrokerBase):
         self.notifs: collections.deque = collections.deque()
         self.pending: list = []
         self._positions: dict[int, bt.Position] = {}   # Backtrader views of the core's positions, by sid
+        self._eos: dict[float, float] = {}             # the clock's bar -> its end of session (day_market_order)
 
     def start(self):
         super().start()
@@ -167,9 +225,15 @@ class AShareBroker(bt.BrokerBase):
             raise UserError(f"{bt.Order.ExecTypes[exectype]} order on {getattr(data, '_name', data)}: orders here are "
                             "day market orders filled at the configured deal price (broker.deal_price), under the "
                             "day's price limits; send a market order (exectype None)")
-        order = cls(owner=owner, data=data, size=size, price=price, pricelimit=plimit, exectype=exectype,
-                    valid=valid, tradeid=tradeid, oco=oco, trailamount=trailamount, trailpercent=trailpercent,
-                    parent=parent, transmit=transmit, histnotify=histnotify)
+        if (price is None and plimit is None and valid is None and oco is None and trailamount is None
+                and trailpercent is None and parent is None):
+            # proxies share the clock, so they share its end of session: computed once a bar
+            order = day_market_order(cls, owner, data, size, tradeid, transmit, histnotify, exectype,
+                                     self._eos if type(data) is SymbolProxy else None)
+        else:
+            order = cls(owner=owner, data=data, size=size, price=price, pricelimit=plimit, exectype=exectype,
+                        valid=valid, tradeid=tradeid, oco=oco, trailamount=trailamount, trailpercent=trailpercent,
+                        parent=parent, transmit=transmit, histnotify=histnotify)
         order.addinfo(**info)
         return self.submit(order)
 

@@ -74,3 +74,53 @@ def test_getvalue_of_some_datas_and_getposition_do_not_create_positions():
     assert s.value_of == 6000.0 and s.pos == 500
     s.getposition(book.get("000001.SZ"))
     assert len(s.broker.positions) == 1
+
+
+def _order_state(order) -> dict:
+    """Everything a bt.Order holds, its own ref aside, as plain values (OrderData has no __eq__)."""
+    state = dict(vars(order))
+    state.pop("ref")
+    state["keys"] = list(vars(order))
+    state["params"] = list(vars(state.pop("params")).items())
+    state["p"] = state["p"] is order.params
+    state["info"] = dict(order.info)
+    for part in ("created", "executed"):
+        state[part] = dict(vars(state[part]))
+    return state
+
+
+def test_the_day_market_order_builder_makes_what_backtraders_constructor_makes():
+    from ashare_sim.backtest.broker import day_market_order
+    from ashare_sim.backtest.userland import make_cerebro as user_cerebro
+
+    class Compare(bt.Strategy):
+        params = (("datas_of", None),)
+
+        def next(self):
+            self.pairs = []
+            eos = {}
+            for data in self.p.datas_of(self):
+                for cls in (bt.BuyOrder, bt.SellOrder):
+                    for exectype, tradeid, transmit, histnotify in ((None, 0, True, False),
+                                                                    (bt.Order.Market, 2, False, True)):
+                        made = cls(owner=self, data=data, size=300, price=None, pricelimit=None, exectype=exectype,
+                                   valid=None, tradeid=tradeid, oco=None, trailamount=None, trailpercent=None,
+                                   parent=None, transmit=transmit, histnotify=histnotify)
+                        for cache in (None, eos, eos):
+                            fast = day_market_order(cls, self, data, 300, tradeid, transmit, histnotify, exectype,
+                                                    cache)
+                            assert type(fast) is cls and fast.ref > made.ref
+                            self.pairs.append((_order_state(made), _order_state(fast)))
+
+    b = MarketBuilder(start="2021-03-01", days=3)
+    b.stock(MAIN, close=[10.0, 10.5, 12.0])
+    m = b.build()
+    cerebro, book = make_cerebro(m, config(), 0, m.n_days - 1)       # the engine's proxies
+    cerebro.addstrategy(Compare, datas_of=lambda s: [book.get(MAIN)])
+    proxies = cerebro.run()[0].pairs
+    user = user_cerebro(m, config(), symbols=[MAIN])                   # a user's per-stock feeds
+    user.addstrategy(Compare, datas_of=lambda s: s.datas)
+    feeds = user.run()[0].pairs
+    assert len(proxies) == len(feeds) == 12
+    for made, fast in proxies + feeds:
+        assert fast == made
