@@ -154,6 +154,8 @@ class PerformanceAnalyzer(DailyValue, OrderLog):
       trades / orders / holdings: DataFrame or zero-argument callable returning one
         (read at stop); when None, trades and orders come from this analyzer's own
         notify_order log and holdings are left out.
+      record_orders: False records nothing from notify_order (trades_frame() and
+        orders_frame() stay empty), for a run whose providers give both tables.
       initial_cash: starting capital; None = broker.startingcash (BackBroker), else
         the broker value when the run starts.
       periods_per_year, risk_free: passed to compute_metrics.
@@ -167,7 +169,12 @@ class PerformanceAnalyzer(DailyValue, OrderLog):
         ("initial_cash", None),
         ("periods_per_year", PERIODS_PER_YEAR),
         ("risk_free", 0.0),
+        ("record_orders", True),
     )
+
+    def notify_order(self, order: bt.Order) -> None:
+        if self.p.record_orders:
+            OrderLog.notify_order(self, order)
 
     def start(self) -> None:
         DailyValue.start(self)

@@ -170,7 +170,7 @@ def _run_on_cerebro(market, cfg, targets, benchmark, i0, i1, eve, dropout, empty
     tables = BrokerTables(cerebro.broker)
     cerebro.addanalyzer(PerformanceAnalyzer, _name="performance", benchmark=benchmark, first_date=market.date_at(i0),
                         trades=tables.trades, orders=tables.orders, holdings=tables.holdings,
-                        initial_cash=float(cfg.broker.cash))
+                        initial_cash=float(cfg.broker.cash), record_orders=False)
     strat = cerebro.run()[0]
     analyzers = {"timereturn": dict(strat.analyzers.timereturn.get_analysis()),
                  "drawdown": strat.analyzers.drawdown.get_analysis()}

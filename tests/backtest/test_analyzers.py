@@ -99,3 +99,12 @@ def test_align_benchmark_uses_last_level_on_or_before():
     bench = pd.Series([1.0, 2.0], index=pd.to_datetime(["2021-01-05", "2021-01-07"]))
     out = align_benchmark(pd.to_datetime(["2021-01-04", "2021-01-06", "2021-01-07", "2021-01-08"]), bench)
     assert np.isnan(out.iloc[0]) and list(out.iloc[1:]) == [1.0, 2.0, 2.0]
+
+
+def test_performance_analyzer_records_no_orders_when_told_its_providers_give_them():
+    _, kept = _run()
+    _, skipped = _run(trades=kept.analyzers.perf.trades_frame, orders=kept.analyzers.perf.orders_frame,
+                      record_orders=False)
+    assert len(kept.analyzers.perf.trades_frame()) == 1 and len(kept.analyzers.perf.orders_frame()) == 2
+    assert skipped.analyzers.perf.trades_frame().empty and skipped.analyzers.perf.orders_frame().empty
+    assert skipped.analyzers.perf.get_analysis() == kept.analyzers.perf.get_analysis()
