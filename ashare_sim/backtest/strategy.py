@@ -15,6 +15,8 @@ At the close of each trading day t (its `next`):
 """
 from __future__ import annotations
 
+import itertools
+
 import backtrader as bt
 
 from ashare_sim.execution.driver import ListDriver
@@ -50,6 +52,47 @@ class Rebalancer(bt.Strategy):
                                  empty_days=self.p.empty_days)
         self.chosen = self.driver.chosen             # TopkDropout: each day's list as chosen with the book
         self._live: dict[int, object] = {}           # order ref -> the planner's request
+        self._trades_heard = True
+        self._order_analyzers: list = []
+
+    def start(self):
+        # Backtrader builds a bt.Trade from every fill and calls every analyzer's notify_order, about 30 us
+        # an order over a run's 16,000: done only where something listens (our analyzers only watch the
+        # value; a subclass, an added analyzer or an observer may listen to either, and then it is done).
+        analyzers = list(itertools.chain(self.analyzers, self._slave_analyzers))
+        self._trades_heard = (_overrides(self, "notify_trade", bt.Strategy) or bool(self.observers)
+                              or any(a._children or _overrides(a, "notify_trade", bt.Analyzer) for a in analyzers))
+        self._order_analyzers = [a for a in analyzers if a._children or _overrides(a, "notify_order", bt.Analyzer)]
+
+    def _addnotification(self, order, quicknotify=False):
+        if self._trades_heard or quicknotify:
+            return super()._addnotification(order, quicknotify=quicknotify)
+        if not order.p.simulated:
+            self._orderspending.append(order)
+
+    def _notify(self, qorders=[], qtrades=[]):
+        """Backtrader's `Strategy._notify` (1.9.78.123), the orders told to the analyzers that listen."""
+        if self.cerebro.p.quicknotify:
+            return super()._notify(qorders=qorders, qtrades=qtrades)
+        analyzers = self._order_analyzers
+        for order in self._orderspending:
+            if order.exectype != order.Historical or order.histnotify:
+                self.notify_order(order)
+            for analyzer in analyzers:
+                analyzer._notify_order(order)
+        for trade in self._tradespending:
+            self.notify_trade(trade)
+            for analyzer in itertools.chain(self.analyzers, self._slave_analyzers):
+                analyzer._notify_trade(trade)
+        cash = self.broker.getcash()
+        value = self.broker.getvalue()
+        fundvalue = self.broker.fundvalue
+        fundshares = self.broker.fundshares
+        self.notify_cashvalue(cash, value)
+        self.notify_fund(cash, value, fundvalue, fundshares)
+        for analyzer in itertools.chain(self.analyzers, self._slave_analyzers):
+            analyzer._notify_cashvalue(cash, value)
+            analyzer._notify_fund(cash, value, fundvalue, fundshares)
 
     # ----- Backtrader hooks ---------------------------------------------------
     def notify_order(self, order):
@@ -73,3 +116,7 @@ class Rebalancer(bt.Strategy):
                 data=self.book.by_sid(req.sid), size=req.qty, exectype=bt.Order.Market,
                 rebalance=req.rebalance, attempt=req.attempt)
             self._live[order.ref] = req
+
+
+def _overrides(obj, name: str, base: type) -> bool:
+    return getattr(type(obj), name) is not getattr(base, name)

@@ -167,3 +167,48 @@ def test_a_halted_stock_retried_all_month_is_one_blocked_intent():
     assert m["n_intents"] == 2 and m["retries"] == 10 and m["intents_unfilled"] == 1
     assert m["blocked_suspended"] == pytest.approx(0.5)           # one of two intents, not 11 of 12 rows
     assert m["attempts_blocked_suspended"] == pytest.approx(11 / 12)
+
+
+def test_a_rebalancer_subclass_or_an_added_analyzer_still_hears_trades_and_orders():
+    """The Rebalancer skips Backtrader's trade bookkeeping only when nothing listens to trades."""
+    import backtrader as bt
+
+    from ashare_sim.backtest import run as engine
+    from ashare_sim.backtest.strategy import Rebalancer
+
+    class Hearing(Rebalancer):
+        def notify_trade(self, trade):
+            heard.append(("strategy", trade.status))
+
+    class Trades(bt.Analyzer):
+        def notify_trade(self, trade):
+            heard.append(("analyzer", trade.status))
+
+    class Orders(bt.Analyzer):
+        def notify_order(self, order):
+            heard.append(("orders", order.getstatusname()))
+
+    b = MarketBuilder(start="2021-03-01", days=5)
+    b.stock(A, close=[10.0] * 5)
+    b.stock(B, close=[20.0] * 5)
+    lists = targets((b.day(1), A, 0.5), (b.day(3), B, 0.5))
+    plain = run_backtest(b.build(), cfg(), None, targets=lists)
+    heard: list = []
+    add_analyzer = engine.bt.Cerebro.addanalyzer
+
+    def with_listeners(cerebro, *args, **kwargs):
+        if not any(a[0] is Trades for a in cerebro.analyzers):
+            add_analyzer(cerebro, Trades)
+            add_analyzer(cerebro, Orders)
+        return add_analyzer(cerebro, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(engine, "Rebalancer", Hearing)
+        mp.setattr(engine.bt.Cerebro, "addanalyzer", with_listeners)
+        listened = run_backtest(b.build(), cfg(), None, targets=lists)
+    opened, closed = bt.Trade.Open, bt.Trade.Closed
+    assert [s for who, s in heard if who == "strategy"] == [opened, closed, opened]
+    assert [s for who, s in heard if who == "analyzer"] == [opened, closed, opened]
+    assert [s for who, s in heard if who == "orders"] == ["Completed"] * 3
+    pd.testing.assert_frame_equal(listened.orders, plain.orders)
+    pd.testing.assert_frame_equal(listened.equity, plain.equity)
