@@ -15,9 +15,10 @@ scenarios that differ only in execution scores once). `benchmark` passes the lev
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import operator
 import time
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Optional
@@ -171,10 +172,26 @@ def _run_on_cerebro(market, cfg, targets, benchmark, i0, i1, eve, dropout, empty
     cerebro.addanalyzer(PerformanceAnalyzer, _name="performance", benchmark=benchmark, first_date=market.date_at(i0),
                         trades=tables.trades, orders=tables.orders, holdings=tables.holdings,
                         initial_cash=float(cfg.broker.cash), record_orders=False)
-    strat = cerebro.run()[0]
+    with _collector_paused():
+        strat = cerebro.run()[0]
     analyzers = {"timereturn": dict(strat.analyzers.timereturn.get_analysis()),
                  "drawdown": strat.analyzers.drawdown.get_analysis()}
     return strat.broker, tables, strat.analyzers.performance.get_analysis(), strat.skipped, strat.chosen, analyzers
+
+
+@contextmanager
+def _collector_paused():
+    """The cyclic garbage collector off for the engine's own Cerebro run. The run keeps what it makes (bt.Orders,
+    log rows: some 200,000 objects over the full market) and makes next to no cyclic garbage (32 objects
+    collected over that run), so each collection pass only re-walks a growing heap: about 0.4 s of a
+    full-market run in a fresh process. Reference counting still frees everything else as it goes."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _run_on_core(market, cfg, targets, benchmark, i0, i1, eve, dropout, empty, progress=None):

@@ -207,3 +207,36 @@ def test_a_run_starting_inside_a_month_measures_the_pool_from_that_months_start(
     first = market.index_of(delayed.metrics["start"])
     assert market.dates[first - 1].astype("datetime64[M]") == market.dates[first].astype("datetime64[M]")  # mid-month
     assert (np.diff(bench[:15]) != 0).sum() >= 10          # invested from the first day, not flat for a month
+
+
+def test_the_garbage_collector_is_paused_for_the_cerebro_run_only_and_left_as_found():
+    import gc
+
+    import backtrader as bt
+
+    b, _, _ = two_stocks()
+    t = pd.DataFrame({"rebalance_date": [b.day(1)] * 2, "symbol": [A, B]})
+    seen = []
+
+    class Probe(bt.Analyzer):
+        def next(self):
+            seen.append(gc.isenabled())
+
+    add = bt.Cerebro.addanalyzer
+
+    def with_probe(cerebro, *args, **kwargs):
+        if not any(a[0] is Probe for a in cerebro.analyzers):
+            add(cerebro, Probe)
+        return add(cerebro, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(bt.Cerebro, "addanalyzer", with_probe)
+        assert gc.isenabled()
+        run_backtest(b.build(), cfg(), None, targets=t)
+        assert gc.isenabled() and seen and not any(seen)
+        gc.disable()
+        try:
+            run_backtest(b.build(), cfg(), None, targets=t)
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
