@@ -30,7 +30,9 @@ def global_flags_parser() -> argparse.ArgumentParser:
     return common
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(import_flags: bool = True) -> argparse.ArgumentParser:
+    """The whole command line; `import_flags=False` leaves out `data import`'s companion flags, which read
+    every importer's module (0.2 s of a backtest's start) and matter only to that command."""
     common = global_flags_parser()
 
     cfg = argparse.ArgumentParser(add_help=False)
@@ -138,11 +140,12 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--base", help="folder the manifest's relative paths are relative to (default: its base:)")
     imp.add_argument("--start", help="first date to import (YYYY-MM-DD)")
     imp.add_argument("--end", help="last date to import (YYYY-MM-DD)")
-    from ashare_sim.data.importers.plan import KINDS
+    if import_flags:
+        from ashare_sim.data.importers.plan import KINDS
 
-    for kind in KINDS.values():
-        imp.add_argument(f"--{kind.name}", action="append", default=[], metavar="SOURCE:PATH",
-                         help=kind.help + (" (repeatable)" if kind.many else ""))
+        for kind in KINDS.values():
+            imp.add_argument(f"--{kind.name}", action="append", default=[], metavar="SOURCE:PATH",
+                             help=kind.help + (" (repeatable)" if kind.many else ""))
     imp.add_argument("--option", action="append", default=[], metavar="KIND.KEY=VALUE",
                      help="an option of one source, e.g. industry.codes=FILE, benchmark.index=SH000300,SH000905, "
                           "source.volume=lots")
@@ -176,7 +179,7 @@ def run() -> None:
 
 def main(argv: Optional[list[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
+    parser = build_parser(import_flags="import" in argv)       # `data import` (or its --help) is being asked for
     # Global flags (--debug, -v, -q) may stand before a command. They are read here: argparse lets a
     # subcommand's own defaults overwrite them (run.py --debug backtest would lose --debug).
     lead = 0

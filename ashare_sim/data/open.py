@@ -32,7 +32,6 @@ def ensure_market(cfg) -> Path:
     path = Path(cfg.data.path)
     if not is_embedded_market_path(path):
         return path
-    from ashare_sim.data.synthetic.generator import generate_market
     from ashare_sim.data.synthetic.stamp import read_stamp, stamp
 
     g = cfg.data.generate
@@ -53,6 +52,8 @@ def ensure_market(cfg) -> Path:
                    f"{path} not found: generating the embedded synthetic market there ({g.stocks:,} stocks, "
                    f"{g.start}..{g.end}, seed {g.seed}; about {_EMBEDDED_MB_PER_STOCK_YEAR * g.stocks * years:,.0f} "
                    f"MB on disk, made once and reused); set data.path to use a market you already have")
+    from ashare_sim.data.synthetic.generator import generate_market     # only when generating: 0.05 s of every run
+
     generate_market(path, stocks=g.stocks, start=g.start, end=g.end, seed=g.seed)
     return path
 
