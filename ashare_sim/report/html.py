@@ -17,7 +17,6 @@ from loguru import logger
 
 from ashare_sim.metrics.performance import headline_returns
 from ashare_sim.metrics.report_data import ReportData
-from ashare_sim.report import charts
 from ashare_sim.report.tables import (
     NA,
     cny,
@@ -261,6 +260,8 @@ def _heatmap(d: ReportData) -> str:
 
 
 def _ic_section(d: ReportData) -> str:
+    from ashare_sim.report import charts
+
     summ = d.ic_summary
     parts = []
     if d.composite_ic is not None:
@@ -288,6 +289,8 @@ def _ic_section(d: ReportData) -> str:
 
 
 def _quintiles(d: ReportData) -> str:
+    from ashare_sim.report import charts
+
     qn = d.quintiles
     if qn is None:
         return _missing("Quintile returns")
@@ -298,6 +301,8 @@ def _quintiles(d: ReportData) -> str:
 
 
 def _holdings(d: ReportData) -> str:
+    from ashare_sim.report import charts
+
     counts, m = d.names_held, d.metrics
     if counts is None:
         return _missing("Holdings")
@@ -395,6 +400,8 @@ def report_title(m: dict) -> str:
 def write_report(out_dir: Path, data: ReportData) -> Path:
     """Write `out_dir/report.html` from the page's data (metrics.report_data) and return its path. A section
     without data says "not available"."""
+    from ashare_sim.report import charts     # matplotlib: loaded by the runs that draw (0.5 s)
+
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     d, m = data, data.metrics
