@@ -237,6 +237,14 @@ class AShareBroker(bt.BrokerBase):
         order.addinfo(**info)
         return self.submit(order)
 
+    def day_order(self, owner, data, size: int, buy: bool, **info) -> bt.Order:
+        """`owner.buy(data=data, size=size, exectype=bt.Order.Market, **info)` (or sell), the same order, without
+        the relay of fourteen arguments through Strategy.buy and buy (the engine's strategy sends 16,000)."""
+        order = day_market_order(bt.BuyOrder if buy else bt.SellOrder, owner, data, size, exectype=bt.Order.Market,
+                                 eos=self._eos if type(data) is SymbolProxy else None)
+        order.addinfo(**info)
+        return self.submit(order)
+
     def submit(self, order):
         """Accept a day order (no Submitted / Accepted notification: the strategy hears the outcome)."""
         order.submit(self)
@@ -273,8 +281,9 @@ class AShareBroker(bt.BrokerBase):
         if t != core.day:
             core.start_day(t)
         orders, self.pending = self.pending, []
+        now = self.clock.datetime[0]
         for order in orders:
-            self.execute_order(order, t)
+            self.execute_order(order, t, now)
         core.end_day(t)
 
     def _t(self) -> int:
@@ -284,30 +293,33 @@ class AShareBroker(bt.BrokerBase):
         return self.core.account.sellable(sid)
 
     # ----- one order: request -> core -> outcome -> bt.Order ------------------------------
-    def execute_order(self, order, t: int) -> None:
+    def execute_order(self, order, t: int, now: float | None = None) -> None:
+        """`order` on calendar day t; `now`: the clock's datetime number (read here when not given)."""
         info = order.info
+        data = order.data                       # a param: each read goes through Order.__getattr__
+        buy = order.isbuy()
+        side = Side.BUY if buy else Side.SELL
         qty = int(abs(order.created.size))
         if self.p.round_lots:
-            qty = self._whole_lots(order.data.sid, qty, order.isbuy(), t)
+            qty = self._whole_lots(data.sid, qty, buy, t)
             if qty == 0:                      # below one lot: refused as the rule would, with its reason
                 order.addinfo(reason=Reason.LOT_SIZE)
                 order.reject(self)
-                self.core.order_log.append(OrderRow(self.market.date_at(t), order.data.symbol,
-                                                    Side.BUY if order.isbuy() else Side.SELL,
+                self.core.order_log.append(OrderRow(self.market.date_at(t), data.symbol, side,
                                                     int(abs(order.created.size)), 0, float("nan"), "rejected",
                                                     Reason.LOT_SIZE, None, 0, order.ref))
                 self.notify(order)
                 return
-        req = OrderRequest(order.data.sid, order.data.symbol, Side.BUY if order.isbuy() else Side.SELL,
-                           qty, info.get("rebalance"), int(info.get("attempt", 0) or 0), order.ref)
+        req = OrderRequest(data.sid, data.symbol, side, qty, info.get("rebalance"),
+                           int(info.get("attempt", 0) or 0), order.ref)
         out = self.core.execute(req, t)
         fill = out.fill
         if fill is not None:
-            signed = fill.qty if req.side == Side.BUY else -fill.qty
+            signed = fill.qty if buy else -fill.qty
             charged = fill.costs.charged
             closedcomm = charged if fill.closed else 0.0
             openedcomm = charged if fill.opened and not fill.closed else 0.0
-            order.execute(self.clock.datetime[0], signed, fill.price, fill.closed, abs(fill.closed) * fill.cost_before,
+            order.execute(self.clock.datetime[0] if now is None else now, signed, fill.price, fill.closed, abs(fill.closed) * fill.cost_before,
                           closedcomm, fill.opened, abs(fill.opened) * fill.price, openedcomm, 0.0,
                           -fill.closed * (fill.price - fill.cost_before), fill.size_after, fill.cost_after)
         if out.status == FILLED:

@@ -111,11 +111,12 @@ class Rebalancer(bt.Strategy):
             self.p.progress(1)
         if self.driver.snapshot_due(t):
             self.broker.snapshot_holdings()
-        for req in self.driver.requests(t, self.broker.account, self.broker.getvalue):
-            order = (self.buy if req.side == Side.BUY else self.sell)(
-                data=self.book.by_sid(req.sid), size=req.qty, exectype=bt.Order.Market,
-                rebalance=req.rebalance, attempt=req.attempt)
-            self._live[order.ref] = req
+        broker, by_sid, live = self.broker, self.book.by_sid, self._live
+        for req in self.driver.requests(t, broker.account, broker.getvalue):
+            # self.buy / self.sell (data, size, exectype=Market, rebalance, attempt), the broker's short way
+            order = broker.day_order(self, by_sid(req.sid), req.qty, req.side == Side.BUY,
+                                     rebalance=req.rebalance, attempt=req.attempt)
+            live[order.ref] = req
 
 
 def _overrides(obj, name: str, base: type) -> bool:

@@ -85,7 +85,7 @@ def _order_state(order) -> dict:
     state["p"] = state["p"] is order.params
     state["info"] = dict(order.info)
     for part in ("created", "executed"):
-        state[part] = dict(vars(state[part]))
+        state[part] = {k: [dict(vars(bit)) for bit in v] if k == "exbits" else v for k, v in vars(state[part]).items()}
     return state
 
 
@@ -96,8 +96,10 @@ def test_the_day_market_order_builder_makes_what_backtraders_constructor_makes()
     class Compare(bt.Strategy):
         params = (("datas_of", None),)
 
-        def next(self):
+        def __init__(self):
             self.pairs = []
+
+        def next(self):
             eos = {}
             for data in self.p.datas_of(self):
                 for cls in (bt.BuyOrder, bt.SellOrder):
@@ -111,6 +113,12 @@ def test_the_day_market_order_builder_makes_what_backtraders_constructor_makes()
                                                     cache)
                             assert type(fast) is cls and fast.ref > made.ref
                             self.pairs.append((_order_state(made), _order_state(fast)))
+                if len(self) == 1:                  # the broker's short way for the engine's strategy, submitted
+                    for buy in (True, False):
+                        sent = (self.buy if buy else self.sell)(data=data, size=200, exectype=bt.Order.Market,
+                                                                rebalance="2021-03-02", attempt=1)
+                        short = self.broker.day_order(self, data, 200, buy, rebalance="2021-03-02", attempt=1)
+                        self.pairs.append((_order_state(sent), _order_state(short)))
 
     b = MarketBuilder(start="2021-03-01", days=3)
     b.stock(MAIN, close=[10.0, 10.5, 12.0])
@@ -121,6 +129,6 @@ def test_the_day_market_order_builder_makes_what_backtraders_constructor_makes()
     user = user_cerebro(m, config(), symbols=[MAIN])                   # a user's per-stock feeds
     user.addstrategy(Compare, datas_of=lambda s: s.datas)
     feeds = user.run()[0].pairs
-    assert len(proxies) == len(feeds) == 12
+    assert len(proxies) == len(feeds) == 3 * 12 + 2       # three bars, and the short way on the first
     for made, fast in proxies + feeds:
         assert fast == made
