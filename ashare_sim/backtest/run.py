@@ -15,10 +15,9 @@ scenarios that differ only in execution scores once). `benchmark` passes the lev
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import operator
 import time
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Optional
@@ -41,6 +40,7 @@ from ashare_sim.backtest.outputs import (
 from ashare_sim.backtest.proxy import ProxyBook
 from ashare_sim.backtest.strategy import SKIP_CAUSES, Rebalancer
 from ashare_sim.common.errors import UserError
+from ashare_sim.common.collector import collector_paused
 from ashare_sim.common.logs import Phase
 from ashare_sim.common.outdir import check_output_dir
 from ashare_sim.common.typed import parse_date_text, to_plain
@@ -172,26 +172,11 @@ def _run_on_cerebro(market, cfg, targets, benchmark, i0, i1, eve, dropout, empty
     cerebro.addanalyzer(PerformanceAnalyzer, _name="performance", benchmark=benchmark, first_date=market.date_at(i0),
                         trades=tables.trades, orders=tables.orders, holdings=tables.holdings,
                         initial_cash=float(cfg.broker.cash), record_orders=False)
-    with _collector_paused():
+    with collector_paused():
         strat = cerebro.run()[0]
     analyzers = {"timereturn": dict(strat.analyzers.timereturn.get_analysis()),
                  "drawdown": strat.analyzers.drawdown.get_analysis()}
     return strat.broker, tables, strat.analyzers.performance.get_analysis(), strat.skipped, strat.chosen, analyzers
-
-
-@contextmanager
-def _collector_paused():
-    """The cyclic garbage collector off for the engine's own Cerebro run. The run keeps what it makes (bt.Orders,
-    log rows: some 200,000 objects over the full market) and makes next to no cyclic garbage (32 objects
-    collected over that run), so each collection pass only re-walks a growing heap: about 0.4 s of a
-    full-market run in a fresh process. Reference counting still frees everything else as it goes."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _run_on_core(market, cfg, targets, benchmark, i0, i1, eve, dropout, empty, progress=None):
@@ -205,7 +190,8 @@ def _run_on_core(market, cfg, targets, benchmark, i0, i1, eve, dropout, empty, p
     planner = RebalancePlanner(market, cfg.broker.lot_size, ResizeRule.of(cfg.strategy))
     driver = ListDriver(market, targets, planner, first, i1, start=i0, retry=cfg.broker.retry, dropout=dropout,
                         empty_days=empty)
-    core = run_days(market, cfg.broker, first, i1, driver, progress)
+    with collector_paused():
+        core = run_days(market, cfg.broker, first, i1, driver, progress)
     tables = BrokerTables(core)
     rows = [r for r in core.equity_log if r[0] >= i0]        # as PerformanceAnalyzer records them
     dates = [market.date_at(r[0]) for r in rows]
