@@ -42,7 +42,8 @@ from ashare_sim.rules.table import round_to_tick
 
 __all__ = ["AShareBroker", "OrderRow", "TradeRow", "day_market_order"]
 
-# Per order class: its params class and the defaults of every param, in declaration order.
+# Per order class: its params class and the defaults of every param, in declaration order (read once, where
+# Backtrader's metaclass copies them for every order).
 _PARAMS = {cls: (cls.params, dict(cls.params._getitems())) for cls in (bt.BuyOrder, bt.SellOrder)}
 
 
@@ -52,7 +53,7 @@ def day_market_order(cls: type, owner, data, size, tradeid=0, transmit: bool = T
     parent or OCO: the same object, attribute for attribute, as Backtrader's constructor makes.
 
     Why: the metaclass call copies the params' OrderedDict and resolves every param through `__getattr__`
-    (about 60 us an order, a second over a full-market run). This is `MetaParams.donew` and
+    (46 us an order against 6 here: 0.6 s of a full-market run's 16,000). This is `MetaParams.donew` and
     `Order.__init__` (backtrader 1.9.78.123, pinned) for that one case; tests/backtest/test_broker.py
     compares the two. `eos`: a cache of the end-of-session number by bar, for proxies sharing one clock."""
     pcls, defaults = _PARAMS[cls]
@@ -296,6 +297,7 @@ class AShareBroker(bt.BrokerBase):
     def execute_order(self, order, t: int, now: float | None = None) -> None:
         """`order` on calendar day t; `now`: the clock's datetime number (read here when not given)."""
         info = order.info
+        now = self.clock.datetime[0] if now is None else now
         data = order.data                       # a param: each read goes through Order.__getattr__
         buy = order.isbuy()
         side = Side.BUY if buy else Side.SELL
@@ -319,7 +321,7 @@ class AShareBroker(bt.BrokerBase):
             charged = fill.costs.charged
             closedcomm = charged if fill.closed else 0.0
             openedcomm = charged if fill.opened and not fill.closed else 0.0
-            order.execute(self.clock.datetime[0] if now is None else now, signed, fill.price, fill.closed, abs(fill.closed) * fill.cost_before,
+            order.execute(now, signed, fill.price, fill.closed, abs(fill.closed) * fill.cost_before,
                           closedcomm, fill.opened, abs(fill.opened) * fill.price, openedcomm, 0.0,
                           -fill.closed * (fill.price - fill.cost_before), fill.size_after, fill.cost_after)
         if out.status == FILLED:

@@ -56,6 +56,7 @@ class Rebalancer(bt.Strategy):
         self._order_analyzers: list = []
 
     def start(self):
+        super().start()
         # Backtrader builds a bt.Trade from every fill and calls every analyzer's notify_order, about 30 us
         # an order over a run's 16,000: done only where something listens (our analyzers only watch the
         # value; a subclass, an added analyzer or an observer may listen to either, and then it is done).
