@@ -3,8 +3,9 @@
     market = load_market_cached(path, rules)      # == load_market(path, rules)
 
 The first run over a directory reads its Parquet and derives every flag and limit as `load_market` does,
-then stores the result under `common.cache.cache_dir()/market/<key>/`: each numeric panel as a .npy file,
-the rest (instruments, tables, labels) pickled. Later runs map the .npy files instead of reading and
+then stores the result under `common.cache.cache_dir()/market/<key>/`: each numeric panel as a .npy file
+(with the derived panels nearly every run reads: last close, value close, market cap), the rest
+(instruments, tables, labels) pickled. Later runs map the .npy files instead of reading and
 deriving again (about 0.2 s instead of about 5 s on the default market), and every process that maps the
 same market shares its pages through the page cache instead of holding its own copy: the stress
 command's workers on any machine, or two backtests side by side. Arrays are mapped copy-on-write, so a
@@ -37,6 +38,9 @@ from ashare_sim.rules import table as rules_table
 KEEP_MARKETS = 3
 # Market fields held as (T, N) or (N,) numeric arrays: mapped, not pickled.
 ARRAY_FIELDS = ("has_bar", "is_listed", "is_suspended", "is_st", "days_listed", "list_index", "delist_index")
+# Panels the Market derives on first use that nearly every run reads (valuation, the pool's size), kept too: on
+# the default market they cost about 1.2 s per process to derive again and a few ms to map.
+DERIVED_PANELS = ("last_close", "value_close", "market_cap")
 
 
 def load_market_cached(path: str | Path, rules: RulesTable, bad_bars: str = "refuse") -> Market:
@@ -58,7 +62,8 @@ def load_market_cached(path: str | Path, rules: RulesTable, bad_bars: str = "ref
     with Phase(f"{directory}: first load", start_text="reading the tables and deriving every flag and limit "
                "(later runs map the result)"):
         market = load_market(directory, rules, bad_bars)
-    size = sum(a.nbytes for a in market.panels.values()) + sum(getattr(market, f).nbytes for f in ARRAY_FIELDS)
+    size = (sum(a.nbytes for a in market.panels.values()) + sum(getattr(market, f).nbytes for f in ARRAY_FIELDS)
+            + sum(market.close.size * 4 for _ in DERIVED_PANELS))          # float32 (T, N) each
     with Phase("market cache", start_text=f"writing {size / 1e6:,.0f} MB to {entry} (the next runs map it in a "
                "fraction of a second)"):
         _write(entry, market)
@@ -72,6 +77,9 @@ def _read(entry: Path, rules: RulesTable, source: str) -> Market:
     panels = {name[len("panel."):]: a for name, a in arrays.items() if name.startswith("panel.")}
     market = dataclasses.replace(light, panels=panels, rules=rules, source=source,
                                  **{f: arrays[f] for f in ARRAY_FIELDS})
+    for name in DERIVED_PANELS:
+        if f"derived.{name}" in arrays:          # as the cached_property would have stored it
+            market.__dict__[name] = arrays[f"derived.{name}"]
     for note in market.notes:
         logger.info(f"{source}: {note}")
     return market
@@ -87,6 +95,13 @@ def _write(entry: Path, market: Market) -> None:
             np.save(tmp / f"panel.{name}.npy", panel)
         for name in ARRAY_FIELDS:
             np.save(tmp / f"{name}.npy", getattr(market, name))
+        for name in DERIVED_PANELS:
+            try:
+                panel = getattr(market, name)
+            except Exception as exc:             # derived on use instead, where the run can say what is missing
+                logger.debug(f"market cache {entry}: {name} not kept ({exc.__class__.__name__}: {exc})")
+                continue
+            np.save(tmp / f"derived.{name}.npy", panel)
         light = dataclasses.replace(market, panels={}, rules=None, derived={}, **{f: None for f in ARRAY_FIELDS})
         with open(tmp / "market.pkl", "wb") as f:
             pickle.dump(light, f, protocol=pickle.HIGHEST_PROTOCOL)

@@ -46,6 +46,10 @@ def test_the_second_load_maps_the_first_ones_arrays(data_dir, tmp_path, monkeypa
     again.close[0, 0] = -1.0                                 # copy-on-write: the stored market is untouched
     assert market_cache.load_market_cached(data_dir, rules).close[0, 0] == first.close[0, 0]
     assert again.last_close.shape == again.close.shape and again.market_cap.dtype == np.float32
+    fresh = load_market(data_dir, rules)
+    for name in market_cache.DERIVED_PANELS:              # mapped from the cache, equal to derived afresh
+        assert name in again.__dict__, name
+        assert np.array_equal(getattr(again, name), getattr(fresh, name), equal_nan=True), name
 
 
 def test_changed_data_is_read_again(data_dir, monkeypatch):
