@@ -275,6 +275,10 @@ class _OncePerOrder:
         return self._price
 
     def __getattr__(self, name: str):
+        # Only for attributes of the model; `model` itself and dunders are looked up while copying or
+        # unpickling, before `model` is set (a Backtrader optimisation pickles the broker and its core).
+        if name == "model" or name.startswith("__"):
+            raise AttributeError(name)
         return getattr(self.model, name)
 
 

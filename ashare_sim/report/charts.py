@@ -317,7 +317,7 @@ def _axis_extents(axis: Axis, renderer: RendererBase, label_at: dict[Axis, float
     if not axis.get_visible():
         return []
     a = axis.axes.bbox
-    px = axis.axes.get_figure(root=True).dpi / 72.0
+    px = axis.axes.figure.dpi / 72.0           # (get_figure(root=) is matplotlib >= 3.10 only)
     is_y = axis.axis_name == "y"
     # Axis._update_ticks: what the draw calls for the ticks it draws, positioned and labelled.
     ticks = axis._update_ticks()

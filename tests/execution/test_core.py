@@ -111,3 +111,16 @@ def test_a_panel_price_is_put_on_the_tick_as_before():
     assert first.open == again.open == round_to_tick(float(m.panels["open"][1, i]), m.rules.tick) == 20.0
     assert first.high != first.high and again.high != again.high        # NaN stays NaN
     assert first.is_buy and not again.is_buy
+
+
+def test_the_core_pickles_and_copies_as_a_backtrader_optimisation_sends_it_to_its_processes():
+    import copy
+    import pickle
+
+    m = market()
+    c = core(m)
+    c.start_day(1)
+    c.execute(OrderRequest(sid(m, B), B, "buy", 1_000, key=1), 1)
+    for twin in (pickle.loads(pickle.dumps(c)), copy.deepcopy(c), copy.copy(c)):
+        assert twin.account.qty(sid(m, B)) == 1_000
+        assert twin.deal.price is not None and twin.deal.model.__class__ is c.deal.model.__class__
