@@ -30,6 +30,13 @@ from ashare_sim.data.tables import BarColumns, coerce, read_table, table_path
 from ashare_sim.rules import RulesTable
 
 
+def kept(market, key: str, compute: Callable[[], Any]) -> Any:
+    """`market.memo(key, compute)`: a value kept with the market, or computed afresh for a stand-in market
+    that has no memo (tests build such markets by hand)."""
+    memo = getattr(market, "memo", None)
+    return compute() if memo is None else memo(key, compute)
+
+
 @dataclass(eq=False)
 class Market:
     dates: np.ndarray                 # (T,) datetime64[D] trading calendar

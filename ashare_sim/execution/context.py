@@ -10,6 +10,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 
+from ashare_sim.data.market import kept
 from ashare_sim.execution.orders import Side
 from ashare_sim.rules.table import round_to_tick
 
@@ -69,10 +70,7 @@ _PRICES = ("open", "high", "low", "close", "high_limit", "low_limit")
 
 def _lookups(market) -> "_Lookups":
     """Per-market lookups every order reads (kept with the market: every scenario of a grid reads them)."""
-    memo = getattr(market, "memo", None)
-    if memo is None:                    # a stand-in market (tests): nothing to keep them on
-        return _Lookups(market)
-    return memo("order_context.lookups", lambda: _Lookups(market))
+    return kept(market, "order_context.lookups", lambda: _Lookups(market))
 
 
 class _Lookups:

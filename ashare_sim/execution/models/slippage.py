@@ -27,6 +27,7 @@ import numpy as np
 
 from ashare_sim.common.registry import Registry
 from ashare_sim.common.typed import Section, key
+from ashare_sim.data.market import kept
 from ashare_sim.execution.context import OrderContext
 from ashare_sim.execution.models.base import ExecutionModel
 from ashare_sim.rules.table import round_to_tick
@@ -127,15 +128,12 @@ class SqrtImpact(SlippageModel):
         self.crowd = max(int(env.crowd), 1)       # funds trading alongside: impact is on their combined size
         self.vol_days = int(params.vol_days)
         self.market = env.market
-        memo = getattr(self.market, "memo", None)
-        self._cache = None if memo is None else memo(f"sqrt_impact.sigma.{self.vol_days}", dict)  # {(t, sid): sigma}
+        self._cache: dict = kept(self.market, f"sqrt_impact.sigma.{self.vol_days}", dict)   # {(t, sid): sigma}
 
     def sigma(self, t: int, sid: int) -> float:
         """Daily log-return volatility over the `vol_days` days before t (0 when unknown); kept on the market,
         as it depends on nothing else (the scenarios of a grid ask for the same orders' sigma)."""
         cache = self._cache
-        if cache is None:                           # a stand-in market (tests): nothing to keep it on
-            return self._sigma(t, sid)
         key = (t, sid)
         if key not in cache:
             if len(cache) > 2_000_000:              # about 200 MB: start again rather than grow without end
