@@ -1,18 +1,24 @@
-"""What the rules see about one order on one day: `OrderContext`.
+"""What the rules see about one order on one day (`OrderContext`), or about a day's orders at once
+(`DayOrders`, the same fields as arrays, one entry per order).
 
-Built once per order attempt by the broker from the market panels; every
-validator, quantity limit, fill-price and slippage model reads it and nothing
-else, so each can be tested with a hand-made context.
+Built by the execution core from the market panels; every validator, quantity limit, fill-price and
+slippage model reads one of them and nothing else, so each can be tested with a hand-made context. A
+model's array form (`check_many`, `allowed_many`, `price_many`) gives, order for order, what its one-order
+form gives: the core judges a day's orders together only with models that have both (a test holds them
+equal), and one at a time otherwise.
 """
 from __future__ import annotations
 
 import datetime as dt
 import math
 from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
 
 from ashare_sim.data.market import kept
 from ashare_sim.execution.orders import Side
-from ashare_sim.rules.table import round_to_tick
+from ashare_sim.rules.table import on_tick, round_to_tick
 
 
 @dataclass(slots=True)
@@ -65,6 +71,75 @@ def context_from_market(market, t: int, sid: int, side: str, qty: int, position:
         int(sellable))
 
 
+@dataclass(slots=True, eq=False)
+class DayOrders:
+    """`OrderContext`'s fields for a day's orders, as arrays (one entry per order, in the order sent)."""
+    day: dt.date
+    t: int
+    sid: np.ndarray             # int64
+    symbols: list[str]
+    boards: list[str]
+    exchanges: list[str]
+    is_buy: np.ndarray          # bool
+    qty: np.ndarray             # int64, shares requested
+    open: np.ndarray            # float64, on the tick (NaN without a bar)
+    high: np.ndarray
+    low: np.ndarray
+    close: np.ndarray
+    volume: np.ndarray
+    amount: np.ndarray
+    high_limit: np.ndarray
+    low_limit: np.ndarray
+    has_bar: np.ndarray         # bool
+    listed: np.ndarray
+    delisted: np.ndarray
+    position: np.ndarray        # int64
+    sellable: np.ndarray
+    locked: np.ndarray          # int64, shares of the position not sellable today
+
+    def __len__(self) -> int:
+        return len(self.sid)
+
+    @property
+    def traded(self) -> np.ndarray:
+        return self.has_bar & (self.volume > 0) & ~np.isnan(self.open)
+
+    @property
+    def sign(self) -> np.ndarray:
+        """+1.0 for a buy, -1.0 for a sell: the side the price moves against."""
+        return np.where(self.is_buy, 1.0, -1.0)
+
+
+def day_orders_from_market(market, t: int, sids: Sequence[int], sides: Sequence[str], qtys: Sequence[int],
+                           account) -> DayOrders:
+    """`DayOrders` for orders of (sid, side, qty) on calendar day t, with `account`'s holdings."""
+    look = _lookups(market)
+    o, h, lo, c, hl, ll, vol, amt, has_bar, listed = look.panels
+    n = len(sids)
+    sid = np.fromiter(sids, dtype=np.int64, count=n)
+    prices = on_tick(np.stack([p[t, sid] for p in (o, h, lo, c, hl, ll)]), look.tick)
+    held = [account.positions.get(s) for s in sids]
+    position = np.fromiter((p.qty if p else 0 for p in held), dtype=np.int64, count=n)
+    locked = np.fromiter((p.locked if p else 0 for p in held), dtype=np.int64, count=n)
+    sid_list = sid.tolist()
+    return DayOrders(
+        market.date_at(t), t, sid, [look.symbols[s] for s in sid_list], [look.boards[s] for s in sid_list],
+        [look.exchanges[s] for s in sid_list], np.fromiter((x == Side.BUY for x in sides), dtype=bool, count=n),
+        np.fromiter(qtys, dtype=np.int64, count=n), *prices[:4], vol[t, sid].astype(np.float64),
+        amt[t, sid].astype(np.float64), prices[4], prices[5], has_bar[t, sid].astype(bool),
+        listed[t, sid].astype(bool), t > look.delist_array[sid], position, np.maximum(position - locked, 0), locked)
+
+
+def py_max(a, b):
+    """Python's max(a, b) element-wise: b only where b > a (so a NaN b keeps a, a NaN a stays NaN)."""
+    return np.where(b > a, b, a)
+
+
+def py_min(a, b):
+    """Python's min(a, b) element-wise: b only where b < a."""
+    return np.where(b < a, b, a)
+
+
 _PRICES = ("open", "high", "low", "close", "high_limit", "low_limit")
 
 
@@ -81,6 +156,7 @@ class _Lookups:
         self.panels = tuple(p[name] for name in _PRICES) + (p["volume"], p["amount"], market.has_bar,
                                                             market.is_listed)
         self.delist_index = [int(x) for x in market.delist_index]
+        self.delist_array = np.asarray(market.delist_index, dtype=np.int64)
         self.symbols = [str(x) for x in market.symbols]
         self.boards = [str(x) for x in market.board]
         self.exchanges = [str(x) for x in market.exchange]

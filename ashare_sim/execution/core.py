@@ -5,7 +5,7 @@ object, so there is a single copy of the rules. A trading day is
 
     core.start_day(t)            # T+1 unlock, delisted holdings settled, dividends and bonus shares
     core.execute(request, t)     # one order: -> OrderOutcome, logged in core.order_log / trade_log
-    ...
+    ...                          # or core.execute_day(requests, t): the day's orders, judged together
     core.end_day(t)              # the day's commission minimums and volume caps reset; equity logged
 
 and one order, in this order (first refusal wins; every model is a small class chosen by config):
@@ -18,22 +18,29 @@ and one order, in this order (first refusal wins; every model is a small class c
     deal price (open | close | vwap) -> slippage, on the tick, inside the bar and the limits
     buys: cut to the lots the cash covers, fees included             -> partial / rejected cash
     fill: account, costs (commission minimum once per order per day, stamp duty, transfer fee)
+
+`execute_day` gives what `execute` gives order after order, to the bit: every step that does not depend
+on the orders before it (the rules, the quantity cuts, the prices, the fees) runs on the day's orders as
+arrays, with each model's array form; the cash a buy may spend and the bookkeeping run in the order sent.
+It falls back to one order at a time for a model without an array form, a stock ordered twice in the day,
+or a day of a few orders (arrays do not pay for themselves there).
 """
 from __future__ import annotations
 
 import math
 from dataclasses import astuple
 
+import numpy as np
 from loguru import logger
 
 from ashare_sim.execution.account import Account, Position
-from ashare_sim.execution.context import OrderContext, context_from_market
+from ashare_sim.execution.context import DayOrders, OrderContext, context_from_market, day_orders_from_market
 from ashare_sim.execution.models.base import Env, build_all, build_chosen
 from ashare_sim.execution.models.corporate_actions import CORPORATE_ACTIONS
 from ashare_sim.execution.models.costs import CostModel
 from ashare_sim.execution.models.deal_price import DEAL_PRICES
 from ashare_sim.execution.models.slippage import SLIPPAGE
-from ashare_sim.execution.models.validators import VALIDATORS, LotSize, TPlusOne
+from ashare_sim.execution.models.validators import VALIDATORS, LotSize, TPlusOne, lots_of
 from ashare_sim.execution.models.volume_cap import QUANTITY_LIMITS
 from ashare_sim.execution.orders import (
     FEE_KINDS,
@@ -53,6 +60,16 @@ from ashare_sim.execution.orders import (
 from ashare_sim.rules.table import Lot, round_to_tick
 
 ANY_LOT = Lot(1, 1)
+BATCH_MIN_ORDERS = 8        # fewer orders in a day: one at a time is faster than arrays
+
+
+def has_array_form(model, one: str, many: str) -> bool:
+    """The class that gives `model` its one-order method `one` gives its array form `many` too (a subclass
+    that changes only `one` must not be judged by its parent's `many`)."""
+    for klass in type(model).__mro__:
+        if one in vars(klass):
+            return many in vars(klass)
+    return False
 
 
 class ExecutionCore:
@@ -84,6 +101,13 @@ class ExecutionCore:
         self._volume_used: dict[int, int] = {}     # sid -> shares filled today (the cap is per stock and day)
         self._value_key = None
         self._value = self.account.cash
+        self.batches = all([
+            all(has_array_form(v, "check", "check_many") for v in self.validators),
+            all(has_array_form(q, "allowed", "allowed_many") for q in self.limits),
+            has_array_form(self.deal.model, "price", "price_many"),
+            has_array_form(self.slippage, "price", "price_many"),
+            all(has_array_form(f, "fee", "fee_many") and has_array_form(f, "fee", "charged_many")
+                for f in self.costs.fees)])
 
     def fresh_costs(self) -> CostModel:
         """The config's cost model with no orders charged yet (fees of fills a broker reported without them)."""
@@ -172,6 +196,102 @@ class ExecutionCore:
             return self._log(OrderOutcome(req, FILLED, "", fill), ctx)
         return self._log(OrderOutcome(req, PARTIAL, str(reason), fill), ctx)
 
+    def execute_day(self, requests: list[OrderRequest], t: int) -> list[OrderOutcome]:
+        """`execute` of each request in turn on calendar day t (the same outcomes, fills and logs, to the
+        bit), the steps that do not depend on earlier orders done on the day's orders together."""
+        sids = [r.sid for r in requests]
+        keys = [r.key for r in requests]
+        if (not self.batches or len(requests) < BATCH_MIN_ORDERS or len(set(sids)) < len(sids)
+                or len(set(keys)) < len(keys)):
+            return [self.execute(r, t) for r in requests]
+        acct = self.account
+        b = day_orders_from_market(self.market, t, sids, [r.side for r in requests], [r.qty for r in requests],
+                                   acct)
+        n = len(b)
+        buy, sell = b.is_buy, ~b.is_buy
+        # the validators: first refusal wins
+        reasons = np.full(n, None, dtype=object)
+        for v in self.validators:
+            found = v.check_many(b)
+            reasons = np.where(reasons.astype(bool), reasons, found)
+        open_ = ~reasons.astype(bool)
+        reasons[open_ & sell & (b.position <= 0)] = Reason.NO_POSITION
+        # the quantity: sells to the position, then T+1, the quantity limits and the lots cut it
+        qty = np.where(sell, np.minimum(b.qty, b.position), b.qty)
+        cut = np.full(n, "", dtype=object)
+        t1 = sell & (b.sellable < qty) & ((b.locked > 0) | self.t_plus_1)
+        qty = np.where(t1, b.sellable, qty)
+        cut[t1] = TPlusOne.reason
+        used = self._volume_used
+        spent = np.fromiter((used.get(s, 0) for s in sids), dtype=np.int64, count=n) if used else 0
+        for limit in self.limits:
+            cap = limit.allowed_many(b) - spent
+            binds = cap < qty
+            qty = np.where(binds, np.maximum(cap, 0), qty)
+            cut[binds] = limit.reason
+        lot_min, lot_step = lots_of(self.rules, b) if self.lots else (np.ones(n, np.int64), np.ones(n, np.int64))
+        rounds = buy | (qty != b.position)
+        rounded = np.where(qty < lot_min, 0, lot_min + (qty - lot_min) // lot_step * lot_step)
+        qty = np.where(rounds, rounded, qty)
+        none = ~reasons.astype(bool) & (qty <= 0)
+        reasons[none] = np.where(cut[none].astype(bool), cut[none], Reason.LOT_SIZE)
+        # prices and fees as if every order filled in full; the cash then decides the buys in turn
+        deal = self.deal.price_many(b)
+        price = self.slippage.price_many(b, deal, qty)
+        notional, total, columns, slip = self.costs.fees_many(keys, b.day, buy, b.exchanges, qty, price, deal)
+        return self._execute_in_turn(requests, b, reasons.tolist(), cut.tolist(), qty.tolist(), price.tolist(),
+                                     deal.tolist(), notional.tolist(), total.tolist(), slip.tolist(),
+                                     [c.tolist() for c in columns])
+
+    def _execute_in_turn(self, requests, b: DayOrders, reasons, cut, qty, price, deal, notional, total, slip,
+                         columns) -> list[OrderOutcome]:
+        """The sequential part of `execute_day`: the cash each buy may spend, then the account and the logs."""
+        acct, costs, day = self.account, self.costs, b.day
+        commission, stamp_duty, transfer_fee = columns
+        volume = b.volume.tolist()
+        sids = b.sid.tolist()
+        buys = b.is_buy.tolist()
+        position = b.position.tolist()
+        outcomes, charged_keys, charged_notional = [], [], []
+        for i, req in enumerate(requests):
+            symbol, side, is_buy = b.symbols[i], req.side, buys[i]
+            if reasons[i] is not None:
+                outcomes.append(self._log_row(OrderOutcome(req, REJECTED, str(reasons[i])), day, symbol, side,
+                                              int(req.qty)))
+                continue
+            q, reason = qty[i], cut[i]
+            if is_buy:
+                cash = acct.cash
+                rate, per_share = costs.buy_rates(day, b.exchanges[i])
+                unit = price[i] * (1.0 + rate) + per_share
+                lot = self.rules.lot(b.boards[i], day) if self.lots else ANY_LOT
+                # `affordable` walks down from round_down(cash / unit) to the first quantity that fits: when q
+                # is on that walk and fits, it gives q or more; otherwise ask it
+                fits = unit > 0 and lot.round_down(cash / unit) >= q and total[i] <= cash + 1e-9
+                afford = q if fits else costs.affordable(req.key, day, b.exchanges[i], price[i], cash, lot)
+                if afford < q:
+                    q = afford
+                    if q <= 0:
+                        outcomes.append(self._log_row(OrderOutcome(req, REJECTED, str(Reason.CASH)), day, symbol,
+                                                      side, int(req.qty)))
+                        continue
+                    fill_costs = costs.fill_costs(req.key, day, side, b.exchanges[i], q, price[i], deal[i])
+                    fill = self._book(req, sids[i], symbol, day, side, is_buy, volume[i], q, price[i], deal[i],
+                                      fill_costs)
+                    outcomes.append(self._log_row(OrderOutcome(req, PARTIAL, str(Reason.CASH), fill), day, symbol,
+                                                  side, int(req.qty)))
+                    continue
+            charged_keys.append(req.key)
+            charged_notional.append(notional[i])
+            fill = self._book(req, sids[i], symbol, day, side, is_buy, volume[i], q, price[i], deal[i],
+                              Costs(commission[i], stamp_duty[i], transfer_fee[i], slip[i]))
+            wanted = req.qty if is_buy else min(req.qty, position[i])
+            status = FILLED if q >= wanted else PARTIAL
+            outcomes.append(self._log_row(OrderOutcome(req, status, "" if status == FILLED else str(reason), fill),
+                                          day, symbol, side, int(req.qty)))
+        costs.charged_many(charged_keys, charged_notional)
+        return outcomes
+
     def book_external(self, req: OrderRequest, t: int, fills: list[dict]) -> OrderOutcome:
         """Record fills reported by a broker outside this core (basket files) for `req` on day t: their
         prices and fees as reported, the account and logs as for our own fills. The rest is unfilled."""
@@ -203,26 +323,31 @@ class ExecutionCore:
         return self._apply(req, ctx, qty, price, deal, costs)
 
     def _apply(self, req: OrderRequest, ctx: OrderContext, qty: int, price: float, deal: float, costs: Costs) -> Fill:
+        return self._book(req, ctx.sid, ctx.symbol, ctx.day, ctx.side, ctx.is_buy, ctx.volume, qty, price, deal, costs)
+
+    def _book(self, req: OrderRequest, sid: int, symbol: str, day, side: str, is_buy: bool, volume: float, qty: int,
+              price: float, deal: float, costs: Costs) -> Fill:
+        """A fill of `qty` at `price` on the account and in the trade log."""
         acct = self.account
-        p = acct.position(ctx.sid)
+        p = acct.position(sid)
         if p is None:
-            p = acct.positions[ctx.sid] = Position(ctx.sid, ctx.symbol, ctx.day)
+            p = acct.positions[sid] = Position(sid, symbol, day)
         cost_before = p.cost
-        signed = qty if ctx.is_buy else -qty
+        signed = qty if is_buy else -qty
         size, cost, opened, closed = p.update(signed, price)
         notional = qty * price
-        if ctx.is_buy:
+        if is_buy:
             acct.cash -= notional + costs.charged
             p.locked += qty if self.t_plus_1 else 0
         else:
             acct.cash += notional - costs.charged
         if size == 0:
-            del acct.positions[ctx.sid]
-            self._forget(ctx.sid)
+            del acct.positions[sid]
+            self._forget(sid)
         acct.changed()
-        self._volume_used[ctx.sid] = self._volume_used.get(ctx.sid, 0) + qty
-        participation = qty / ctx.volume if ctx.volume > 0 else math.nan
-        self.trade_log.append(TradeRow(ctx.day, ctx.symbol, ctx.side, qty, price, costs.commission, costs.stamp_duty,
+        self._volume_used[sid] = self._volume_used.get(sid, 0) + qty
+        participation = qty / volume if volume > 0 else math.nan
+        self.trade_log.append(TradeRow(day, symbol, side, qty, price, costs.commission, costs.stamp_duty,
                                        costs.transfer_fee, costs.slippage, "fill", participation, _ref(req)))
         return Fill(qty, price, deal, costs, participation, size, cost, cost_before, opened, closed)
 
@@ -230,9 +355,12 @@ class ExecutionCore:
         return self._log(OrderOutcome(req, REJECTED, str(reason)), ctx)
 
     def _log(self, out: OrderOutcome, ctx: OrderContext) -> OrderOutcome:
+        return self._log_row(out, ctx.day, ctx.symbol, ctx.side, ctx.qty)
+
+    def _log_row(self, out: OrderOutcome, day, symbol: str, side: str, qty: int) -> OrderOutcome:
         req = out.request
-        self.order_log.append(OrderRow(ctx.day, ctx.symbol, ctx.side, ctx.qty, out.filled_qty, out.price, out.status,
-                                       out.reason, req.rebalance, int(req.attempt), _ref(req)))
+        self.order_log.append(OrderRow(day, symbol, side, qty, out.filled_qty, out.price, out.status, out.reason,
+                                       req.rebalance, int(req.attempt), _ref(req)))
         return out
 
     # ----- before the day's trading ---------------------------------------------------------
@@ -267,12 +395,20 @@ class _OncePerOrder:
         self.model = model
         self._ctx: OrderContext | None = None
         self._price = math.nan
+        self._orders: DayOrders | None = None
+        self._prices = None
 
     def price(self, ctx: OrderContext) -> float:
         if ctx is not self._ctx:        # a new order (the last context is held, so its id is not reused)
             self._price = self.model.price(ctx)
             self._ctx = ctx
         return self._price
+
+    def price_many(self, orders: DayOrders):
+        if orders is not self._orders:
+            self._prices = self.model.price_many(orders)
+            self._orders = orders
+        return self._prices
 
     def __getattr__(self, name: str):
         # Only for attributes of the model; `model` itself and dunders are looked up while copying or

@@ -23,8 +23,8 @@ def run_days(market, cfg_broker, first: int, last: int, driver: ListDriver, prog
     key = 0
     for t in range(first, last + 1):
         core.start_day(t)
-        for sent, req in pending:
-            out = core.execute(sent, t)
+        outcomes = core.execute_day([sent for sent, _ in pending], t) if pending else ()
+        for (_, req), out in zip(pending, outcomes):      # the planner's book only: none changes a fill
             planner.record(req, out.filled_qty, out.status == FILLED, out.reason, t)
         core.end_day(t)
         if driver.snapshot_due(t):

@@ -284,6 +284,19 @@ def round_to_tick(price: np.ndarray | float, tick: float) -> np.ndarray | float:
     return np.round(ticks * tick, 6)
 
 
+def on_tick(prices: np.ndarray, tick: float) -> np.ndarray:
+    """`round_to_tick` of each price, element for element the scalar's result (the array path above may differ
+    from it in the last bit): a day's orders judged together must fill at the prices they fill at one by one.
+
+    With a tick of 1/k CNY, k dividing 10**6 (0.01, 0.001, 0.05, ...), the scalar's round(n x tick, 6) is the
+    decimal n / k, so the double nearest it: n / k, one IEEE division. Other ticks round each price in Python."""
+    ticks = np.floor(np.asarray(prices, dtype=np.float64) / tick + 0.5 + 1e-7)
+    k = round(1.0 / tick)
+    if k >= 1 and abs(k * tick - 1.0) < 1e-12 and 10 ** 6 % k == 0:
+        return ticks / float(k)
+    return np.array([round(n * tick, 6) for n in ticks.tolist()], dtype=np.float64)
+
+
 @functools.lru_cache(maxsize=8)
 def _load_cached(path: str) -> RulesTable:
     p = Path(path)

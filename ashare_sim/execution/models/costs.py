@@ -9,12 +9,16 @@
 
 `CostModel` runs them all: `fill_costs(...) -> Costs` (`Costs.charged` is what leaves the cash; slippage
 is already in the fill price and only shown) and `affordable(...)`, the largest buy the cash covers.
+`fees_many(...)` gives each fee of a day's fills at once, number for number what `fee` gives one by one;
+`charged_many(...)` then records them (the commission minimum is per order and day).
 """
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Literal, Union
+from typing import Literal, Sequence, Union
+
+import numpy as np
 
 from ashare_sim.common.registry import Registry
 from ashare_sim.common.text import pct_text
@@ -37,6 +41,21 @@ class Fee(ExecutionModel):
             preview: bool = False) -> float:
         rate, per_share = self.rates(day, side, exchange)
         return rate * notional + per_share * qty
+
+    def fee_many(self, keys: Sequence, day: dt.date, is_buy: np.ndarray, exchanges: Sequence[str], qty: np.ndarray,
+                 notional: np.ndarray) -> np.ndarray:
+        """`fee` of each of a day's fills (nothing recorded: `charged_many` does that for the fills made)."""
+        rates = {}
+        for buy, exchange in set(zip(is_buy.tolist(), exchanges)):
+            rates[buy, exchange] = self.rates(day, Side.BUY if buy else Side.SELL, exchange)
+        n = len(qty)
+        rate = np.fromiter((rates[b, e][0] for b, e in zip(is_buy.tolist(), exchanges)), dtype=np.float64, count=n)
+        per_share = np.fromiter((rates[b, e][1] for b, e in zip(is_buy.tolist(), exchanges)), dtype=np.float64,
+                                count=n)
+        return rate * notional + per_share * qty
+
+    def charged_many(self, keys: Sequence, notional: Sequence[float]) -> None:
+        """Fills of `fee_many`'s orders made: what a per-order charge remembers of them (nothing here)."""
 
     def end_day(self) -> None:
         """A new trading day (per-order minimums start again)."""
@@ -73,6 +92,21 @@ class Commission(Fee):
         if not preview:
             self._orders[order_key] = (turnover, total)
         return total - charged
+
+    def fee_many(self, keys, day, is_buy, exchanges, qty, notional) -> np.ndarray:
+        before = [self._orders.get(k, (0.0, 0.0)) for k in keys]
+        turnover = np.fromiter((b[0] for b in before), dtype=np.float64, count=len(keys)) + notional
+        charged = np.fromiter((b[1] for b in before), dtype=np.float64, count=len(keys))
+        total = np.where(turnover > 0, np.where(self.minimum > self.rate * turnover, self.minimum,
+                                                self.rate * turnover), 0.0)
+        return total - charged
+
+    def charged_many(self, keys, notional) -> None:
+        orders = self._orders
+        for k, amount in zip(keys, notional):
+            turnover, _ = orders.get(k, (0.0, 0.0))
+            turnover += amount
+            orders[k] = (turnover, max(self.rate * turnover, self.minimum) if turnover > 0 else 0.0)
 
     def end_day(self) -> None:
         self._orders.clear()
@@ -192,6 +226,38 @@ class CostModel:
             fees[column] = f.fee(order_key, day, side, exchange, qty, notional)
         return Costs(fees[0], fees[1], fees[2], (price - deal) * qty * (1.0 if side == Side.BUY else -1.0))
 
+    def fees_many(self, keys: Sequence, day: dt.date, is_buy: np.ndarray, exchanges: Sequence[str], qty: np.ndarray,
+                  price: np.ndarray, deal: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], np.ndarray]:
+        """For a day's fills of `qty` at `price`, as `fill_costs` and `total` give them one by one: (notional,
+        the total a buy takes from the cash, each fee kind in `FEE_KINDS` order, the slippage cost); nothing
+        recorded."""
+        notional = qty * price
+        total = notional
+        columns = [np.zeros(len(qty))] * len(FEE_KINDS)
+        for f, column in zip(self.fees, self._columns):
+            fee = f.fee_many(keys, day, is_buy, exchanges, qty, notional)
+            total = total + fee
+            columns[column] = fee
+        return notional, total, columns, (price - deal) * qty * np.where(is_buy, 1.0, -1.0)
+
+    def charged_many(self, keys: Sequence, notional: Sequence[float]) -> None:
+        """Record fills `fees_many` priced (the fees that remember an order's charges)."""
+        for f in self.fees:
+            f.charged_many(keys, notional)
+
+    def buy_rates(self, day: dt.date, exchange: str) -> tuple[float, float]:
+        """A buy's fees summed: (fraction of turnover, CNY per share), before any per-order minimum."""
+        rates = self._rates.get((day, exchange))
+        if rates is None:
+            if len(self._rates) > 100_000:
+                self._rates.clear()
+            rate, per_share = 0.0, 0.0
+            for f in self.fees:
+                r, s = f.rates(day, Side.BUY, exchange)
+                rate, per_share = rate + r, per_share + s
+            rates = self._rates[(day, exchange)] = (rate, per_share)
+        return rates
+
     def total(self, order_key, day: dt.date, side: str, exchange: str, qty: int, price: float) -> float:
         """What a buy of `qty` at `price` would take from the cash, fees included (nothing recorded)."""
         notional = qty * price
@@ -202,16 +268,7 @@ class CostModel:
 
     def affordable(self, order_key, day: dt.date, exchange: str, price: float, cash: float, lot) -> int:
         """Largest valid buy quantity (per `lot`) whose cost and fees fit in `cash`."""
-        rates = self._rates.get((day, exchange))
-        if rates is None:
-            if len(self._rates) > 100_000:
-                self._rates.clear()
-            rate, per_share = 0.0, 0.0
-            for f in self.fees:
-                r, s = f.rates(day, Side.BUY, exchange)
-                rate, per_share = rate + r, per_share + s
-            rates = self._rates[(day, exchange)] = (rate, per_share)
-        rate, per_share = rates
+        rate, per_share = self.buy_rates(day, exchange)
         unit = price * (1.0 + rate) + per_share
         if unit <= 0:
             return 0

@@ -16,7 +16,8 @@
 
 Every model's price is rounded to the tick and clamped so that no fill is ever
 outside [low, high] of the day or outside its price limits: `clamp(ctx, p)`.
-One registered class each, `price(ctx, deal, qty) -> float`.
+One registered class each, `price(ctx, deal, qty) -> float`, and `price_many(orders, deal, qty)` for a
+day's orders at once.
 """
 from __future__ import annotations
 
@@ -28,9 +29,9 @@ import numpy as np
 from ashare_sim.common.registry import Registry
 from ashare_sim.common.typed import Section, key
 from ashare_sim.data.market import kept
-from ashare_sim.execution.context import OrderContext
+from ashare_sim.execution.context import DayOrders, OrderContext, py_max, py_min
 from ashare_sim.execution.models.base import ExecutionModel
-from ashare_sim.rules.table import round_to_tick
+from ashare_sim.rules.table import on_tick, round_to_tick
 
 SLIPPAGE = Registry("slippage model", "broker.slippage.model", "broker")
 
@@ -50,6 +51,13 @@ def clamp(ctx: OrderContext, price: float, tick: float) -> float:
     if not math.isnan(lo):
         p = max(p, lo)
     return p
+
+
+def clamp_many(orders: DayOrders, price: np.ndarray, tick: float) -> np.ndarray:
+    """`clamp` of each order's price (a NaN bound or limit binds nothing)."""
+    lo = py_max(orders.low, orders.low_limit)
+    hi = py_min(orders.high, orders.high_limit)
+    return py_max(py_min(on_tick(price, tick), hi), lo)
 
 
 class SlippageModel(ExecutionModel):
@@ -84,6 +92,9 @@ class FixedBps(SlippageModel):
         sign = 1.0 if ctx.is_buy else -1.0
         return clamp(ctx, deal * (1.0 + sign * self.frac), self.tick)
 
+    def price_many(self, orders: DayOrders, deal: np.ndarray, qty: np.ndarray) -> np.ndarray:
+        return clamp_many(orders, deal * (1.0 + orders.sign * self.frac), self.tick)
+
 
 @SLIPPAGE.register
 class Ticks(SlippageModel):
@@ -105,6 +116,9 @@ class Ticks(SlippageModel):
     def price(self, ctx: OrderContext, deal: float, qty: int) -> float:
         sign = 1.0 if ctx.is_buy else -1.0
         return clamp(ctx, deal + sign * self.ticks * self.tick, self.tick)
+
+    def price_many(self, orders: DayOrders, deal: np.ndarray, qty: np.ndarray) -> np.ndarray:
+        return clamp_many(orders, deal + orders.sign * self.ticks * self.tick, self.tick)
 
 
 @SLIPPAGE.register
@@ -157,3 +171,14 @@ class SqrtImpact(SlippageModel):
         move = self.k * self.sigma(ctx.t, ctx.sid) * math.sqrt(qty * self.crowd / ctx.volume)
         sign = 1.0 if ctx.is_buy else -1.0
         return clamp(ctx, deal * (1.0 + sign * move), self.tick)
+
+    def price_many(self, orders: DayOrders, deal: np.ndarray, qty: np.ndarray) -> np.ndarray:
+        vol = orders.volume
+        moves = ~(vol <= 0) & ~(qty <= 0)
+        t = orders.t
+        sigma = np.fromiter((self.sigma(t, s) if m else 0.0 for s, m in zip(orders.sid.tolist(), moves.tolist())),
+                            dtype=np.float64, count=len(orders))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            move = self.k * sigma * np.sqrt(qty * self.crowd / vol)
+            moved = deal * (1.0 + orders.sign * move)
+        return clamp_many(orders, np.where(moves, moved, deal), self.tick)

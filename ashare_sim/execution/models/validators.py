@@ -1,7 +1,8 @@
 """Pre-trade rules: one registered class per rule, `check(ctx) -> reason | None`.
 
 A validator refuses a whole order; the reason is the `reason` column of orders.csv. Each rule is on
-unless its own config key switches it off (`build` returns None then).
+unless its own config key switches it off (`build` returns None then). `check_many(orders) -> reasons`
+judges a day's orders at once (`DayOrders`; None where the rule lets an order pass), each as `check` would.
 
 Order of checks (first reason wins): delisted, suspended, price limit, lot size, T+1. Prices are
 float32 cents, so limit comparisons use half a tick (rules.table.at_up_limit / at_down_limit).
@@ -12,9 +13,11 @@ import math
 from dataclasses import dataclass
 from typing import Literal, Optional
 
+import numpy as np
+
 from ashare_sim.common.registry import Registry
 from ashare_sim.common.typed import Section, key
-from ashare_sim.execution.context import OrderContext
+from ashare_sim.execution.context import DayOrders, OrderContext
 from ashare_sim.execution.models.base import ExecutionModel
 from ashare_sim.execution.orders import Reason
 from ashare_sim.rules.table import at_down_limit, at_up_limit
@@ -28,6 +31,13 @@ class Validator(ExecutionModel):
         raise NotImplementedError
 
 
+def refusals(refused: np.ndarray, reason) -> np.ndarray:
+    """A day's reasons: `reason` where `refused`, None elsewhere."""
+    out = np.full(len(refused), None, dtype=object)
+    out[refused] = reason
+    return out
+
+
 @VALIDATORS.register
 class Delisted(Validator):
     name = "delisted"
@@ -36,6 +46,9 @@ class Delisted(Validator):
 
     def check(self, ctx: OrderContext) -> Optional[str]:
         return self.reason if ctx.delisted else None
+
+    def check_many(self, orders: DayOrders) -> np.ndarray:
+        return refusals(orders.delisted, self.reason)
 
 
 @VALIDATORS.register
@@ -46,6 +59,9 @@ class Suspended(Validator):
 
     def check(self, ctx: OrderContext) -> Optional[str]:
         return None if ctx.traded else self.reason
+
+    def check_many(self, orders: DayOrders) -> np.ndarray:
+        return refusals(~orders.traded, self.reason)
 
 
 @VALIDATORS.register
@@ -94,6 +110,21 @@ class PriceLimit(Validator):
             return Reason.LIMIT_UP if ctx.is_buy else Reason.LIMIT_DOWN
         return None
 
+    def check_many(self, orders: DayOrders) -> np.ndarray:
+        buy = orders.is_buy
+        limit = np.where(buy, orders.high_limit, orders.low_limit)      # NaN: no limit, never hit
+        tick = self.tick
+        if self.rule == "strict":
+            deal = self.deal_price.price_many(orders)
+            hit = np.where(buy, at_up_limit(deal, limit, tick), at_down_limit(deal, limit, tick))
+        else:
+            hit = np.ones(len(orders), dtype=bool)
+            for x in (orders.open, orders.high, orders.low, orders.close):
+                hit &= np.where(buy, at_up_limit(x, limit, tick), at_down_limit(x, limit, tick))
+        out = refusals(hit & buy, Reason.LIMIT_UP)
+        out[hit & ~buy] = Reason.LIMIT_DOWN
+        return out
+
 
 class Switched(Validator):
     """A rule its own boolean key switches on and off."""
@@ -134,6 +165,12 @@ class LotSize(Switched):
             return None
         return self.reason
 
+    def check_many(self, orders: DayOrders) -> np.ndarray:
+        lot_min, lot_step = lots_of(self.rules, orders)
+        qty = orders.qty
+        valid = (qty >= lot_min) & ((qty - lot_min) % lot_step == 0)
+        return refusals(~valid & (orders.is_buy | (qty < orders.position)), self.reason)
+
 
 @VALIDATORS.register
 class TPlusOne(Switched):
@@ -152,3 +189,15 @@ class TPlusOne(Switched):
         if not ctx.is_buy and ctx.position > 0 and ctx.sellable <= 0:
             return self.reason
         return None
+
+    def check_many(self, orders: DayOrders) -> np.ndarray:
+        return refusals(~orders.is_buy & (orders.position > 0) & (orders.sellable <= 0), self.reason)
+
+
+def lots_of(rules, orders: DayOrders) -> tuple[np.ndarray, np.ndarray]:
+    """(minimum, step) of each order's board lot on its day."""
+    by_board = {b: rules.lot(b, orders.day) for b in set(orders.boards)}
+    n = len(orders)
+    lot_min = np.fromiter((by_board[b].min for b in orders.boards), dtype=np.int64, count=n)
+    lot_step = np.fromiter((by_board[b].step for b in orders.boards), dtype=np.int64, count=n)
+    return lot_min, lot_step

@@ -1,4 +1,5 @@
-"""Quantity limits: how much of an order may fill today, before lot rounding (`allowed(ctx) -> shares`).
+"""Quantity limits: how much of an order may fill today, before lot rounding (`allowed(ctx) -> shares`;
+`allowed_many(orders)` for a day's orders at once).
 
 `VolumeCap`: the stock's fills of the day together take at most `broker.volume_cap` of its volume (the
 core counts what earlier orders took), split evenly among `broker.crowd` funds trading the same names;
@@ -10,10 +11,12 @@ import math
 from dataclasses import dataclass
 from typing import Optional
 
+import numpy as np
+
 from ashare_sim.common.registry import Registry
 from ashare_sim.common.text import pct_text
 from ashare_sim.common.typed import Section, key
-from ashare_sim.execution.context import OrderContext
+from ashare_sim.execution.context import DayOrders, OrderContext
 from ashare_sim.execution.models.base import ExecutionModel
 from ashare_sim.execution.orders import Reason
 
@@ -50,3 +53,8 @@ class VolumeCap(ExecutionModel):
         if math.isnan(ctx.volume):
             return 0
         return int(math.floor(ctx.volume * self.share / self.crowd + 1e-9))
+
+    def allowed_many(self, orders: DayOrders) -> np.ndarray:
+        vol = orders.volume
+        shares = np.floor(np.nan_to_num(vol) * self.share / self.crowd + 1e-9)
+        return np.where(np.isnan(vol), 0, shares).astype(np.int64)
