@@ -84,9 +84,10 @@ class Account:
         if not self.positions:
             return 0.0
         sids = np.fromiter(self.positions.keys(), dtype=np.int64, count=len(self.positions))
-        qty = np.fromiter((p.qty for p in self.positions.values()), dtype=np.float64, count=len(self.positions))
+        qty = np.fromiter([p.qty for p in self.positions.values()], dtype=np.float64, count=len(self.positions))
         px = round_to_tick(close_row[sids].astype(np.float64), tick)
-        return float(np.dot(np.nan_to_num(px), qty))
+        px[np.isnan(px)] = 0.0              # no price: worth nothing (prices are never infinite)
+        return float(np.dot(px, qty))
 
     # ----- plain data --------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

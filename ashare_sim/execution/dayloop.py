@@ -19,21 +19,20 @@ def run_days(market, cfg_broker, first: int, last: int, driver: ListDriver, prog
     and holdings. `progress(n)` is told of each day done."""
     core = ExecutionCore(market, cfg_broker)
     planner = driver.planner
-    pending: list[tuple[OrderRequest, OrderRequest]] = []          # (as sent, the planner's own request)
+    pending: list[OrderRequest] = []
     key = 0
     for t in range(first, last + 1):
         core.start_day(t)
-        outcomes = core.execute_day([sent for sent, _ in pending], t) if pending else ()
-        for (_, req), out in zip(pending, outcomes):      # the planner's book only: none changes a fill
+        outcomes = core.execute_day(pending, t) if pending else ()
+        for req, out in zip(pending, outcomes):      # the planner's book only: none changes a fill
             planner.record(req, out.filled_qty, out.status == FILLED, out.reason, t)
         core.end_day(t)
         if driver.snapshot_due(t):
             core.snapshot_holdings(t)
-        pending = []
-        for req in driver.requests(t, core.account, lambda: core.value(t)):
+        pending = driver.requests(t, core.account, lambda: core.value(t))
+        for req in pending:             # the planner's requests are its own and made afresh each day
             key += 1                    # an order's identity, as Backtrader's order ref is (commission minimum)
-            pending.append((OrderRequest(req.sid, req.symbol, req.side, req.qty, req.rebalance, req.attempt, key),
-                            req))
+            req.key = key
         if progress is not None:
             progress(1)
     return core

@@ -10,7 +10,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Mapping
+from typing import Mapping, NamedTuple
 
 
 class Side(StrEnum):
@@ -136,8 +136,9 @@ class OrderOutcome:
         return self.fill.price if self.fill else math.nan
 
 
-@dataclass
-class OrderRow:
+class OrderRow(NamedTuple):
+    """A row of orders.csv. Log rows are tuples: a busy stress scenario logs hundreds of thousands, and its
+    tables are built by transposing them."""
     date: dt.date
     symbol: str
     side: str
@@ -151,8 +152,8 @@ class OrderRow:
     ref: int = 0
 
 
-@dataclass
-class TradeRow:
+class TradeRow(NamedTuple):
+    """A row of trades.csv (a tuple, as `OrderRow`)."""
     date: dt.date
     symbol: str
     side: str

@@ -68,7 +68,7 @@ def same(x, y) -> bool:
 def rows_equal(a, b) -> None:
     assert len(a) == len(b)
     for left, right in zip(a, b):
-        for name in left.__dataclass_fields__:
+        for name in left._fields:
             assert same(getattr(left, name), getattr(right, name)), (name, left, right)
 
 

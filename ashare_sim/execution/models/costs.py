@@ -45,13 +45,14 @@ class Fee(ExecutionModel):
     def fee_many(self, keys: Sequence, day: dt.date, is_buy: np.ndarray, exchanges: Sequence[str], qty: np.ndarray,
                  notional: np.ndarray) -> np.ndarray:
         """`fee` of each of a day's fills (nothing recorded: `charged_many` does that for the fills made)."""
-        rates = {}
-        for buy, exchange in set(zip(is_buy.tolist(), exchanges)):
-            rates[buy, exchange] = self.rates(day, Side.BUY if buy else Side.SELL, exchange)
-        n = len(qty)
-        rate = np.fromiter((rates[b, e][0] for b, e in zip(is_buy.tolist(), exchanges)), dtype=np.float64, count=n)
-        per_share = np.fromiter((rates[b, e][1] for b, e in zip(is_buy.tolist(), exchanges)), dtype=np.float64,
-                                count=n)
+        rate, per_share = np.zeros(len(qty)), np.zeros(len(qty))
+        codes = np.asarray(exchanges)
+        for exchange in set(exchanges):
+            on = codes == exchange
+            for side, sided in ((Side.BUY, is_buy), (Side.SELL, ~is_buy)):
+                where = on & sided
+                if where.any():
+                    rate[where], per_share[where] = self.rates(day, side, exchange)
         return rate * notional + per_share * qty
 
     def charged_many(self, keys: Sequence, notional: Sequence[float]) -> None:

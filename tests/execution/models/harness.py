@@ -44,11 +44,11 @@ def run_orders(market, orders, *sets: str, snap=()):
 
 
 def orders_df(broker) -> pd.DataFrame:
-    return pd.DataFrame([vars(r) for r in broker.order_log])
+    return pd.DataFrame([r._asdict() for r in broker.order_log])
 
 
 def trades_df(broker) -> pd.DataFrame:
-    return pd.DataFrame([vars(r) for r in broker.trade_log])
+    return pd.DataFrame([r._asdict() for r in broker.trade_log])
 
 
 def only(broker, **match):
