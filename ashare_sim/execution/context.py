@@ -96,6 +96,7 @@ class DayOrders:
     position: np.ndarray        # int64
     sellable: np.ndarray
     locked: np.ndarray          # int64, shares of the position not sellable today
+    lots: tuple | None = None   # (minimum, step) of each order's board lot, once asked (validators.lots_of)
 
     def __len__(self) -> int:
         return len(self.sid)

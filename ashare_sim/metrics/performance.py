@@ -246,14 +246,24 @@ def monthly_returns(equity: pd.DataFrame, initial_cash: float) -> pd.DataFrame:
     b = benchmark_returns(eq["benchmark"])
     months = eq.index.to_period("M")
 
-    def comp(x: pd.Series) -> float:
-        x = x.dropna()
-        return float(np.prod(1.0 + x.to_numpy()) - 1.0) if len(x) else np.nan
-
-    out = pd.DataFrame({"portfolio": r.groupby(months).apply(comp)})
-    out["benchmark"] = b.groupby(months).apply(comp) if b is not None else np.nan
+    first = np.flatnonzero(np.r_[True, months[1:] != months[:-1]])     # dates are sorted: a month is a run
+    out = pd.DataFrame({"portfolio": _compound_runs(r.to_numpy(dtype=float), first)}, index=months[first])
+    out["benchmark"] = _compound_runs(b.to_numpy(dtype=float), first) if b is not None else np.nan
     out["excess"] = out["portfolio"] - out["benchmark"]
     out.index.name = "month"
+    return out
+
+
+def _compound_runs(returns: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """Each run's compounded return (runs start at the indexes `first`), NaN returns left out, NaN for a run
+    without any."""
+    ends = np.r_[first[1:], len(returns)]
+    out = np.full(len(first), np.nan)
+    for i, (a, z) in enumerate(zip(first.tolist(), ends.tolist())):
+        x = returns[a:z]
+        x = x[~np.isnan(x)]
+        if len(x):
+            out[i] = float(np.prod(1.0 + x) - 1.0)
     return out
 
 
@@ -334,9 +344,7 @@ def order_stats(orders: pd.DataFrame | None) -> dict:
                else pd.Series(0, index=orders.index))
     out["retries"] = int((attempt > 0).sum())
     reb = orders["rebalance_date"] if "rebalance_date" in orders.columns else pd.Series(None, index=orders.index)
-    own = pd.Series(np.arange(n).astype(str), index=orders.index)
-    reb_key = reb.astype(str).where(reb.notna(), "row" + own)
-    intent = orders["symbol"].astype(str) + "|" + orders["side"].astype(str) + "|" + reb_key
+    intent = _intents(orders["symbol"], orders["side"], reb)
     out["n_intents"] = int(intent.nunique())
     out["intents_unfilled"] = int((status.groupby(intent, sort=False).last() != Status.FILLED).sum())
     blocked = status.isin(BLOCKED_STATUSES)
@@ -347,6 +355,17 @@ def order_stats(orders: pd.DataFrame | None) -> dict:
         out[f"blocked_{r}"] = float(intent[hit].nunique() / out["n_intents"])
         out[f"attempts_blocked_{r}"] = float(hit.sum() / n)
     return out
+
+
+def _intents(symbol: pd.Series, side: pd.Series, rebalance: pd.Series) -> pd.Series:
+    """An integer per (symbol, side, rebalance_date); each row without a rebalance date is its own."""
+    parts = [pd.factorize(symbol.astype(str))[0], pd.factorize(side.astype(str))[0]]
+    planned = rebalance.notna().to_numpy()
+    reb = np.where(planned, pd.factorize(rebalance.astype(str))[0], -1 - np.arange(len(rebalance)))
+    code = np.zeros(len(symbol), dtype=np.int64)
+    for p in (*parts, pd.factorize(reb)[0]):
+        code = code * (int(p.max(initial=0)) + 1) + p
+    return pd.Series(code, index=symbol.index)
 
 
 # --------------------------------------------------------------------------- core

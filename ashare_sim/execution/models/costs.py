@@ -45,14 +45,12 @@ class Fee(ExecutionModel):
     def fee_many(self, keys: Sequence, day: dt.date, is_buy: np.ndarray, exchanges: Sequence[str], qty: np.ndarray,
                  notional: np.ndarray) -> np.ndarray:
         """`fee` of each of a day's fills (nothing recorded: `charged_many` does that for the fills made)."""
-        rate, per_share = np.zeros(len(qty)), np.zeros(len(qty))
-        codes = np.asarray(exchanges)
-        for exchange in set(exchanges):
-            on = codes == exchange
-            for side, sided in ((Side.BUY, is_buy), (Side.SELL, ~is_buy)):
-                where = on & sided
-                if where.any():
-                    rate[where], per_share[where] = self.rates(day, side, exchange)
+        pairs = list(zip(is_buy.tolist(), exchanges))
+        rates = {(buy, exchange): self.rates(day, Side.BUY if buy else Side.SELL, exchange)
+                 for buy, exchange in set(pairs)}
+        each = [rates[p] for p in pairs]
+        rate = np.fromiter([r[0] for r in each], dtype=np.float64, count=len(each))
+        per_share = np.fromiter([r[1] for r in each], dtype=np.float64, count=len(each))
         return rate * notional + per_share * qty
 
     def charged_many(self, keys: Sequence, notional: Sequence[float]) -> None:
@@ -95,6 +93,9 @@ class Commission(Fee):
         return total - charged
 
     def fee_many(self, keys, day, is_buy, exchanges, qty, notional) -> np.ndarray:
+        if not self._orders:            # no order charged yet today: turnover 0.0 + notional, charged 0.0
+            return np.where(notional > 0, np.where(self.minimum > self.rate * notional, self.minimum,
+                                                   self.rate * notional), 0.0)
         before = [self._orders.get(k, (0.0, 0.0)) for k in keys]
         turnover = np.fromiter((b[0] for b in before), dtype=np.float64, count=len(keys)) + notional
         charged = np.fromiter((b[1] for b in before), dtype=np.float64, count=len(keys))

@@ -176,8 +176,9 @@ class SqrtImpact(SlippageModel):
         vol = orders.volume
         moves = ~(vol <= 0) & ~(qty <= 0)
         t = orders.t
-        sigma = np.fromiter((self.sigma(t, s) if m else 0.0 for s, m in zip(orders.sid.tolist(), moves.tolist())),
-                            dtype=np.float64, count=len(orders))
+        known = self._cache
+        sigma = np.fromiter([(known[t, s] if (t, s) in known else self.sigma(t, s)) if m else 0.0
+                             for s, m in zip(orders.sid.tolist(), moves.tolist())], dtype=np.float64, count=len(orders))
         with np.errstate(divide="ignore", invalid="ignore"):
             move = self.k * sigma * np.sqrt(qty * self.crowd / vol)
             moved = deal * (1.0 + orders.sign * move)

@@ -195,9 +195,11 @@ class TPlusOne(Switched):
 
 
 def lots_of(rules, orders: DayOrders) -> tuple[np.ndarray, np.ndarray]:
-    """(minimum, step) of each order's board lot on its day."""
-    by_board = {b: rules.lot(b, orders.day) for b in set(orders.boards)}
-    n = len(orders)
-    lot_min = np.fromiter((by_board[b].min for b in orders.boards), dtype=np.int64, count=n)
-    lot_step = np.fromiter((by_board[b].step for b in orders.boards), dtype=np.int64, count=n)
-    return lot_min, lot_step
+    """(minimum, step) of each order's board lot on its day (worked out once for a day's orders)."""
+    if orders.lots is None:
+        by_board = {b: rules.lot(b, orders.day) for b in set(orders.boards)}
+        n = len(orders)
+        lot_min = np.fromiter([by_board[b].min for b in orders.boards], dtype=np.int64, count=n)
+        lot_step = np.fromiter([by_board[b].step for b in orders.boards], dtype=np.int64, count=n)
+        orders.lots = (lot_min, lot_step)
+    return orders.lots
