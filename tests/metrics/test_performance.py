@@ -228,3 +228,21 @@ if given is not None:
         assert -1.0 <= dd["max_drawdown"] <= 0.0
         if dd["max_drawdown"] < 0:
             assert dd["start"] <= dd["trough"] and (dd["end"] is None or dd["end"] > dd["trough"])
+
+
+def test_order_intents_count_a_plans_retries_once_and_each_unplanned_row_alone():
+    from ashare_sim.metrics.performance import order_stats
+
+    orders = pd.DataFrame({
+        "symbol": ["A", "A", "A", "B", "B", "A", "C", "C"],
+        "side": ["buy", "buy", "buy", "sell", "sell", "sell", "buy", "buy"],
+        "rebalance_date": ["2021-02-01"] * 3 + ["2021-02-01"] * 2 + ["2021-03-01", None, None],
+        "attempt": [0, 1, 2, 0, 1, 0, 0, 0],
+        "status": ["partial", "partial", "filled", "rejected", "rejected", "filled", "rejected", "filled"],
+        "reason": ["volume_cap", "volume_cap", "", "suspended", "suspended", "", "cash", ""],
+    })
+    s = order_stats(orders)
+    assert (s["n_intents"], s["intents_unfilled"], s["retries"]) == (5, 2, 3)   # A buy, B sell, A sell, C, C
+    assert s["blocked_volume_cap"] == pytest.approx(1 / 5) and s["blocked_suspended"] == pytest.approx(1 / 5)
+    assert s["blocked_cash"] == pytest.approx(1 / 5)
+    assert s["attempts_blocked_volume_cap"] == pytest.approx(2 / 8)
