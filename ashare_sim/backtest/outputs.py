@@ -12,6 +12,7 @@ from typing import Callable, Optional
 
 import pandas as pd
 
+from ashare_sim.common.csvfile import write_csv
 from ashare_sim.common.outdir import output_set
 from ashare_sim.execution.orders import (
     EQUITY_COLUMNS,
@@ -60,11 +61,11 @@ def write_outputs(out: Path, *, equity: pd.DataFrame, orders: pd.DataFrame, trad
     """The output files (docs/outputs.md) as one set (common.outdir): `extra(stage)` adds more (factor analytics, the report,
     the next list) to the same set, so an error or Ctrl-C anywhere leaves the directory as it was."""
     with output_set(Path(out), RUN_MANIFEST, meta) as tmp:
-        csv_frame(equity[EQUITY_COLUMNS], ("date",)).to_csv(tmp / "equity.csv", index=False)
-        csv_frame(orders[ENGINE_ORDER_COLUMNS], ("date", "rebalance_date")).to_csv(tmp / "orders.csv", index=False)
-        csv_frame(trades[ENGINE_TRADE_COLUMNS], ("date",)).to_csv(tmp / "trades.csv", index=False)
-        csv_frame(holdings[HOLDING_COLUMNS], ("date",)).to_csv(tmp / "holdings.csv", index=False)
-        csv_frame(targets_table(targets), ("rebalance_date",)).to_csv(tmp / "targets.csv", index=False)
+        write_csv(csv_frame(equity[EQUITY_COLUMNS], ("date",)), tmp / "equity.csv")
+        write_csv(csv_frame(orders[ENGINE_ORDER_COLUMNS], ("date", "rebalance_date")), tmp / "orders.csv")
+        write_csv(csv_frame(trades[ENGINE_TRADE_COLUMNS], ("date",)), tmp / "trades.csv")
+        write_csv(csv_frame(holdings[HOLDING_COLUMNS], ("date",)), tmp / "holdings.csv")
+        write_csv(csv_frame(targets_table(targets), ("rebalance_date",)), tmp / "targets.csv")
         (tmp / "metrics.json").write_text(json.dumps(json_safe(metrics), indent=2, allow_nan=False) + "\n",
                                           encoding="utf-8")
         if extra is not None:

@@ -1,12 +1,13 @@
 """CSV files as users have them: UTF-8 (with or without the BOM Excel adds) or GBK / GB18030, which is what
 Excel on a Chinese Windows and the A-share terminals write. Every CSV a user hands us is read through here,
-so a file that opens in one command opens in all of them."""
+so a file that opens in one command opens in all of them. `write_csv` writes ours (the run's logs)."""
 from __future__ import annotations
 
+import datetime as dt
+import os
 from pathlib import Path
 
-import os
-
+import numpy as np
 import pandas as pd
 
 from ashare_sim.common.errors import UserError
@@ -126,3 +127,51 @@ def read_csv(path: str | Path, what: str = "CSV", **kwargs) -> pd.DataFrame:
             return pd.read_csv(path, encoding=GB, **kwargs)
         except UnicodeDecodeError:
             raise encoding_error(path, exc, what) from None
+
+
+# Text a CSV field may not hold unquoted (the csv module's minimal quoting quotes a field with any of them).
+_NEEDS_QUOTES = (",", '"', "\r", "\n")
+
+
+def write_csv(df: pd.DataFrame, path: Path) -> None:
+    """`df.to_csv(path, index=False)`, byte for byte, formatted a column at a time: pandas formats every float
+    through NumPy cell by cell, a second or more for the order and trade logs of a busy stress scenario. Columns
+    of other types, or text that would need quoting, are left to pandas (the same bytes, only slower)."""
+    texts = [_column_text(df[c]) for c in df.columns] if df.columns.is_unique else [None]
+    header = [str(c) for c in df.columns]
+    if len(header) < 2 or any(t is None for t in texts) or _needs_quotes(header):
+        df.to_csv(path, index=False)
+        return
+    lines = [",".join(header)]
+    lines.extend(map(",".join, zip(*texts)))
+    Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _column_text(col: pd.Series) -> list[str] | None:
+    """Each cell of `col` as to_csv writes it (missing: empty), or None for a column left to pandas."""
+    kind, numpy_type = col.dtype.kind, isinstance(col.dtype, np.dtype)
+    if numpy_type and kind == "f" and col.dtype.itemsize == 8:
+        return ["" if x != x else repr(x) for x in col.to_numpy().tolist()]        # NumPy's str of a float64
+    if numpy_type and kind in "iub":
+        return [str(x) for x in col.to_numpy().tolist()]
+    if isinstance(col.dtype, pd.StringDtype) or kind == "O":
+        values = col.to_numpy(dtype=object).tolist()
+        missing = col.isna().to_numpy()
+        if missing.any():
+            values = ["" if gone else v for v, gone in zip(values, missing.tolist())]
+        if not all(type(v) is str for v in values):
+            values = [v if type(v) is str else _cell_text(v) for v in values]
+            if None in values:
+                return None             # a value pandas may show its own way
+        return None if _needs_quotes(values) else values
+    return None
+
+
+def _cell_text(value) -> str | None:
+    """A non-text cell of a text column as to_csv writes it (str), None for types left to pandas."""
+    return str(value) if type(value) in (int, float, bool) or isinstance(value, dt.date) else None
+
+
+def _needs_quotes(texts: list[str]) -> bool:
+    joined = "\x00".join(texts)
+    return any(ch in joined for ch in _NEEDS_QUOTES)

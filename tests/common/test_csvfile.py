@@ -1,8 +1,9 @@
 """CSV files in the encodings users have: UTF-8 with or without a BOM, GBK / GB18030; anything else is
 refused with the fix."""
+import pandas as pd
 import pytest
 
-from ashare_sim.common.csvfile import read_csv
+from ashare_sim.common.csvfile import read_csv, write_csv
 from ashare_sim.common.errors import UserError
 
 TEXT = "symbol,name\n600000.SH,浦发银行\n000001.SZ,平安银行\n"
@@ -81,3 +82,39 @@ def test_validate_and_import_refuse_it_with_exit_2_and_write_nothing(tmp_path, m
     assert main(["data", "import", "--source", "xbx", str(source), "--out", str(tmp_path / "out")]) == 2
     assert "sh600001.csv: this CSV" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def _frames():
+    import datetime as dt
+
+    import numpy as np
+
+    rng = np.random.default_rng(4)
+    n = 400
+    floats = rng.normal(0, 1, n) * 10.0 ** rng.integers(-9, 18, n)
+    floats[::17] = np.nan
+    floats[1:4] = [0.0, -0.0, np.inf]
+    yield "the shapes a run's logs have", pd.DataFrame({
+        "date": [dt.date(2020, 1, 1) + dt.timedelta(days=int(i)) for i in range(n)],
+        "symbol": pd.array([f"{600000 + i}.SH" for i in range(n)], dtype="string"),
+        "qty": rng.integers(-10**9, 10**9, n), "price": np.round(rng.random(n) * 100, 2), "f": floats,
+        "ok": rng.random(n) < 0.5, "reason": pd.array([None if i % 5 else "cash" for i in range(n)], dtype="string"),
+        "mixed": [None if i % 3 == 0 else (1.5 if i % 3 == 1 else "x") for i in range(n)]})
+    yield "no rows", pd.DataFrame({"a": pd.Series([], dtype=float), "b": pd.Series([], dtype=object)})
+    yield "text that needs quotes", pd.DataFrame({"a": ["x,y", 'say "hi"', "two\nlines"], "b": [1, 2, 3]})
+    yield "a column name that needs quotes", pd.DataFrame({"a,b": [1.0], "c": [2]})
+    yield "types left to pandas", pd.DataFrame({
+        "t": pd.to_datetime(["2020-01-01", "2020-01-02"]), "f32": np.array([0.1, 0.2], dtype=np.float32),
+        "nullable": pd.array([1, None], dtype="Int64"), "x": [np.float64(0.1), np.float64(0.2)]})
+    yield "one column", pd.DataFrame({"a": ["", "x"]})
+
+
+@pytest.mark.parametrize("name,frame", list(_frames()), ids=[name for name, _ in _frames()])
+def test_our_csv_writer_writes_what_pandas_writes_to_the_byte(tmp_path, monkeypatch, name, frame):
+    frame.to_csv(tmp_path / "pandas.csv", index=False)
+    write_csv(frame, tmp_path / "ours.csv")
+    assert (tmp_path / "ours.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
+    left_to_pandas = []
+    monkeypatch.setattr(pd.DataFrame, "to_csv", lambda self, *a, **k: left_to_pandas.append(1))
+    write_csv(frame, tmp_path / "again.csv")
+    assert bool(left_to_pandas) == (name not in ("the shapes a run's logs have", "no rows"))
