@@ -128,28 +128,32 @@ def run_backtest(market, cfg, out: Optional[Path] = None, targets: pd.DataFrame 
     empty = delayed_days(market, getattr(signal, "empty_days", ()), int(cfg.strategy.signal_delay))
     if engine not in ("core", "backtrader"):
         raise ValueError(f"engine {engine!r}: backtrader or core")
-    days = i1 - (i0 - 1 if eve else i0) + 1
-    with Phase("backtest", total=days if progress else None, unit="day",
-               start_text=f"{market.date_at(i0)}..{market.date_at(i1)}") if progress else nullcontext(None) as tick:
-        run = _run_on_core if engine == "core" else _run_on_cerebro
-        broker, tables, performance, skipped, chosen, analyzers = run(
-            market, cfg, targets, benchmark, i0, i1, eve, dropout, empty, tick)
-    if dropout is not None:                   # the lists as TopkDropout chose them, day by day, with the book
-        targets = chosen_lists(chosen)
-    timings[engine] = time.perf_counter() - mark
-    mark = time.perf_counter()
+    # The collector stays off from the engine run until the run's logs are tables and files and the logs are
+    # gone (common.collector): switched on while they live, its first pass would walk every row of them.
+    with collector_paused():
+        days = i1 - (i0 - 1 if eve else i0) + 1
+        with Phase("backtest", total=days if progress else None, unit="day",
+                   start_text=f"{market.date_at(i0)}..{market.date_at(i1)}") if progress else nullcontext(None) as tick:
+            run = _run_on_core if engine == "core" else _run_on_cerebro
+            broker, tables, performance, skipped, chosen, analyzers = run(
+                market, cfg, targets, benchmark, i0, i1, eve, dropout, empty, tick)
+        if dropout is not None:                   # the lists as TopkDropout chose them, day by day, with the book
+            targets = chosen_lists(chosen)
+        timings[engine] = time.perf_counter() - mark
+        mark = time.perf_counter()
 
-    equity = equity_table(market, broker, benchmark, i0)
-    orders, trades, holdings = tables.orders(), tables.trades(), tables.holdings()
-    if source.get("empty"):
-        skipped.add("empty_file", str(source.get("path") or "targets"))
-    log_skipped(skipped, len(targets))
-    metrics = run_metrics(performance, equity, cfg, signal, market, source, skipped)
-    result = BacktestResult(equity, orders, trades, holdings, targets, metrics, analyzers,
-                            initial_cash=float(cfg.broker.cash), signal=signal, timings=timings)
-    result.market, result.cfg, result.window = market, cfg, (i0, i1)
-    if out is not None:
-        result.write(out, meta)
+        equity = equity_table(market, broker, benchmark, i0)
+        orders, trades, holdings = tables.orders(), tables.trades(), tables.holdings()
+        if source.get("empty"):
+            skipped.add("empty_file", str(source.get("path") or "targets"))
+        log_skipped(skipped, len(targets))
+        metrics = run_metrics(performance, equity, cfg, signal, market, source, skipped)
+        result = BacktestResult(equity, orders, trades, holdings, targets, metrics, analyzers,
+                                initial_cash=float(cfg.broker.cash), signal=signal, timings=timings)
+        result.market, result.cfg, result.window = market, cfg, (i0, i1)
+        if out is not None:
+            result.write(out, meta)
+        del broker, tables
     timings["tables_and_outputs"] = time.perf_counter() - mark
     result.seconds = time.perf_counter() - started
     logger.info(f"backtest {market.date_at(i0)}..{market.date_at(i1)}: {len(orders)} orders, {len(trades)} fills, "
