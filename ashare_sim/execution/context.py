@@ -120,12 +120,12 @@ def day_orders_from_market(market, t: int, sids: Sequence[int], sides: Sequence[
     sid = np.fromiter(sids, dtype=np.int64, count=n)
     prices = on_tick(np.stack([p[t, sid] for p in (o, h, lo, c, hl, ll)]), look.tick)
     held = [account.positions.get(s) for s in sids]
-    position = np.fromiter((p.qty if p else 0 for p in held), dtype=np.int64, count=n)
-    locked = np.fromiter((p.locked if p else 0 for p in held), dtype=np.int64, count=n)
+    position = np.fromiter([p.qty if p else 0 for p in held], dtype=np.int64, count=n)
+    locked = np.fromiter([p.locked if p else 0 for p in held], dtype=np.int64, count=n)
     sid_list = sid.tolist()
     return DayOrders(
         market.date_at(t), t, sid, [look.symbols[s] for s in sid_list], [look.boards[s] for s in sid_list],
-        [look.exchanges[s] for s in sid_list], np.fromiter((x == Side.BUY for x in sides), dtype=bool, count=n),
+        [look.exchanges[s] for s in sid_list], np.fromiter([x == Side.BUY for x in sides], dtype=bool, count=n),
         np.fromiter(qtys, dtype=np.int64, count=n), *prices[:4], vol[t, sid].astype(np.float64),
         amt[t, sid].astype(np.float64), prices[4], prices[5], has_bar[t, sid].astype(bool),
         listed[t, sid].astype(bool), t > look.delist_array[sid], position, np.maximum(position - locked, 0), locked)
