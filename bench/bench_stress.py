@@ -58,7 +58,8 @@ print({{"imports": t1 - t0, "load": t2 - t1, "run": t3 - t2, **result.timings,
 """
 
 # Where one scenario's time goes, in one process (shared inputs prepared once, as a grid does): the core's day
-# loop, the tables, metrics and CSVs, and report.html (the difference with output.report off).
+# loop with the run's tables and metrics (the run's `core` timing), the CSVs and the rest of the files, and
+# report.html (the difference with output.report off).
 SCENARIO_PHASES = r"""
 import sys, time
 from dataclasses import replace
@@ -82,7 +83,8 @@ for i in range(4):
             key = "with" if report else "without"
             best[key] = min(best.get(key, 1e9), wall)
             best["core loop"] = min(best.get("core loop", 1e9), r.timings["core"])
-print({{"core loop": best["core loop"], "tables, metrics, CSVs": best["without"] - best["core loop"],
+print({{"day loop, tables and metrics": best["core loop"],
+        "CSVs and other files": best["without"] - best["core loop"],
         "report.html": best["with"] - best["without"], "in all": best["with"]}})
 """
 
