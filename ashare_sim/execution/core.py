@@ -231,8 +231,7 @@ class ExecutionCore:
             cut[binds] = limit.reason
         lot_min, lot_step = lots_of(self.rules, b) if self.lots else (np.ones(n, np.int64), np.ones(n, np.int64))
         rounds = buy | (qty != b.position)
-        rounded = np.where(qty < lot_min, 0, lot_min + (qty - lot_min) // lot_step * lot_step)
-        qty = np.where(rounds, rounded, qty)
+        qty = np.where(rounds, Lot.round_down_many(qty, lot_min, lot_step), qty)
         none = ~reasons.astype(bool) & (qty <= 0)
         reasons[none] = np.where(cut[none].astype(bool), cut[none], Reason.LOT_SIZE)
         # prices and fees as if every order filled in full; the cash then decides the buys in turn
@@ -262,8 +261,7 @@ class ExecutionCore:
             q, reason = qty[i], cut[i]
             if is_buy:
                 cash = acct.cash
-                rate, per_share = costs.buy_rates(day, b.exchanges[i])
-                unit = price[i] * (1.0 + rate) + per_share
+                unit = costs.unit_cost(day, b.exchanges[i], price[i])
                 lot = self.rules.lot(b.boards[i], day) if self.lots else ANY_LOT
                 # `affordable` walks down from round_down(cash / unit) to the first quantity that fits: when q
                 # is on that walk and fits, it gives q or more; otherwise ask it

@@ -59,6 +59,16 @@ class Lot:
     def is_valid_buy(self, qty: int) -> bool:
         return qty >= self.min and (qty - self.min) % self.step == 0
 
+    @staticmethod
+    def round_down_many(qty: np.ndarray, lot_min: np.ndarray, lot_step: np.ndarray) -> np.ndarray:
+        """`round_down` of each whole quantity under its own lot (minimum, step)."""
+        return np.where(qty < lot_min, 0, lot_min + (qty - lot_min) // lot_step * lot_step)
+
+    @staticmethod
+    def is_valid_buy_many(qty: np.ndarray, lot_min: np.ndarray, lot_step: np.ndarray) -> np.ndarray:
+        """`is_valid_buy` of each quantity under its own lot."""
+        return (qty >= lot_min) & ((qty - lot_min) % lot_step == 0)
+
 
 @dataclass(frozen=True)
 class TransferFee:

@@ -177,3 +177,15 @@ def test_limit_panels_are_exact_for_float32_pre_close(rules):
     high, low = rules.limit_panels(pre, np.full((1, 3), 0.10))
     assert high[0].tolist() == pytest.approx([68.59, 11.06, 36.80])
     assert low[0].tolist() == pytest.approx([56.12, 9.05, 30.11])
+
+
+@pytest.mark.parametrize("tick", [0.01, 0.001, 0.05, 0.03])
+def test_on_tick_gives_the_scalar_rounding_of_every_element(tick):
+    from ashare_sim.rules.table import on_tick, round_to_tick
+
+    rng = np.random.default_rng(7)
+    prices = np.concatenate([rng.random(20_000) * 300, np.round(rng.random(5_000) * 300, 2),
+                             (np.arange(5_000) + 0.5) * tick, [np.nan, 0.0]])
+    got = on_tick(prices, tick)
+    want = [np.nan if np.isnan(p) else round_to_tick(float(p), tick) for p in prices]
+    assert [x.hex() for x in got.tolist()] == [float(x).hex() for x in want]

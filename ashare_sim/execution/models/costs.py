@@ -260,6 +260,11 @@ class CostModel:
             rates = self._rates[(day, exchange)] = (rate, per_share)
         return rates
 
+    def unit_cost(self, day: dt.date, exchange: str, price: float) -> float:
+        """What a bought share takes from the cash, its fees included, before any per-order minimum."""
+        rate, per_share = self.buy_rates(day, exchange)
+        return price * (1.0 + rate) + per_share
+
     def total(self, order_key, day: dt.date, side: str, exchange: str, qty: int, price: float) -> float:
         """What a buy of `qty` at `price` would take from the cash, fees included (nothing recorded)."""
         notional = qty * price
@@ -270,8 +275,7 @@ class CostModel:
 
     def affordable(self, order_key, day: dt.date, exchange: str, price: float, cash: float, lot) -> int:
         """Largest valid buy quantity (per `lot`) whose cost and fees fit in `cash`."""
-        rate, per_share = self.buy_rates(day, exchange)
-        unit = price * (1.0 + rate) + per_share
+        unit = self.unit_cost(day, exchange, price)
         if unit <= 0:
             return 0
         qty = lot.round_down(cash / unit)

@@ -20,7 +20,7 @@ from ashare_sim.common.typed import Section, key
 from ashare_sim.execution.context import DayOrders, OrderContext
 from ashare_sim.execution.models.base import ExecutionModel
 from ashare_sim.execution.orders import Reason
-from ashare_sim.rules.table import at_down_limit, at_up_limit
+from ashare_sim.rules.table import Lot, at_down_limit, at_up_limit
 
 # In checking order.
 VALIDATORS = Registry("order validator", "", "broker")
@@ -168,7 +168,7 @@ class LotSize(Switched):
     def check_many(self, orders: DayOrders) -> np.ndarray:
         lot_min, lot_step = lots_of(self.rules, orders)
         qty = orders.qty
-        valid = (qty >= lot_min) & ((qty - lot_min) % lot_step == 0)
+        valid = Lot.is_valid_buy_many(qty, lot_min, lot_step)
         return refusals(~valid & (orders.is_buy | (qty < orders.position)), self.reason)
 
 
