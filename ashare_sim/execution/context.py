@@ -58,7 +58,7 @@ class OrderContext:
 def context_from_market(market, t: int, sid: int, side: str, qty: int, position: int = 0,
                         sellable: int = 0) -> OrderContext:
     """Context for one order of `side` on calendar day `t` from the market panels."""
-    look = _lookups(market)
+    look = market_lookups(market)
     o, h, lo, c, hl, ll, vol, amt, has_bar, listed = look.panels
     ticked = look.ticked
     # float32 panels hold cents to ~1e-7; prices go back to exact ticks (NaN stays NaN). Positional, and the
@@ -114,7 +114,7 @@ class DayOrders:
 def day_orders_from_market(market, t: int, sids: Sequence[int], sides: Sequence[str], qtys: Sequence[int],
                            account) -> DayOrders:
     """`DayOrders` for orders of (sid, side, qty) on calendar day t, with `account`'s holdings."""
-    look = _lookups(market)
+    look = market_lookups(market)
     o, h, lo, c, hl, ll, vol, amt, has_bar, listed = look.panels
     n = len(sids)
     sid = np.fromiter(sids, dtype=np.int64, count=n)
@@ -128,7 +128,7 @@ def day_orders_from_market(market, t: int, sids: Sequence[int], sides: Sequence[
         [look.exchanges[s] for s in sid_list], np.fromiter([x == Side.BUY for x in sides], dtype=bool, count=n),
         np.fromiter(qtys, dtype=np.int64, count=n), *prices[:4], vol[t, sid].astype(np.float64),
         amt[t, sid].astype(np.float64), prices[4], prices[5], has_bar[t, sid].astype(bool),
-        listed[t, sid].astype(bool), t > look.delist_array[sid], position, np.maximum(position - locked, 0), locked)
+        listed[t, sid].astype(bool), t > market.delist_index[sid], position, np.maximum(position - locked, 0), locked)
 
 
 def py_max(a, b):
@@ -144,20 +144,20 @@ def py_min(a, b):
 _PRICES = ("open", "high", "low", "close", "high_limit", "low_limit")
 
 
-def _lookups(market) -> "_Lookups":
-    """Per-market lookups every order reads (kept with the market: every scenario of a grid reads them)."""
-    return kept(market, "order_context.lookups", lambda: _Lookups(market))
+def market_lookups(market) -> "MarketLookups":
+    """Per-market lookups every order reads, and the planner and the delisting settlement with them (kept with
+    the market: every scenario of a grid reads them)."""
+    return kept(market, "order_context.lookups", lambda: MarketLookups(market))
 
 
-class _Lookups:
+class MarketLookups:
     """The panels an order reads, symbol / board / exchange as text, and panel prices on the tick."""
 
     def __init__(self, market):
         p = market.panels
         self.panels = tuple(p[name] for name in _PRICES) + (p["volume"], p["amount"], market.has_bar,
                                                             market.is_listed)
-        self.delist_index = [int(x) for x in market.delist_index]
-        self.delist_array = np.asarray(market.delist_index, dtype=np.int64)
+        self.delist_index = [int(x) for x in market.delist_index]      # as a list: read for one stock at a time
         self.symbols = [str(x) for x in market.symbols]
         self.boards = [str(x) for x in market.board]
         self.exchanges = [str(x) for x in market.exchange]

@@ -30,8 +30,8 @@ from typing import Any
 
 import pandas as pd
 
-from ashare_sim.data.market import kept
 from ashare_sim.execution.account import Account
+from ashare_sim.execution.context import market_lookups
 from ashare_sim.execution.orders import PERMANENT_REASONS, OrderRequest, Reason, Side
 from ashare_sim.rules.table import round_to_tick
 
@@ -74,8 +74,7 @@ class Remainder:
 def lot_after(market, sid: int, t: int):
     """The board lot of stock `sid` on the trading day after calendar day t (orders planned at t's close
     trade then; the data's last day stands in for a day after it)."""
-    boards = kept(market, "planner.boards", lambda: [str(b) for b in market.board])
-    return market.rules.lot(boards[sid], market.date_at(min(t + 1, market.n_days - 1)))
+    return market.rules.lot(market_lookups(market).boards[sid], market.date_at(min(t + 1, market.n_days - 1)))
 
 
 @dataclass(frozen=True)
@@ -105,7 +104,7 @@ class RebalancePlanner:
         self.remaining: dict[int, Remainder] = {}     # sid -> what is left of the current plan
         self.last_sale = -1                            # calendar index of the last day a sell filled
         self.skipped = Skips()
-        self._symbols = kept(market, "planner.symbols", lambda: [str(x) for x in market.symbols])
+        self._symbols = market_lookups(market).symbols
 
     def _delists(self, sid: int) -> bool:
         """The stock has a delisting date (after the data's end, only those are gone)."""

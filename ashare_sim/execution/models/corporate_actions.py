@@ -30,7 +30,7 @@ from loguru import logger
 from ashare_sim.common.registry import Registry
 from ashare_sim.common.text import pct_text
 from ashare_sim.common.typed import Section, key
-from ashare_sim.data.market import kept
+from ashare_sim.execution.context import market_lookups
 from ashare_sim.execution.models.base import ExecutionModel
 
 CORPORATE_ACTIONS = Registry("corporate action model", "", "broker")
@@ -175,8 +175,7 @@ class DelistingSettlement(ExecutionModel):
         super().__init__(params, env)
         self.market = env.market
         self.haircut = float(params.delist_haircut)
-        # asked of every holding every day: a list reads faster than the numpy array
-        self._last_day = kept(env.market, "delist_index_list", lambda: env.market.delist_index.tolist())
+        self._last_day = market_lookups(env.market).delist_index     # asked of every holding every day
 
     def settlements(self, t: int, held: dict) -> list[Settlement]:
         out = []
