@@ -42,8 +42,18 @@ def csv_frame(df: pd.DataFrame, cols: tuple[str, ...]) -> pd.DataFrame:
     df[floats] = df[floats].round(FLOAT_DECIMALS)
     for c in cols:
         if c in df.columns and len(df):
-            df[c] = pd.to_datetime(df[c]).dt.strftime("%Y-%m-%d")
+            df[c] = _date_texts(df[c])
     return df
+
+
+def _date_texts(col: pd.Series) -> pd.Series:
+    """`pd.to_datetime(col).dt.strftime("%Y-%m-%d")`, formatting each distinct date once (a log repeats its
+    days over hundreds of thousands of rows)."""
+    codes, distinct = pd.factorize(col)          # missing: -1
+    if not len(distinct):
+        return pd.to_datetime(col).dt.strftime("%Y-%m-%d")
+    texts = pd.to_datetime(pd.Series(distinct)).dt.strftime("%Y-%m-%d")
+    return pd.Series(texts.array.take(codes, allow_fill=True), index=col.index, name=col.name)
 
 
 def targets_table(targets: pd.DataFrame) -> pd.DataFrame:

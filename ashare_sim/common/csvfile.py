@@ -148,13 +148,23 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
 
 
 def _column_text(col: pd.Series) -> list[str] | None:
-    """Each cell of `col` as to_csv writes it (missing: empty), or None for a column left to pandas."""
+    """Each cell of `col` as to_csv writes it (missing: empty), or None for a column left to pandas. Numbers and
+    text are formatted once per distinct value (a log's prices, dates and reasons repeat across many rows)."""
     kind, numpy_type = col.dtype.kind, isinstance(col.dtype, np.dtype)
     if numpy_type and kind == "f" and col.dtype.itemsize == 8:
-        return ["" if x != x else repr(x) for x in col.to_numpy().tolist()]        # NumPy's str of a float64
-    if numpy_type and kind in "iub":
+        # distinct by bits, so 0.0 and -0.0 keep their own text
+        codes, bits = pd.factorize(col.to_numpy().view(np.int64))
+        return _taken([("" if x != x else repr(x)) for x in bits.view(np.float64).tolist()], codes)   # NumPy's str
+    if numpy_type and kind in "iu":
+        codes, distinct = pd.factorize(col.to_numpy())
+        return _taken([str(x) for x in distinct.tolist()], codes)
+    if numpy_type and kind == "b":
         return [str(x) for x in col.to_numpy().tolist()]
-    if isinstance(col.dtype, pd.StringDtype) or kind == "O":
+    if isinstance(col.dtype, pd.StringDtype):        # text or missing only: distinct values are distinct texts
+        codes, distinct = pd.factorize(col)             # missing: -1, the empty text appended last
+        texts = [str(v) for v in distinct] + [""]
+        return None if _needs_quotes(texts) else _taken(texts, codes)
+    if kind == "O":
         values = col.to_numpy(dtype=object).tolist()
         missing = col.isna().to_numpy()
         if missing.any():
@@ -165,6 +175,11 @@ def _column_text(col: pd.Series) -> list[str] | None:
                 return None             # a value pandas may show its own way
         return None if _needs_quotes(values) else values
     return None
+
+
+def _taken(texts: list[str], codes: np.ndarray) -> list[str]:
+    """texts[code] for each code (-1: the last text)."""
+    return np.array(texts, dtype=object)[codes].tolist()
 
 
 def _cell_text(value) -> str | None:

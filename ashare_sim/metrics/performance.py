@@ -348,7 +348,7 @@ def order_stats(orders: pd.DataFrame | None) -> dict:
     out["n_intents"] = int(intent.nunique())
     out["intents_unfilled"] = int((status.groupby(intent, sort=False).last() != Status.FILLED).sum())
     blocked = status.isin(BLOCKED_STATUSES)
-    for r in sorted(set(reason[blocked & (reason != "")]) - set(reasons)):
+    for r in sorted(set(reason[blocked & (reason != "")].unique()) - set(reasons)):
         reasons.append(r)
     for r in reasons:
         hit = blocked & (reason == r)
@@ -361,7 +361,7 @@ def _intents(symbol: pd.Series, side: pd.Series, rebalance: pd.Series) -> pd.Ser
     """An integer per (symbol, side, rebalance_date); each row without a rebalance date is its own."""
     parts = [pd.factorize(symbol.astype(str))[0], pd.factorize(side.astype(str))[0]]
     planned = rebalance.notna().to_numpy()
-    reb = np.where(planned, pd.factorize(rebalance.astype(str))[0], -1 - np.arange(len(rebalance)))
+    reb = np.where(planned, pd.factorize(rebalance)[0], -1 - np.arange(len(rebalance)))
     code = np.zeros(len(symbol), dtype=np.int64)
     for p in (*parts, pd.factorize(reb)[0]):
         code = code * (int(p.max(initial=0)) + 1) + p

@@ -99,7 +99,13 @@ def _frames():
         "symbol": pd.array([f"{600000 + i}.SH" for i in range(n)], dtype="string"),
         "qty": rng.integers(-10**9, 10**9, n), "price": np.round(rng.random(n) * 100, 2), "f": floats,
         "ok": rng.random(n) < 0.5, "reason": pd.array([None if i % 5 else "cash" for i in range(n)], dtype="string"),
-        "mixed": [None if i % 3 == 0 else (1.5 if i % 3 == 1 else "x") for i in range(n)]})
+        "mixed": [None if i % 3 == 0 else (1.5 if i % 3 == 1 else "x") for i in range(n)],
+        # values that repeat (each is formatted once): signed zeros apart, text with gaps, and equal-hashing
+        # objects of different types (1, True, 1.0) that must keep their own texts
+        "repeats": np.tile([0.0, -0.0, 0.1, np.nan, 1e-7], n // 5),
+        "side": pd.array([None if i % 7 == 0 else ("buy" if i % 2 else "sell") for i in range(n)], dtype="str"),
+        "few": np.tile([3, -3, 10**12], n // 3 + 1)[:n],
+        "equal_hashes": [(1, True, 1.0, "a")[i % 4] for i in range(n)]})
     yield "no rows", pd.DataFrame({"a": pd.Series([], dtype=float), "b": pd.Series([], dtype=object)})
     yield "text that needs quotes", pd.DataFrame({"a": ["x,y", 'say "hi"', "two\nlines"], "b": [1, 2, 3]})
     yield "a column name that needs quotes", pd.DataFrame({"a,b": [1.0], "c": [2]})
