@@ -29,6 +29,7 @@ from backtrader.utils import AutoOrderedDict
 from ashare_sim.backtest.proxy import SymbolProxy
 from ashare_sim.common.errors import UserError
 from ashare_sim.execution.core import ExecutionCore
+from ashare_sim.execution.log import RowLog
 from ashare_sim.execution.orders import (
     FILLED,
     PARTIAL,
@@ -138,11 +139,11 @@ class AShareBroker(bt.BrokerBase):
         return self.core.account.cash
 
     @property
-    def order_log(self) -> list[OrderRow]:
+    def order_log(self) -> RowLog:
         return self.core.order_log
 
     @property
-    def trade_log(self) -> list[TradeRow]:
+    def trade_log(self) -> RowLog:
         return self.core.trade_log
 
     @property

@@ -15,7 +15,6 @@ scenarios that differ only in execution scores once). `benchmark` passes the lev
 from __future__ import annotations
 
 import datetime as dt
-import operator
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
@@ -491,22 +490,13 @@ class BrokerTables:
         return self._cache[name]
 
     def orders(self) -> pd.DataFrame:
-        return self._table("orders", lambda: _rows_frame(self.broker.order_log, ENGINE_ORDER_COLUMNS))
+        return self._table("orders", lambda: self.broker.order_log.frame(ENGINE_ORDER_COLUMNS))
 
     def trades(self) -> pd.DataFrame:
-        return self._table("trades", lambda: _rows_frame(self.broker.trade_log, ENGINE_TRADE_COLUMNS))
+        return self._table("trades", lambda: self.broker.trade_log.frame(ENGINE_TRADE_COLUMNS))
 
     def holdings(self) -> pd.DataFrame:
         return self._table("holdings", lambda: pd.DataFrame(self.broker.holdings_log, columns=HOLDING_COLUMNS))
-
-
-def _rows_frame(rows: list, columns: list[str]) -> pd.DataFrame:
-    """Log rows (named tuples) as a table of `columns`, built column by column (a busy grid scenario logs
-    hundreds of thousands of orders; a dict per row costs several times more, and so does zip(*rows))."""
-    if not rows:
-        return pd.DataFrame([], columns=columns)          # object columns, as an empty log always gave
-    place = {name: i for i, name in enumerate(rows[0]._fields)}
-    return pd.DataFrame({c: list(map(operator.itemgetter(place[c]), rows)) for c in columns}, columns=columns)
 
 
 def benchmark_label(cfg, equity: pd.DataFrame) -> str | None:

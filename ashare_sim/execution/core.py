@@ -35,6 +35,7 @@ from loguru import logger
 
 from ashare_sim.execution.account import Account, Position
 from ashare_sim.execution.context import DayOrders, OrderContext, context_from_market, day_orders_from_market
+from ashare_sim.execution.log import RowLog
 from ashare_sim.execution.models.base import Env, build_all, build_chosen
 from ashare_sim.execution.models.corporate_actions import CORPORATE_ACTIONS
 from ashare_sim.execution.models.costs import CostModel
@@ -93,8 +94,8 @@ class ExecutionCore:
         self.lots = any(isinstance(v, LotSize) for v in self.validators)
         self.t_plus_1 = any(isinstance(v, TPlusOne) for v in self.validators)
         self.account = account if account is not None else Account(float(cfg.cash))
-        self.order_log: list[OrderRow] = []
-        self.trade_log: list[TradeRow] = []
+        self.order_log = RowLog(OrderRow)
+        self.trade_log = RowLog(TradeRow)
         self.equity_log: list[tuple[int, float, float]] = []
         self.holdings_log: list[tuple] = []
         self.day = -1
@@ -238,9 +239,102 @@ class ExecutionCore:
         deal = self.deal.price_many(b)
         price = self.slippage.price_many(b, deal, qty)
         notional, total, columns, slip = self.costs.fees_many(keys, b.day, buy, b.exchanges, qty, price, deal)
-        return self._execute_in_turn(requests, b, reasons.tolist(), cut.tolist(), qty.tolist(), price.tolist(),
-                                     deal.tolist(), notional.tolist(), total.tolist(), slip.tolist(),
-                                     [c.tolist() for c in columns])
+        cash_path = self._cash_if_all_fill(b, reasons, qty, price, notional, total, columns)
+        lists = (reasons.tolist(), cut.tolist(), qty.tolist(), price.tolist(), deal.tolist(), notional.tolist(),
+                 total.tolist(), slip.tolist(), [c.tolist() for c in columns])
+        if cash_path is not None:
+            return self._all_fill(requests, b, cash_path, *lists)
+        return self._execute_in_turn(requests, b, *lists)
+
+    def _cash_if_all_fill(self, b: DayOrders, reasons, qty, price, notional, total, columns) -> float | None:
+        """The cash after the day's orders when no buy is cut for cash (each not refused fills the quantity the
+        rules left it), else None. The cash each buy finds is a running sum over the orders before it, each
+        term as `_book` adds it; a buy fits when `_execute_in_turn`'s quick test passes for it (for a whole
+        number of lots q, round_down(cash / unit) >= q exactly when cash / unit >= q)."""
+        open_ = ~reasons.astype(bool)
+        commission, stamp_duty, transfer_fee = columns
+        charged = 0.0 + commission + stamp_duty + transfer_fee          # Costs.charged, in its order
+        buy = b.is_buy
+        delta = np.where(buy, -(notional + charged), notional - charged)[open_]
+        path = np.add.accumulate(np.concatenate(([self.account.cash], delta)))
+        buying = buy[open_]
+        if buying.any():
+            chosen = open_ & buy
+            exchanges = [e for e, c in zip(b.exchanges, chosen.tolist()) if c]
+            rates = {e: self.costs.buy_rates(b.day, e) for e in set(exchanges)}
+            rate = np.array([rates[e][0] for e in exchanges])
+            per_share = np.array([rates[e][1] for e in exchanges])
+            unit = price[chosen] * (1.0 + rate) + per_share                 # CostModel.unit_cost
+            cash = path[:-1][buying]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                fits = (unit > 0) & (cash / unit >= qty[chosen]) & (total[chosen] <= cash + 1e-9)
+            if not fits.all():
+                return None
+        return float(path[-1])
+
+    def _all_fill(self, requests, b: DayOrders, cash: float, reasons, cut, qty, price, deal, notional, total, slip,
+                  columns) -> list[OrderOutcome]:
+        """`_execute_in_turn` for a day on which no buy is cut for cash (`_cash_if_all_fill`): each order fills what
+        the rules left it; the positions in turn, the logs as the day's columns."""
+        acct, day, positions, used = self.account, b.day, self.account.positions, self._volume_used
+        commission, stamp_duty, transfer_fee = columns
+        t_plus_1 = self.t_plus_1
+        volume, sids, buys, position, symbols = (b.volume.tolist(), b.sid.tolist(), b.is_buy.tolist(),
+                                                 b.position.tolist(), b.symbols)
+        outcomes, filled, prices, statuses, why = [], [], [], [], []
+        fills = []                                       # the orders that filled, by their place in the day
+        participation = []
+        for i, req in enumerate(requests):
+            if reasons[i] is not None:
+                reason = str(reasons[i])
+                outcomes.append(OrderOutcome(req, REJECTED, reason))
+                filled.append(0)
+                prices.append(math.nan)
+                statuses.append(REJECTED)
+                why.append(reason)
+                continue
+            sid, q, px, is_buy = sids[i], qty[i], price[i], buys[i]
+            p = positions.get(sid)
+            if p is None:
+                p = positions[sid] = Position(sid, symbols[i], day)
+            cost_before = p.cost
+            size, cost, opened, closed = p.update(q if is_buy else -q, px)
+            if is_buy and t_plus_1:
+                p.locked += q
+            if size == 0:
+                del positions[sid]
+                self._forget(sid)
+            used[sid] = used.get(sid, 0) + q
+            share = q / volume[i] if volume[i] > 0 else math.nan
+            fill = Fill(q, px, deal[i], Costs(commission[i], stamp_duty[i], transfer_fee[i], slip[i]), share, size,
+                        cost, cost_before, opened, closed)
+            wanted = req.qty if is_buy else min(req.qty, position[i])
+            status = FILLED if q >= wanted else PARTIAL
+            reason = "" if status == FILLED else str(cut[i])
+            outcomes.append(OrderOutcome(req, status, reason, fill))
+            filled.append(q)
+            prices.append(px)
+            statuses.append(status)
+            why.append(reason)
+            fills.append(i)
+            participation.append(share)
+        acct.cash = cash
+        acct.version += len(fills)                      # as `_book` counts each fill a change
+        self.costs.charged_many([requests[i].key for i in fills], [notional[i] for i in fills])
+        refs = [_ref(r) for r in requests]
+        self.order_log.extend({
+            "date": [day] * len(requests), "symbol": list(symbols), "side": [r.side for r in requests],
+            "requested_qty": [int(r.qty) for r in requests], "filled_qty": filled, "price": prices,
+            "status": statuses, "reason": why, "rebalance_date": [r.rebalance for r in requests],
+            "attempt": [int(r.attempt) for r in requests], "ref": refs})
+        self.trade_log.extend({
+            "date": [day] * len(fills), "symbol": [symbols[i] for i in fills],
+            "side": [requests[i].side for i in fills], "qty": [qty[i] for i in fills],
+            "price": [price[i] for i in fills], "commission": [commission[i] for i in fills],
+            "stamp_duty": [stamp_duty[i] for i in fills], "transfer_fee": [transfer_fee[i] for i in fills],
+            "slippage": [slip[i] for i in fills], "kind": ["fill"] * len(fills), "participation": participation,
+            "ref": [refs[i] for i in fills]})
+        return outcomes
 
     def _execute_in_turn(self, requests, b: DayOrders, reasons, cut, qty, price, deal, notional, total, slip,
                          columns) -> list[OrderOutcome]:

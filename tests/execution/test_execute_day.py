@@ -172,3 +172,29 @@ def test_a_model_changed_only_in_its_one_order_form_is_asked_one_order_at_a_time
     core.start_day(10)
     requests = [OrderRequest(s, str(market.symbols[s]), Side.BUY, 100, None, 0, s + 1) for s in range(20)]
     assert {o.reason for o in core.execute_day(requests, 10)} == {"suspended"}
+
+
+def test_a_buy_the_cash_covers_but_for_its_commission_minimum_is_cut_as_one_by_one(market):
+    """The cash a day's buys find is a running sum; a buy whose shares and rates fit but whose commission minimum
+    does not is cut, as `execute` cuts it (and with 2 CNY more, every buy fills)."""
+    from ashare_sim.execution.account import Account
+    broker = load_config(None, []).broker
+    t = 30
+    probe = ExecutionCore(market, broker)
+    probe.start_day(t)
+    asked = [OrderRequest(s, str(market.symbols[s]), Side.BUY, 100, None, 0, s + 1) for s in range(len(market.symbols))]
+    filled = [(r, o) for r, o in zip(asked, [probe.execute(r, t) for r in asked]) if o.status == "filled"][:10]
+    assert len(filled) >= BATCH_MIN_ORDERS
+    assert filled[-1][1].fill.costs.commission == broker.commission.min          # the minimum binds
+    cost = sum(o.fill.qty * o.fill.price + o.fill.costs.charged for _, o in filled)
+    for cash, last in ((cost - 1.0, "rejected"), (cost + 1.0, "filled")):
+        together = ExecutionCore(market, broker, Account(cash))
+        one_by_one = ExecutionCore(market, broker, Account(cash))
+        for core in (together, one_by_one):
+            core.start_day(t)
+        requests = [OrderRequest(r.sid, r.symbol, r.side, r.qty, None, 0, r.key) for r, _ in filled]
+        got = together.execute_day(requests, t)
+        compare(got, [one_by_one.execute(r, t) for r in requests])
+        assert got[-1].status == last and together.account.cash.hex() == one_by_one.account.cash.hex()
+        rows_equal(together.order_log, one_by_one.order_log)
+        rows_equal(together.trade_log, one_by_one.trade_log)
