@@ -26,14 +26,14 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import pandas as pd
 
 from ashare_sim.execution.account import Account
 from ashare_sim.execution.context import market_lookups
 from ashare_sim.execution.orders import PERMANENT_REASONS, OrderRequest, Reason, Side
-from ashare_sim.rules.table import round_to_tick
+from ashare_sim.rules.table import Lot, round_to_tick
 
 # Why a target row produced no order (metrics.json `skipped`).
 SKIP_CAUSES = {
@@ -74,7 +74,20 @@ class Remainder:
 def lot_after(market, sid: int, t: int):
     """The board lot of stock `sid` on the trading day after calendar day t (orders planned at t's close
     trade then; the data's last day stands in for a day after it)."""
-    return market.rules.lot(market_lookups(market).boards[sid], market.date_at(min(t + 1, market.n_days - 1)))
+    return lots_after(market, t)(sid)
+
+
+def lots_after(market, t: int) -> Callable[[int], Lot]:
+    """`lot_after(market, sid, t)` for any sid, each board's lot looked up once (a retry day re-sends many orders)."""
+    boards, day, by_board = market_lookups(market).boards, market.date_at(min(t + 1, market.n_days - 1)), {}
+
+    def lot_of(sid: int) -> Lot:
+        board = boards[sid]
+        lot = by_board.get(board)
+        if lot is None:
+            lot = by_board[board] = market.rules.lot(board, day)
+        return lot
+    return lot_of
 
 
 @dataclass(frozen=True)
@@ -214,6 +227,7 @@ class RebalancePlanner:
         sells = [(sid, r) for sid, r in self.remaining.items() if r.side == Side.SELL]
         buys = [(sid, r) for sid, r in self.remaining.items() if r.side == Side.BUY]
         suspended_today = self.market.is_suspended[t]
+        lot_of = lots_after(self.market, t) if self.lot_size else lambda sid: None
         selling = False
         out = []
         for sid, r in sells + buys:
@@ -228,7 +242,7 @@ class RebalancePlanner:
                     continue
                 qty = held.qty if r.close_all else min(qty, held.qty)
             else:
-                lot = self.lot(sid, t)
+                lot = lot_of(sid)
                 qty = lot.round_down(qty) if lot else qty
             if qty > 0:
                 out.append(self._request(sid, r, qty))
