@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import astuple
+from typing import NamedTuple
 
 import numpy as np
 from loguru import logger
@@ -200,11 +201,19 @@ class ExecutionCore:
     def execute_day(self, requests: list[OrderRequest], t: int) -> list[OrderOutcome]:
         """`execute` of each request in turn on calendar day t (the same outcomes, fills and logs, to the
         bit), the steps that do not depend on earlier orders done on the day's orders together."""
+        return self._day(requests, t, True)
+
+    def trade_day(self, requests: list[OrderRequest], t: int) -> DayFills:
+        """`execute_day` giving only what a retry book reads of each outcome (filled shares, filled in full,
+        reason): the same account and logs, without an outcome object per order."""
+        return self._day(requests, t, False)
+
+    def _day(self, requests: list[OrderRequest], t: int, detail: bool):
         sids = [r.sid for r in requests]
         keys = [r.key for r in requests]
         if (not self.batches or len(requests) < BATCH_MIN_ORDERS or len(set(sids)) < len(sids)
                 or len(set(keys)) < len(keys)):
-            return [self.execute(r, t) for r in requests]
+            return _outcomes([self.execute(r, t) for r in requests], detail)
         acct = self.account
         b = day_orders_from_market(self.market, t, sids, [r.side for r in requests], [r.qty for r in requests],
                                    acct)
@@ -212,11 +221,13 @@ class ExecutionCore:
         buy, sell = b.is_buy, ~b.is_buy
         # the validators: first refusal wins
         reasons = np.full(n, None, dtype=object)
+        refused = np.zeros(n, dtype=bool)
         for v in self.validators:
             found = v.check_many(b)
-            reasons = np.where(reasons.astype(bool), reasons, found)
-        open_ = ~reasons.astype(bool)
-        reasons[open_ & sell & (b.position <= 0)] = Reason.NO_POSITION
+            hit = found.astype(bool) & ~refused
+            reasons[hit] = found[hit]
+            refused |= hit
+        reasons[~refused & sell & (b.position <= 0)] = Reason.NO_POSITION
         # the quantity: sells to the position, then T+1, the quantity limits and the lots cut it
         qty = np.where(sell, np.minimum(b.qty, b.position), b.qty)
         cut = np.full(n, "", dtype=object)
@@ -240,11 +251,12 @@ class ExecutionCore:
         price = self.slippage.price_many(b, deal, qty)
         notional, total, columns, slip = self.costs.fees_many(keys, b.day, buy, b.exchanges, qty, price, deal)
         cash_path = self._cash_if_all_fill(b, reasons, qty, price, notional, total, columns)
+        if cash_path is not None:
+            return self._all_fill(requests, b, cash_path, reasons, cut, qty, price, deal, notional, slip, columns,
+                                  detail)
         lists = (reasons.tolist(), cut.tolist(), qty.tolist(), price.tolist(), deal.tolist(), notional.tolist(),
                  total.tolist(), slip.tolist(), [c.tolist() for c in columns])
-        if cash_path is not None:
-            return self._all_fill(requests, b, cash_path, *lists)
-        return self._execute_in_turn(requests, b, *lists)
+        return _outcomes(self._execute_in_turn(requests, b, *lists), detail)
 
     def _cash_if_all_fill(self, b: DayOrders, reasons, qty, price, notional, total, columns) -> float | None:
         """The cash after the day's orders when no buy is cut for cash (each not refused fills the quantity the
@@ -272,28 +284,26 @@ class ExecutionCore:
                 return None
         return float(path[-1])
 
-    def _all_fill(self, requests, b: DayOrders, cash: float, reasons, cut, qty, price, deal, notional, total, slip,
-                  columns) -> list[OrderOutcome]:
-        """`_execute_in_turn` for a day on which no buy is cut for cash (`_cash_if_all_fill`): each order fills what
-        the rules left it; the positions in turn, the logs as the day's columns."""
+    def _all_fill(self, requests, b: DayOrders, cash: float, reasons, cut, qty, price, deal, notional, slip, columns,
+                  detail: bool):
+        """`_execute_in_turn` for a day on which no buy is cut for cash (`_cash_if_all_fill`): each order not
+        refused fills what the rules left it. The positions change in turn; the logs take the day's rows as
+        columns, each value as `_log_row` and `_book` would log it."""
         acct, day, positions, used = self.account, b.day, self.account.positions, self._volume_used
-        commission, stamp_duty, transfer_fee = columns
-        t_plus_1 = self.t_plus_1
-        volume, sids, buys, position, symbols = (b.volume.tolist(), b.sid.tolist(), b.is_buy.tolist(),
-                                                 b.position.tolist(), b.symbols)
-        outcomes, filled, prices, statuses, why = [], [], [], [], []
-        fills = []                                       # the orders that filled, by their place in the day
-        participation = []
-        for i, req in enumerate(requests):
-            if reasons[i] is not None:
-                reason = str(reasons[i])
-                outcomes.append(OrderOutcome(req, REJECTED, reason))
-                filled.append(0)
-                prices.append(math.nan)
-                statuses.append(REJECTED)
-                why.append(reason)
-                continue
-            sid, q, px, is_buy = sids[i], qty[i], price[i], buys[i]
+        refused = reasons.astype(bool)
+        fills = np.flatnonzero(~refused)
+        full = qty >= np.where(b.is_buy, b.qty, np.minimum(b.qty, b.position))  # a sell never exceeds the holding
+        status_code = np.where(refused, 0, np.where(full, 1, 2))
+        statuses = _STATUSES[status_code].tolist()
+        why = [str(r) if code == 0 else ("" if code == 1 else str(c))
+               for r, c, code in zip(reasons.tolist(), cut.tolist(), status_code.tolist())]
+        filled = np.where(refused, 0, qty)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(b.volume > 0, qty / b.volume, np.nan)[fills].tolist()
+        at, f_qty, f_price = fills.tolist(), qty[fills].tolist(), price[fills].tolist()
+        symbols, t_plus_1 = b.symbols, self.t_plus_1
+        booked = []                                      # (size, cost, cost before, opened, closed) of each fill
+        for i, sid, q, px, is_buy in zip(at, b.sid[fills].tolist(), f_qty, f_price, b.is_buy[fills].tolist()):
             p = positions.get(sid)
             if p is None:
                 p = positions[sid] = Position(sid, symbols[i], day)
@@ -305,35 +315,34 @@ class ExecutionCore:
                 del positions[sid]
                 self._forget(sid)
             used[sid] = used.get(sid, 0) + q
-            share = q / volume[i] if volume[i] > 0 else math.nan
-            fill = Fill(q, px, deal[i], Costs(commission[i], stamp_duty[i], transfer_fee[i], slip[i]), share, size,
-                        cost, cost_before, opened, closed)
-            wanted = req.qty if is_buy else min(req.qty, position[i])
-            status = FILLED if q >= wanted else PARTIAL
-            reason = "" if status == FILLED else str(cut[i])
-            outcomes.append(OrderOutcome(req, status, reason, fill))
-            filled.append(q)
-            prices.append(px)
-            statuses.append(status)
-            why.append(reason)
-            fills.append(i)
-            participation.append(share)
+            if detail:
+                booked.append((size, cost, cost_before, opened, closed))
         acct.cash = cash
-        acct.version += len(fills)                      # as `_book` counts each fill a change
-        self.costs.charged_many([requests[i].key for i in fills], [notional[i] for i in fills])
+        acct.version += len(at)                         # as `_book` counts each fill a change
+        self.costs.charged_many([requests[i].key for i in at], notional[fills].tolist())
         refs = [_ref(r) for r in requests]
+        sides = [r.side for r in requests]
+        commission, stamp_duty, transfer_fee = (c[fills].tolist() for c in columns)
+        f_slip = slip[fills].tolist()
         self.order_log.extend({
-            "date": [day] * len(requests), "symbol": list(symbols), "side": [r.side for r in requests],
-            "requested_qty": [int(r.qty) for r in requests], "filled_qty": filled, "price": prices,
-            "status": statuses, "reason": why, "rebalance_date": [r.rebalance for r in requests],
-            "attempt": [int(r.attempt) for r in requests], "ref": refs})
+            "date": [day] * len(requests), "symbol": list(symbols), "side": sides,
+            "requested_qty": [int(r.qty) for r in requests], "filled_qty": filled.tolist(),
+            "price": np.where(refused, math.nan, price).tolist(), "status": statuses, "reason": why,
+            "rebalance_date": [r.rebalance for r in requests], "attempt": [int(r.attempt) for r in requests],
+            "ref": refs})
         self.trade_log.extend({
-            "date": [day] * len(fills), "symbol": [symbols[i] for i in fills],
-            "side": [requests[i].side for i in fills], "qty": [qty[i] for i in fills],
-            "price": [price[i] for i in fills], "commission": [commission[i] for i in fills],
-            "stamp_duty": [stamp_duty[i] for i in fills], "transfer_fee": [transfer_fee[i] for i in fills],
-            "slippage": [slip[i] for i in fills], "kind": ["fill"] * len(fills), "participation": participation,
-            "ref": [refs[i] for i in fills]})
+            "date": [day] * len(at), "symbol": [symbols[i] for i in at], "side": [sides[i] for i in at],
+            "qty": f_qty, "price": f_price, "commission": commission, "stamp_duty": stamp_duty,
+            "transfer_fee": transfer_fee, "slippage": f_slip, "kind": ["fill"] * len(at), "participation": share,
+            "ref": [refs[i] for i in at]})
+        if not detail:
+            return DayFills(filled.tolist(), (status_code == 1).tolist(), why)
+        outcomes = [OrderOutcome(req, status, reason) for req, status, reason in zip(requests, statuses, why)]
+        deals = deal[fills].tolist()
+        for k, i in enumerate(at):
+            size, cost, cost_before, opened, closed = booked[k]
+            outcomes[i].fill = Fill(f_qty[k], f_price[k], deals[k], Costs(commission[k], stamp_duty[k],
+                                    transfer_fee[k], f_slip[k]), share[k], size, cost, cost_before, opened, closed)
         return outcomes
 
     def _execute_in_turn(self, requests, b: DayOrders, reasons, cut, qty, price, deal, notional, total, slip,
@@ -508,6 +517,23 @@ class _OncePerOrder:
         if name == "model" or name.startswith("__"):
             raise AttributeError(name)
         return getattr(self.model, name)
+
+
+_STATUSES = np.array([REJECTED, FILLED, PARTIAL], dtype=object)      # by code: refused, filled in full, partly
+
+
+class DayFills(NamedTuple):
+    """What a retry book reads of a day's outcomes, an entry per request (`ExecutionCore.trade_day`)."""
+    filled: list[int]                     # shares filled
+    completed: list[bool]                 # filled in full
+    reasons: list[str]                    # why not (empty when completed)
+
+
+def _outcomes(outcomes: list[OrderOutcome], detail: bool):
+    if detail:
+        return outcomes
+    return DayFills([o.filled_qty for o in outcomes], [o.status == FILLED for o in outcomes],
+                    [o.reason for o in outcomes])
 
 
 def _ref(req: OrderRequest) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ashare_sim.execution.core import ExecutionCore
 from ashare_sim.execution.driver import ListDriver
-from ashare_sim.execution.orders import FILLED, OrderRequest
+from ashare_sim.execution.orders import OrderRequest
 
 
 def run_days(market, cfg_broker, first: int, last: int, driver: ListDriver, progress=None) -> ExecutionCore:
@@ -23,9 +23,10 @@ def run_days(market, cfg_broker, first: int, last: int, driver: ListDriver, prog
     key = 0
     for t in range(first, last + 1):
         core.start_day(t)
-        outcomes = core.execute_day(pending, t) if pending else ()
-        for req, out in zip(pending, outcomes):      # the planner's book only: none changes a fill
-            planner.record(req, out.filled_qty, out.status == FILLED, out.reason, t)
+        if pending:
+            done = core.trade_day(pending, t)
+            for req, filled, completed, reason in zip(pending, *done):     # the planner's book only: none
+                planner.record(req, filled, completed, reason, t)            # changes a fill
         core.end_day(t)
         if driver.snapshot_due(t):
             core.snapshot_holdings(t)

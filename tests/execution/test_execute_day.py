@@ -86,11 +86,19 @@ def compare(got, want) -> None:
 @pytest.mark.parametrize("name", list(SETTINGS))
 def test_a_days_orders_together_equal_them_one_by_one(market, name):
     broker = load_config(None, ["broker.cash=3000000", *SETTINGS[name]]).broker
-    together, one_by_one = ExecutionCore(market, broker), ExecutionCore(market, broker)
+    together, one_by_one, brief = (ExecutionCore(market, broker) for _ in range(3))
     assert together.batches
     rng, key, days = np.random.default_rng(zlib.crc32(name.encode())), 0, 0
+
+    def run(requests):
+        got = together.execute_day(requests, t)
+        # trade_day: what the retry book reads of the same outcomes, the same account and logs
+        assert brief.trade_day(requests, t) == ([o.filled_qty for o in got], [o.status == "filled" for o in got],
+                                                [o.reason for o in got])
+        return got
+
     for t in range(5, market.n_days):
-        for core in (together, one_by_one):
+        for core in (together, one_by_one, brief):
             core.start_day(t)
         if t % 2:
             requests = random_requests(market, together, t, rng, key)
@@ -98,22 +106,23 @@ def test_a_days_orders_together_equal_them_one_by_one(market, name):
             days += 1
             if t % 4 == 1:          # a second batch the same day: sells of what the first bought (T+1, the
                 bought = {r.sid for r in requests if r.side == Side.BUY}         # volume already used today)
-                got = together.execute_day(requests, t)
+                got = run(requests)
                 want = [one_by_one.execute(r, t) for r in requests]
                 compare(got, want)
                 requests = [OrderRequest(s, str(market.symbols[s]), Side.SELL, 1_000, None, 0, key + i)
                             for i, s in enumerate(bought, start=1) if s in together.account.positions]
                 key += len(requests)
-            got = together.execute_day(requests, t)
+            got = run(requests)
             want = [one_by_one.execute(r, t) for r in requests]
             compare(got, want)
-        for core in (together, one_by_one):
+        for core in (together, one_by_one, brief):
             core.end_day(t)
-        assert together.account.cash.hex() == one_by_one.account.cash.hex()
-    assert together.account.to_dict() == one_by_one.account.to_dict()
-    rows_equal(together.order_log, one_by_one.order_log)
-    rows_equal(together.trade_log, one_by_one.trade_log)
-    assert [repr(x) for x in together.equity_log] == [repr(x) for x in one_by_one.equity_log]
+        assert together.account.cash.hex() == one_by_one.account.cash.hex() == brief.account.cash.hex()
+    for core in (together, brief):
+        assert core.account.to_dict() == one_by_one.account.to_dict()
+        rows_equal(core.order_log, one_by_one.order_log)
+        rows_equal(core.trade_log, one_by_one.trade_log)
+        assert [repr(x) for x in core.equity_log] == [repr(x) for x in one_by_one.equity_log]
     # the days covered what the rules can say
     reasons = {r.reason for r in one_by_one.order_log}
     assert days > 200 and len(one_by_one.trade_log) > 2_000
