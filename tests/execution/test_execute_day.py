@@ -207,3 +207,21 @@ def test_a_buy_the_cash_covers_but_for_its_commission_minimum_is_cut_as_one_by_o
         assert got[-1].status == last and together.account.cash.hex() == one_by_one.account.cash.hex()
         rows_equal(together.order_log, one_by_one.order_log)
         rows_equal(together.trade_log, one_by_one.trade_log)
+
+
+def test_sqrt_impact_volatility_of_many_stocks_at_once_is_each_ones_to_the_bit(market):
+    """`SqrtImpact.sigmas` (a day's stocks together) gives what `_sigma` gives one stock at a time, for every day
+    and stock of the market: windows with a price every day, with gaps, and too short."""
+    core = ExecutionCore(market, load_config(None, ["broker.slippage.model=sqrt_impact"]).broker)
+    model = core.slippage
+    sids = list(range(len(market.symbols)))
+    gaps = whole = 0
+    for t in range(market.n_days):
+        model._cache.clear()
+        model.sigmas(t, sids)
+        for sid in sids:
+            assert model._cache[t, sid].hex() == model._sigma(t, sid).hex(), (t, sid)
+        a = max(0, t - model.vol_days - 1)
+        missing = np.isnan(market.panels["close"][a:t]).any(axis=0)
+        gaps, whole = gaps + int(missing.sum()), whole + int((~missing).sum())
+    assert gaps > 1_000 and whole > 10_000

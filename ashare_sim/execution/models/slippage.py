@@ -155,6 +155,28 @@ class SqrtImpact(SlippageModel):
             cache[key] = self._sigma(t, sid)
         return cache[key]
 
+    def sigmas(self, t: int, sids: list[int]) -> None:
+        """`sigma(t, sid)` of each of `sids` into the cache, the stocks with a price on every day of the window
+        at once: NumPy's per-row log, difference and standard deviation give the one-stock result to the bit
+        (a test holds them equal); a stock with a gap goes one at a time."""
+        cache = self._cache
+        if len(cache) > 2_000_000:
+            cache.clear()
+        a = max(0, t - self.vol_days - 1)
+        panels = self.market.panels
+        px = np.ascontiguousarray((panels["close"][a:t, sids].astype(np.float64)
+                                   * panels["adj_factor"][a:t, sids].astype(np.float64)).T)
+        whole = ~np.isnan(px).any(axis=1)
+        if px.shape[1] < 3 or not whole.any():
+            whole[:] = False
+        else:
+            values = np.std(np.diff(np.log(px[whole]), axis=1), axis=1, ddof=1).tolist()
+            for sid, value in zip((s for s, w in zip(sids, whole.tolist()) if w), values):
+                cache[t, sid] = value
+        for sid, w in zip(sids, whole.tolist()):
+            if not w:
+                cache[t, sid] = self._sigma(t, sid)
+
     def _sigma(self, t: int, sid: int) -> float:
         a = max(0, t - self.vol_days - 1)
         close = self.market.panels["close"][a:t, sid].astype(np.float64)
@@ -177,6 +199,9 @@ class SqrtImpact(SlippageModel):
         moves = ~(vol <= 0) & ~(qty <= 0)
         t = orders.t
         known = self._cache
+        missing = [s for s, m in zip(orders.sid.tolist(), moves.tolist()) if m and (t, s) not in known]
+        if missing:
+            self.sigmas(t, missing)
         sigma = np.fromiter([(known[t, s] if (t, s) in known else self.sigma(t, s)) if m else 0.0
                              for s, m in zip(orders.sid.tolist(), moves.tolist())], dtype=np.float64, count=len(orders))
         with np.errstate(divide="ignore", invalid="ignore"):
