@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from ashare_sim.common.errors import UserError
 
@@ -135,19 +137,22 @@ _NEEDS_QUOTES = (",", '"', "\r", "\n")
 
 def write_csv(df: pd.DataFrame, path: Path) -> None:
     """`df.to_csv(path, index=False)`, byte for byte, formatted a column at a time: pandas formats every float
-    through NumPy cell by cell, a second or more for the order and trade logs of a busy stress scenario. Columns
-    of other types, or text that would need quoting, are left to pandas (the same bytes, only slower)."""
-    texts = [_column_text(df[c]) for c in df.columns] if df.columns.is_unique else [None]
+    through NumPy cell by cell, a second or more for the order and trade logs of a busy stress scenario. Each
+    column's cells are texts (a distinct value formatted once), joined into lines by Arrow's CSV writer, told
+    to quote nothing: text that would need quoting, and columns of other types, are left to pandas (the same
+    bytes, only slower)."""
+    cells = [_column_text(df[c]) for c in df.columns] if df.columns.is_unique else [None]
     header = [str(c) for c in df.columns]
-    if len(header) < 2 or any(t is None for t in texts) or _needs_quotes(header):
+    if len(header) < 2 or any(c is None for c in cells) or _needs_quotes(header):
         df.to_csv(path, index=False)
         return
-    lines = [",".join(header)]
-    lines.extend(map(",".join, zip(*texts)))
-    Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    table = pa.table(cells, names=[f"c{i}" for i in range(len(cells))])
+    with open(path, "wb") as f:
+        f.write((",".join(header) + "\n").encode("utf-8"))
+        pacsv.write_csv(table, f, pacsv.WriteOptions(include_header=False, quoting_style="none"))
 
 
-def _column_text(col: pd.Series) -> list[str] | None:
+def _column_text(col: pd.Series) -> pa.Array | None:
     """Each cell of `col` as to_csv writes it (missing: empty), or None for a column left to pandas. Numbers and
     text are formatted once per distinct value (a log's prices, dates and reasons repeat across many rows)."""
     kind, numpy_type = col.dtype.kind, isinstance(col.dtype, np.dtype)
@@ -159,7 +164,7 @@ def _column_text(col: pd.Series) -> list[str] | None:
         codes, distinct = pd.factorize(col.to_numpy())
         return _taken([str(x) for x in distinct.tolist()], codes)
     if numpy_type and kind == "b":
-        return [str(x) for x in col.to_numpy().tolist()]
+        return pa.array([str(x) for x in col.to_numpy().tolist()], type=pa.large_string())
     if isinstance(col.dtype, pd.StringDtype):        # text or missing only: distinct values are distinct texts
         codes, distinct = pd.factorize(col)             # missing: -1, the empty text appended last
         texts = [str(v) for v in distinct] + [""]
@@ -173,13 +178,15 @@ def _column_text(col: pd.Series) -> list[str] | None:
             values = [v if type(v) is str else _cell_text(v) for v in values]
             if None in values:
                 return None             # a value pandas may show its own way
-        return None if _needs_quotes(values) else values
+        return None if _needs_quotes(values) else pa.array(values, type=pa.large_string())
     return None
 
 
-def _taken(texts: list[str], codes: np.ndarray) -> list[str]:
+def _taken(texts: list[str], codes: np.ndarray) -> pa.Array:
     """texts[code] for each code (-1: the last text)."""
-    return np.array(texts, dtype=object)[codes].tolist()
+    index = np.where(codes < 0, len(texts) - 1, codes).astype(np.int32)
+    return pa.DictionaryArray.from_arrays(pa.array(index), pa.array(texts, type=pa.large_string())).cast(
+        pa.large_string())
 
 
 def _cell_text(value) -> str | None:

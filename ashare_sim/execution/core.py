@@ -299,11 +299,12 @@ class ExecutionCore:
                for r, c, code in zip(reasons.tolist(), cut.tolist(), status_code.tolist())]
         filled = np.where(refused, 0, qty)
         with np.errstate(divide="ignore", invalid="ignore"):
-            share = np.where(b.volume > 0, qty / b.volume, np.nan)[fills].tolist()
-        at, f_qty, f_price = fills.tolist(), qty[fills].tolist(), price[fills].tolist()
+            share = np.where(b.volume > 0, qty / b.volume, np.nan)[fills]
+        at, f_qty, f_price = fills.tolist(), qty[fills], price[fills]
         symbols, t_plus_1 = b.symbols, self.t_plus_1
         booked = []                                      # (size, cost, cost before, opened, closed) of each fill
-        for i, sid, q, px, is_buy in zip(at, b.sid[fills].tolist(), f_qty, f_price, b.is_buy[fills].tolist()):
+        for i, sid, q, px, is_buy in zip(at, b.sid[fills].tolist(), f_qty.tolist(), f_price.tolist(),
+                                         b.is_buy[fills].tolist()):
             p = positions.get(sid)
             if p is None:
                 p = positions[sid] = Position(sid, symbols[i], day)
@@ -322,12 +323,12 @@ class ExecutionCore:
         self.costs.charged_many([requests[i].key for i in at], notional[fills].tolist())
         refs = [_ref(r) for r in requests]
         sides = [r.side for r in requests]
-        commission, stamp_duty, transfer_fee = (c[fills].tolist() for c in columns)
-        f_slip = slip[fills].tolist()
+        commission, stamp_duty, transfer_fee = (c[fills] for c in columns)
+        f_slip = slip[fills]
+        # the numbers as arrays: the logs give them back as the Python ints and floats `_log_row` and `_book` log
         self.order_log.extend({
-            "date": [day] * len(requests), "symbol": list(symbols), "side": sides,
-            "requested_qty": [int(r.qty) for r in requests], "filled_qty": filled.tolist(),
-            "price": np.where(refused, math.nan, price).tolist(), "status": statuses, "reason": why,
+            "date": [day] * len(requests), "symbol": list(symbols), "side": sides, "requested_qty": b.qty,
+            "filled_qty": filled, "price": np.where(refused, math.nan, price), "status": statuses, "reason": why,
             "rebalance_date": [r.rebalance for r in requests], "attempt": [int(r.attempt) for r in requests],
             "ref": refs})
         self.trade_log.extend({
@@ -338,11 +339,11 @@ class ExecutionCore:
         if not detail:
             return DayFills(filled.tolist(), (status_code == 1).tolist(), why)
         outcomes = [OrderOutcome(req, status, reason) for req, status, reason in zip(requests, statuses, why)]
-        deals = deal[fills].tolist()
-        for k, i in enumerate(at):
-            size, cost, cost_before, opened, closed = booked[k]
-            outcomes[i].fill = Fill(f_qty[k], f_price[k], deals[k], Costs(commission[k], stamp_duty[k],
-                                    transfer_fee[k], f_slip[k]), share[k], size, cost, cost_before, opened, closed)
+        columns = zip(f_qty.tolist(), f_price.tolist(), deal[fills].tolist(), commission.tolist(), stamp_duty.tolist(),
+                      transfer_fee.tolist(), f_slip.tolist(), share.tolist(), booked)
+        for i, (q, px, dl, fee1, fee2, fee3, sl, part, (size, cost, cost_before, opened, closed)) in zip(at, columns):
+            outcomes[i].fill = Fill(q, px, dl, Costs(fee1, fee2, fee3, sl), part, size, cost, cost_before, opened,
+                                    closed)
         return outcomes
 
     def _execute_in_turn(self, requests, b: DayOrders, reasons, cut, qty, price, deal, notional, total, slip,

@@ -5,7 +5,7 @@ came, reads back as rows in that order, and becomes a table without turning each
 
     log = RowLog(OrderRow)
     log.append(OrderRow(...))                  # one row
-    log.extend({"date": [...], ...})           # a day's rows, a list per field
+    log.extend({"date": [...], ...})           # a day's rows, a list (or an array) per field
     for row in log: ...                        # OrderRow rows, in order
     log.frame(["date", "symbol", ...])         # the table, with the dtypes pandas gives the rows
 """
@@ -34,8 +34,9 @@ class RowLog:
         self._rows.append(row)
         self._len += 1
 
-    def extend(self, columns: dict[str, list]) -> None:
-        """Rows given as a list per field, every field of the row type, lists of equal length."""
+    def extend(self, columns: dict[str, list | np.ndarray]) -> None:
+        """Rows given as a list per field (or an int64 / float64 array), every field of the row type, all of one
+        length."""
         n = len(columns[self.fields[0]])
         if not n:
             return
@@ -52,33 +53,48 @@ class RowLog:
             if isinstance(part, list):
                 yield from part
             else:
-                yield from map(make, zip(*(part[f] for f in self.fields)))
+                yield from map(make, zip(*(_values(part[f]) for f in self.fields)))
 
     def __getitem__(self, i):
         return list(self)[i]
 
     def column(self, name: str) -> list:
         """Every row's value of field `name`, in order."""
+        return list(chain.from_iterable(map(_values, self._pieces(name))))
+
+    def _pieces(self, name: str) -> list:
         at = operator.itemgetter(self.fields.index(name))
-        pieces = [list(map(at, part)) if isinstance(part, list) else part[name] for part in self._parts]
-        return pieces[0] if len(pieces) == 1 else list(chain.from_iterable(pieces))
+        return [list(map(at, part)) if isinstance(part, list) else part[name] for part in self._parts]
 
     def frame(self, columns: list[str]) -> pd.DataFrame:
         """The rows as a table of `columns`, each column with the dtype pandas infers from the rows' values."""
         if not self._len:
             return pd.DataFrame([], columns=columns)          # object columns, as an empty log always gave
-        return pd.DataFrame({c: _typed(self.column(c)) for c in columns}, columns=columns)
+        return pd.DataFrame({c: _typed(self._pieces(c)) for c in columns}, columns=columns)
 
 
-def _typed(values: list):
-    """`values` as the array pandas would infer, built directly when they are all Python ints or all floats
-    (pandas' inference walks them in Python); anything else is left to pandas."""
-    kinds = set(map(type, values))
-    if kinds == {float}:
-        return np.array(values, dtype=np.float64)
-    if kinds == {int}:
+def _values(piece) -> list:
+    """A column piece as Python values (a day's columns may come as NumPy arrays)."""
+    return piece.tolist() if isinstance(piece, np.ndarray) else piece
+
+
+_KINDS = {"i": int, "f": float}
+
+
+def _typed(pieces: list):
+    """The pieces of a column (lists of Python values, or int64 / float64 arrays) as the array pandas would infer
+    from their values, built directly when they are all ints or all floats (pandas' inference walks them in
+    Python); anything else is left to pandas, as Python values."""
+    kinds = set()
+    for piece in pieces:
+        if isinstance(piece, np.ndarray):
+            kinds.add(_KINDS.get(piece.dtype.kind) if piece.dtype.itemsize == 8 else None)
+        else:
+            kinds.update(map(type, piece))
+    if kinds == {float} or kinds == {int}:
+        dtype = np.float64 if kinds == {float} else np.int64
         try:
-            return np.array(values, dtype=np.int64)
-        except OverflowError:           # beyond int64: pandas decides
-            return values
-    return values
+            return np.concatenate([np.asarray(piece, dtype=dtype) for piece in pieces])
+        except OverflowError:           # an int beyond int64: pandas decides
+            pass
+    return list(chain.from_iterable(map(_values, pieces)))

@@ -59,3 +59,21 @@ def test_an_empty_log_is_an_empty_table_of_the_columns():
     assert len(log) == 0 and list(log) == []
     frame = log.frame(["date", "symbol"])
     assert list(frame.columns) == ["date", "symbol"] and len(frame) == 0
+
+
+def test_a_days_numbers_given_as_arrays_read_back_as_python_numbers():
+    import numpy as np
+    rows = [r for r in _rows() if r.requested_qty < 2**40][:3]
+    log = RowLog(OrderRow)
+    log.append(rows[0])
+    columns = {f: [getattr(r, f) for r in rows[1:]] for f in OrderRow._fields}
+    for f in ("requested_qty", "filled_qty", "attempt", "ref"):
+        columns[f] = np.array(columns[f], dtype=np.int64)
+    columns["price"] = np.array(columns["price"], dtype=np.float64)
+    log.extend(columns)
+    got = list(log)
+    assert [tuple(map(repr, g)) for g in got] == [tuple(map(repr, r)) for r in rows]
+    assert all(type(getattr(g, f)) is type(getattr(r, f)) for g, r in zip(got, rows) for f in OrderRow._fields)
+    assert log.column("filled_qty") == [r.filled_qty for r in rows]
+    pd.testing.assert_frame_equal(log.frame(list(OrderRow._fields)), pd.DataFrame([r._asdict() for r in rows]),
+                                  check_exact=True)
