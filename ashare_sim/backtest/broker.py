@@ -28,7 +28,7 @@ from backtrader.utils import AutoOrderedDict
 
 from ashare_sim.backtest.proxy import SymbolProxy
 from ashare_sim.common.errors import UserError
-from ashare_sim.execution.core import ExecutionCore
+from ashare_sim.execution.core import BATCH_MIN_ORDERS, ExecutionCore
 from ashare_sim.execution.log import RowLog
 from ashare_sim.execution.orders import (
     FILLED,
@@ -284,8 +284,17 @@ class AShareBroker(bt.BrokerBase):
             core.start_day(t)
         orders, self.pending = self.pending, []
         now = self.clock.datetime[0]
-        for order in orders:
-            self.execute_order(order, t, now)
+        requests = [None]
+        if core.batches and len(orders) >= BATCH_MIN_ORDERS and len({o.data.sid for o in orders}) == len(orders):
+            # a user's size is rounded to lots with the position before the day: exact when each stock trades once
+            requests = [self._request(order, t) for order in orders]
+        if None not in requests:
+            # judged together (a rebalance day's orders): what one at a time gives, to the bit (the core's tests)
+            for order, out in zip(orders, core.execute_day(requests, t)):
+                self._settle(order, out, now)
+        else:
+            for order in orders:
+                self.execute_order(order, t, now)
         core.end_day(t)
 
     def _t(self) -> int:
@@ -297,28 +306,37 @@ class AShareBroker(bt.BrokerBase):
     # ----- one order: request -> core -> outcome -> bt.Order ------------------------------
     def execute_order(self, order, t: int, now: float | None = None) -> None:
         """`order` on calendar day t; `now`: the clock's datetime number (read here when not given)."""
-        info = order.info
         now = self.clock.datetime[0] if now is None else now
+        req = self._request(order, t)
+        if req is None:                      # below one lot: refused as the rule would, with its reason
+            side = Side.BUY if order.isbuy() else Side.SELL
+            order.addinfo(reason=Reason.LOT_SIZE)
+            order.reject(self)
+            self.core.order_log.append(OrderRow(self.market.date_at(t), order.data.symbol, side,
+                                                int(abs(order.created.size)), 0, float("nan"), "rejected",
+                                                Reason.LOT_SIZE, None, 0, order.ref))
+            self.notify(order)
+            return
+        self._settle(order, self.core.execute(req, t), now)
+
+    def _request(self, order, t: int) -> OrderRequest | None:
+        """The core's request for `order` on day t (None: a user's size below one board lot)."""
+        info = order.info
         data = order.data                       # a param: each read goes through Order.__getattr__
         buy = order.isbuy()
-        side = Side.BUY if buy else Side.SELL
         qty = int(abs(order.created.size))
         if self.p.round_lots:
             qty = self._whole_lots(data.sid, qty, buy, t)
-            if qty == 0:                      # below one lot: refused as the rule would, with its reason
-                order.addinfo(reason=Reason.LOT_SIZE)
-                order.reject(self)
-                self.core.order_log.append(OrderRow(self.market.date_at(t), data.symbol, side,
-                                                    int(abs(order.created.size)), 0, float("nan"), "rejected",
-                                                    Reason.LOT_SIZE, None, 0, order.ref))
-                self.notify(order)
-                return
-        req = OrderRequest(data.sid, data.symbol, side, qty, info.get("rebalance"),
-                           int(info.get("attempt", 0) or 0), order.ref)
-        out = self.core.execute(req, t)
+            if qty == 0:
+                return None
+        return OrderRequest(data.sid, data.symbol, Side.BUY if buy else Side.SELL, qty, info.get("rebalance"),
+                            int(info.get("attempt", 0) or 0), order.ref)
+
+    def _settle(self, order, out, now: float) -> None:
+        """The core's outcome on `order`: its execution bits, status and notifications."""
         fill = out.fill
         if fill is not None:
-            signed = fill.qty if buy else -fill.qty
+            signed = fill.qty if order.isbuy() else -fill.qty
             charged = fill.costs.charged
             closedcomm = charged if fill.closed else 0.0
             openedcomm = charged if fill.opened and not fill.closed else 0.0

@@ -132,3 +132,57 @@ def test_the_day_market_order_builder_makes_what_backtraders_constructor_makes()
     assert len(proxies) == len(feeds) == 3 * 12 + 2       # three bars, and the short way on the first
     for made, fast in proxies + feeds:
         assert fast == made
+
+
+def test_a_users_day_of_odd_sizes_repeats_and_refusals_judged_together_equals_one_at_a_time(tmp_path_factory,
+                                                                                          monkeypatch):
+    """A Backtrader strategy's day of orders goes to the core together unless a stock is ordered twice in it or a
+    size rounds to no lot (then one at a time, as before); either way the run is the same."""
+    import datetime as dt
+
+    import pandas as pd
+
+    import ashare_sim.backtest.broker as broker
+    from ashare_sim.backtest.userland import make_cerebro
+    from ashare_sim.config import load_config
+    from ashare_sim.data.market import load_market
+    from tests.conftest import generated_market
+
+    market = load_market(generated_market(tmp_path_factory, "broker_days", 30, dt.date(2020, 1, 1),
+                                          dt.date(2020, 12, 31), 3))
+    symbols = [str(s) for s in market.symbols[:24]]
+
+    class Busy(bt.Strategy):
+        def next(self):
+            n = len(self)
+            for i, d in enumerate(self.datas):
+                if (i + n) % 3 == 0:
+                    self.buy(data=d, size=150 + 37 * i)              # odd sizes: rounded down to the lot
+                elif self.getposition(d).size and (i + n) % 3 == 1:
+                    self.sell(data=d, size=self.getposition(d).size // 2 + 13)
+            if n % 5 == 0:                                           # a stock twice in a day: the sell's lots
+                held = self.getposition(self.datas[0]).size          # count the buy before it
+                self.buy(data=self.datas[0], size=300)
+                if held:
+                    self.sell(data=self.datas[0], size=held + 150)
+            if n % 7 == 0:
+                self.buy(data=self.datas[1], size=40)                # below one lot: refused with lot_size
+
+    def run(out):
+        cfg = load_config(None, ["broker.cash=5000000", "output.report=false", "backtest.benchmark=none"])
+        cb = make_cerebro(market, cfg, symbols=symbols)
+        cb.addstrategy(Busy)
+        return cb.run_ashare(out=out)
+
+    seen = []
+    execute_day = broker.ExecutionCore.execute_day
+    monkeypatch.setattr(broker.ExecutionCore, "execute_day", lambda self, r, t: seen.append(t) or execute_day(self, r, t))
+    together = run(tmp_path_factory.mktemp("together") / "out")
+    monkeypatch.setattr(broker, "BATCH_MIN_ORDERS", 10**9)
+    one_by_one = run(tmp_path_factory.mktemp("one_by_one") / "out")
+    assert len(seen) > 50 and len(together.trades) > 500
+    assert set(together.orders["reason"]) >= {"lot_size", ""}
+    for a, b in ((together.orders, one_by_one.orders), (together.trades, one_by_one.trades),
+                 (together.equity, one_by_one.equity)):
+        pd.testing.assert_frame_equal(a, b, check_exact=True)
+    assert together.metrics == one_by_one.metrics

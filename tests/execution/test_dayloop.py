@@ -88,3 +88,17 @@ def test_the_day_loop_equals_cerebro_on_given_lists_topk_dropout_and_an_empty_li
         run_backtest(market, cfg, tmp_path / f"{name}-core", engine="core")
         assert len(slow.trades) > 10, name
         outputs_equal(tmp_path / f"{name}-cerebro", tmp_path / f"{name}-core")
+
+
+@pytest.mark.parametrize("name", ["defaults", "crowded", "small_capital"])
+def test_the_backtrader_broker_judging_a_days_orders_together_writes_what_one_at_a_time_writes(
+        market, market_dir, tmp_path, monkeypatch, name):
+    import ashare_sim.backtest.broker as broker
+    cfg = load_config(overrides={"data.path": str(market_dir), "backtest.start": "2020-01-01",
+                                 "strategy.top_n": 20, **SETTINGS[name]})
+    together = run_backtest(market, cfg, tmp_path / "together")
+    monkeypatch.setattr(broker, "BATCH_MIN_ORDERS", 10**9)
+    one_by_one = run_backtest(market, cfg, tmp_path / "one_by_one", signal=together.signal)
+    assert len(together.trades) > 20
+    outputs_equal(tmp_path / "together", tmp_path / "one_by_one")
+    assert together.metrics == one_by_one.metrics
