@@ -173,11 +173,13 @@ def version() -> str:
 
 
 def run() -> None:
-    """The console command `ashare-sim`, `python -m ashare_sim` and `run.py`."""
-    sys.exit(main(sys.argv[1:]))
+    """The console command `ashare-sim`, `python -m ashare_sim` and `run.py`: a process that ends with its command."""
+    sys.exit(main(sys.argv[1:], one_shot=True))
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: Optional[list[str]] = None, one_shot: bool = False) -> int:
+    """The command line in this process; `one_shot`: the process ends with the command (it may keep what it
+    loaded out of the garbage collector's way)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(import_flags="import" in argv)       # `data import` (or its --help) is being asked for
     # Global flags (--debug, -v, -q) may stand before a command. They are read here: argparse lets a
@@ -201,6 +203,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     level = "DEBUG" if args.verbose >= 1 else ("WARNING" if args.quiet else "INFO")
     setup_logging(level)
     args.log_level_forced = args.verbose >= 1 or args.quiet
+    args.one_shot = one_shot
     try:
         return int(args.func(args) or 0)
     except BrokenPipeError:
