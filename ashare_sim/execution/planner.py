@@ -126,7 +126,11 @@ class RebalancePlanner:
 
     def lot(self, sid: int, t: int):
         """The board's lot on the trading day after t (None with lot rules off)."""
-        return lot_after(self.market, sid, t) if self.lot_size else None
+        return self._lots(t)(sid)
+
+    def _lots(self, t: int) -> Callable[[int], Lot | None]:
+        """`self.lot(sid, t)` for any sid, each board's looked up once."""
+        return lots_after(self.market, t) if self.lot_size else lambda sid: None
 
     # ----- a rebalance ---------------------------------------------------------------------
     def rebalance(self, t: int, plan: list[tuple[int, float]], account: Account, value: float,
@@ -138,6 +142,7 @@ class RebalancePlanner:
         prices = m.value_close[t]
         tick = m.rules.tick
         day = day if day is not None else m.date_at(r)
+        lot_of = self._lots(t)
         target: dict[int, int] = {}
         for sid, w in plan:
             symbol = m.symbols[sid]
@@ -154,7 +159,7 @@ class RebalancePlanner:
                 target[sid] = held.qty
                 self.skipped.add("within_drift", f"{symbol} on {day}")
                 continue
-            lot = self.lot(sid, t)
+            lot = lot_of(sid)
             qty = lot.round_down(w * value / px) if lot else int(w * value / px)
             target[sid] = qty
             if qty == 0 and held is None:
@@ -176,7 +181,7 @@ class RebalancePlanner:
                 if want == 0:
                     sells.append((sid, p.qty, True))
                 else:
-                    lot = self.lot(sid, t)
+                    lot = lot_of(sid)
                     qty = p.qty - want
                     qty = lot.round_down(qty) if lot else qty       # a partial sell keeps to whole lots
                     if qty > 0:
@@ -184,7 +189,7 @@ class RebalancePlanner:
         for sid, want in target.items():
             have = account.qty(sid)
             if want > have:
-                lot = self.lot(sid, t)
+                lot = lot_of(sid)
                 qty = lot.round_down(want - have) if lot else want - have
                 if qty > 0:
                     buys.append((sid, qty))
@@ -227,7 +232,7 @@ class RebalancePlanner:
         sells = [(sid, r) for sid, r in self.remaining.items() if r.side == Side.SELL]
         buys = [(sid, r) for sid, r in self.remaining.items() if r.side == Side.BUY]
         suspended_today = self.market.is_suspended[t]
-        lot_of = lots_after(self.market, t) if self.lot_size else lambda sid: None
+        lot_of = self._lots(t)
         selling = False
         out = []
         for sid, r in sells + buys:
