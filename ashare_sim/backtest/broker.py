@@ -9,7 +9,8 @@ the same core without Cerebro.
 Every order is a market order for the day it executes (a day order): the strategy submits it at
 the close of day t-1, the broker fills it at day t's deal price in submission order (the strategy
 sends sells first, so their cash funds the same day's buys), and whatever is not filled by the end
-of the day expires; a retry on a later day is a new order.
+of the day expires; a retry on a later day is a new order. A rebalance day's orders go to the core
+together (`ExecutionCore.execute_day`, the same fills as one at a time).
 
 Order statuses sent to the strategy: Completed; or Partial followed by Expired (the unfilled
 rest); or Rejected (a rule), or Margin (no cash). The reason code is `order.info.reason`. Where

@@ -56,7 +56,19 @@ class RowLog:
                 yield from map(make, zip(*(_values(part[f]) for f in self.fields)))
 
     def __getitem__(self, i):
-        return list(self)[i]
+        if isinstance(i, slice):
+            return list(self)[i]
+        if i < 0:
+            i += self._len
+        if not 0 <= i < self._len:
+            raise IndexError("log index out of range")
+        for part in self._parts:                 # the part holding row i, then the row
+            n = len(part) if isinstance(part, list) else len(part[self.fields[0]])
+            if i < n:
+                if isinstance(part, list):
+                    return part[i]
+                return self.row_type._make(_values(part[f][i:i + 1])[0] for f in self.fields)
+            i -= n
 
     def column(self, name: str) -> list:
         """Every row's value of field `name`, in order."""

@@ -37,6 +37,9 @@ def test_rows_and_columns_read_back_as_the_rows_in_order():
         got = list(log)
         assert [tuple(map(repr, g)) for g in got] == [tuple(map(repr, r)) for r in rows]
         assert all(type(g) is OrderRow for g in got) and log[2] == rows[2] and log[-1] == rows[-1]
+        assert [tuple(map(repr, log[i])) for i in range(-len(rows), len(rows))] == [tuple(map(repr, r))
+                                                                                  for r in rows + rows]
+        assert log[1:3] == rows[1:3]
 
 
 def test_the_table_is_the_one_pandas_makes_of_the_rows():
