@@ -172,6 +172,11 @@ class PerformanceAnalyzer(DailyValue, OrderLog):
         ("record_orders", True),
     )
 
+    @property
+    def hears_orders(self) -> bool:
+        """Whether its notify_order records anything (a strategy may spare it orders it would not record)."""
+        return bool(self.p.record_orders)
+
     def notify_order(self, order: bt.Order) -> None:
         if self.p.record_orders:
             OrderLog.notify_order(self, order)

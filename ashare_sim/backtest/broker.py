@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import itertools
 
 import backtrader as bt
 from backtrader.order import OrderData
@@ -125,6 +126,9 @@ class AShareBroker(bt.BrokerBase):
         self.pending: list = []
         self._positions: dict[int, bt.Position] = {}   # Backtrader views of the core's positions, by sid
         self._eos: dict[float, float] = {}             # the clock's bar -> its end of session (day_market_order)
+        self._requests: list[OrderRequest] = []        # send_requests: the next day's, and who hears their outcomes
+        self._heard = None
+        self._keys = itertools.count(1)
 
     def start(self):
         super().start()
@@ -248,6 +252,15 @@ class AShareBroker(bt.BrokerBase):
         order.addinfo(**info)
         return self.submit(order)
 
+    def send_requests(self, requests: list[OrderRequest], heard) -> None:
+        """Requests for the next bar without Backtrader orders (the engine's strategy when nothing else listens to
+        orders): filled in the order sent, before any order; `heard(request, filled, completed, reason, t)` is
+        told of each outcome on its day, as the strategy's `notify_order` would be."""
+        for req in requests:
+            req.key = next(self._keys)          # the order's identity for the commission minimum
+        self._requests.extend(requests)
+        self._heard = heard
+
     def submit(self, order):
         """Accept a day order (no Submitted / Accepted notification: the strategy hears the outcome)."""
         order.submit(self)
@@ -283,6 +296,10 @@ class AShareBroker(bt.BrokerBase):
         core = self.core
         if t != core.day:
             core.start_day(t)
+        if self._requests:
+            requests, self._requests = self._requests, []
+            for req, filled, completed, reason in zip(requests, *core.trade_day(requests, t)):
+                self._heard(req, filled, completed, reason, t)
         orders, self.pending = self.pending, []
         now = self.clock.datetime[0]
         requests = [None]

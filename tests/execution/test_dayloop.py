@@ -96,9 +96,36 @@ def test_the_backtrader_broker_judging_a_days_orders_together_writes_what_one_at
     import ashare_sim.backtest.broker as broker
     cfg = load_config(overrides={"data.path": str(market_dir), "backtest.start": "2020-01-01",
                                  "strategy.top_n": 20, **SETTINGS[name]})
+    monkeypatch.delattr(broker.AShareBroker, "send_requests")       # the strategy sends Backtrader orders
+    batches = []
+    execute_day = broker.ExecutionCore.execute_day
+    monkeypatch.setattr(broker.ExecutionCore, "execute_day",
+                        lambda self, r, t: batches.append(len(r)) or execute_day(self, r, t))
     together = run_backtest(market, cfg, tmp_path / "together")
+    assert len(batches) >= 10
     monkeypatch.setattr(broker, "BATCH_MIN_ORDERS", 10**9)
-    one_by_one = run_backtest(market, cfg, tmp_path / "one_by_one", signal=together.signal)
+    one_by_one = run_backtest(market, cfg, tmp_path / "one_by_one",
+                              signal=together.signal if not cfg.strategy.signal_delay else None)
     assert len(together.trades) > 20
     outputs_equal(tmp_path / "together", tmp_path / "one_by_one")
     assert together.metrics == one_by_one.metrics
+
+
+@pytest.mark.parametrize("name", ["defaults", "no_retry_no_lots", "resize_hold_delay"])
+def test_the_strategys_requests_sent_without_backtrader_orders_write_what_orders_write(
+        market, market_dir, tmp_path, monkeypatch, name):
+    """With nothing but its own retry book listening, the engine's strategy hands its requests to the broker as
+    they are; with a listener (here: a broker that takes only orders) it sends Backtrader orders. Same files."""
+    from ashare_sim.backtest.broker import AShareBroker
+    cfg = load_config(overrides={"data.path": str(market_dir), "backtest.start": "2020-01-01",
+                                 "strategy.top_n": 20, **SETTINGS[name]})
+    sent = []
+    send = AShareBroker.send_requests
+    monkeypatch.setattr(AShareBroker, "send_requests", lambda self, r, heard: sent.append(len(r)) or send(self, r, heard))
+    direct = run_backtest(market, cfg, tmp_path / "direct")
+    assert sum(sent) == len(direct.orders) > 50
+    monkeypatch.delattr(AShareBroker, "send_requests")
+    with_orders = run_backtest(market, cfg, tmp_path / "orders",
+                               signal=direct.signal if not cfg.strategy.signal_delay else None)
+    outputs_equal(tmp_path / "direct", tmp_path / "orders")
+    assert direct.metrics == with_orders.metrics
