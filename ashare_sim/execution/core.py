@@ -58,6 +58,7 @@ from ashare_sim.execution.orders import (
     Reason,
     Side,
     TradeRow,
+    fees_charged,
 )
 from ashare_sim.rules.table import Lot, round_to_tick
 
@@ -264,19 +265,15 @@ class ExecutionCore:
         term as `_book` adds it; a buy fits when `_execute_in_turn`'s quick test passes for it (for a whole
         number of lots q, round_down(cash / unit) >= q exactly when cash / unit >= q)."""
         open_ = ~reasons.astype(bool)
-        commission, stamp_duty, transfer_fee = columns
-        charged = 0.0 + commission + stamp_duty + transfer_fee          # Costs.charged, in its order
+        charged = fees_charged(*columns)
         buy = b.is_buy
         delta = np.where(buy, -(notional + charged), notional - charged)[open_]
         path = np.add.accumulate(np.concatenate(([self.account.cash], delta)))
         buying = buy[open_]
         if buying.any():
             chosen = open_ & buy
-            exchanges = [e for e, c in zip(b.exchanges, chosen.tolist()) if c]
-            rates = {e: self.costs.buy_rates(b.day, e) for e in set(exchanges)}
-            rate = np.array([rates[e][0] for e in exchanges])
-            per_share = np.array([rates[e][1] for e in exchanges])
-            unit = price[chosen] * (1.0 + rate) + per_share                 # CostModel.unit_cost
+            unit = self.costs.unit_cost_many(b.day, [e for e, c in zip(b.exchanges, chosen.tolist()) if c],
+                                             price[chosen])
             cash = path[:-1][buying]
             with np.errstate(divide="ignore", invalid="ignore"):
                 fits = (unit > 0) & (cash / unit >= qty[chosen]) & (total[chosen] <= cash + 1e-9)
@@ -289,7 +286,7 @@ class ExecutionCore:
         """`_execute_in_turn` for a day on which no buy is cut for cash (`_cash_if_all_fill`): each order not
         refused fills what the rules left it. The positions change in turn; the logs take the day's rows as
         columns, each value as `_log_row` and `_book` would log it."""
-        acct, day, positions, used = self.account, b.day, self.account.positions, self._volume_used
+        acct, day, move = self.account, b.day, self._move
         refused = reasons.astype(bool)
         fills = np.flatnonzero(~refused)
         full = qty >= np.where(b.is_buy, b.qty, np.minimum(b.qty, b.position))  # a sell never exceeds the holding
@@ -301,23 +298,13 @@ class ExecutionCore:
         with np.errstate(divide="ignore", invalid="ignore"):
             share = np.where(b.volume > 0, qty / b.volume, np.nan)[fills]
         at, f_qty, f_price = fills.tolist(), qty[fills], price[fills]
-        symbols, t_plus_1 = b.symbols, self.t_plus_1
+        symbols = b.symbols
         booked = []                                      # (size, cost, cost before, opened, closed) of each fill
         for i, sid, q, px, is_buy in zip(at, b.sid[fills].tolist(), f_qty.tolist(), f_price.tolist(),
                                          b.is_buy[fills].tolist()):
-            p = positions.get(sid)
-            if p is None:
-                p = positions[sid] = Position(sid, symbols[i], day)
-            cost_before = p.cost
-            size, cost, opened, closed = p.update(q if is_buy else -q, px)
-            if is_buy and t_plus_1:
-                p.locked += q
-            if size == 0:
-                del positions[sid]
-                self._forget(sid)
-            used[sid] = used.get(sid, 0) + q
+            moved = move(sid, symbols[i], day, is_buy, q, px)
             if detail:
-                booked.append((size, cost, cost_before, opened, closed))
+                booked.append(moved)
         acct.cash = cash
         acct.version += len(at)                         # as `_book` counts each fill a change
         self.costs.charged_many([requests[i].key for i in at], notional[fills].tolist())
@@ -431,27 +418,34 @@ class ExecutionCore:
               price: float, deal: float, costs: Costs) -> Fill:
         """A fill of `qty` at `price` on the account and in the trade log."""
         acct = self.account
-        p = acct.position(sid)
-        if p is None:
-            p = acct.positions[sid] = Position(sid, symbol, day)
-        cost_before = p.cost
-        signed = qty if is_buy else -qty
-        size, cost, opened, closed = p.update(signed, price)
+        size, cost, cost_before, opened, closed = self._move(sid, symbol, day, is_buy, qty, price)
         notional = qty * price
         if is_buy:
             acct.cash -= notional + costs.charged
-            p.locked += qty if self.t_plus_1 else 0
         else:
             acct.cash += notional - costs.charged
-        if size == 0:
-            del acct.positions[sid]
-            self._forget(sid)
         acct.changed()
-        self._volume_used[sid] = self._volume_used.get(sid, 0) + qty
         participation = qty / volume if volume > 0 else math.nan
         self.trade_log.append(TradeRow(day, symbol, side, qty, price, costs.commission, costs.stamp_duty,
                                        costs.transfer_fee, costs.slippage, "fill", participation, _ref(req)))
         return Fill(qty, price, deal, costs, participation, size, cost, cost_before, opened, closed)
+
+    def _move(self, sid: int, symbol: str, day, is_buy: bool, qty: int, price: float) -> tuple:
+        """A fill's change to the position (T+1 locks a buy; a position sold to nothing is gone) and to the
+        volume used today: (size, cost, cost before, opened, closed)."""
+        positions = self.account.positions
+        p = positions.get(sid)
+        if p is None:
+            p = positions[sid] = Position(sid, symbol, day)
+        cost_before = p.cost
+        size, cost, opened, closed = p.update(qty if is_buy else -qty, price)
+        if is_buy and self.t_plus_1:
+            p.locked += qty
+        if size == 0:
+            del positions[sid]
+            self._forget(sid)
+        self._volume_used[sid] = self._volume_used.get(sid, 0) + qty
+        return size, cost, cost_before, opened, closed
 
     def _refuse(self, req: OrderRequest, ctx: OrderContext, reason: str) -> OrderOutcome:
         return self._log(OrderOutcome(req, REJECTED, str(reason)), ctx)

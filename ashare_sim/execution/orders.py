@@ -91,8 +91,13 @@ class Costs:
 
     @property
     def charged(self) -> float:
-        # fees_of's sum in FEE_KINDS order, spelt out: it runs for every fill
-        return 0.0 + self.commission + self.stamp_duty + self.transfer_fee
+        return fees_charged(self.commission, self.stamp_duty, self.transfer_fee)
+
+
+def fees_charged(commission, stamp_duty, transfer_fee):
+    """What a fill's fees take from the cash: fees_of's sum in FEE_KINDS order, spelt out (it runs for every
+    fill), for one fill's floats or a day's arrays alike (the same sum, to the bit)."""
+    return 0.0 + commission + stamp_duty + transfer_fee
 
 
 @dataclass(slots=True)

@@ -265,6 +265,13 @@ class CostModel:
         rate, per_share = self.buy_rates(day, exchange)
         return price * (1.0 + rate) + per_share
 
+    def unit_cost_many(self, day: dt.date, exchanges: Sequence[str], price: np.ndarray) -> np.ndarray:
+        """`unit_cost` of each of a day's buys, to the bit."""
+        rates = {e: self.buy_rates(day, e) for e in set(exchanges)}
+        rate = np.array([rates[e][0] for e in exchanges], dtype=np.float64)
+        per_share = np.array([rates[e][1] for e in exchanges], dtype=np.float64)
+        return price * (1.0 + rate) + per_share
+
     def total(self, order_key, day: dt.date, side: str, exchange: str, qty: int, price: float) -> float:
         """What a buy of `qty` at `price` would take from the cash, fees included (nothing recorded)."""
         notional = qty * price
