@@ -228,7 +228,9 @@ class ExecutionCore:
             hit = found.astype(bool) & ~refused
             reasons[hit] = found[hit]
             refused |= hit
-        reasons[~refused & sell & (b.position <= 0)] = Reason.NO_POSITION
+        nothing_held = ~refused & sell & (b.position <= 0)
+        reasons[nothing_held] = Reason.NO_POSITION
+        refused |= nothing_held
         # the quantity: sells to the position, then T+1, the quantity limits and the lots cut it
         qty = np.where(sell, np.minimum(b.qty, b.position), b.qty)
         cut = np.full(n, "", dtype=object)
@@ -245,26 +247,27 @@ class ExecutionCore:
         lot_min, lot_step = lots_of(self.rules, b) if self.lots else (np.ones(n, np.int64), np.ones(n, np.int64))
         rounds = buy | (qty != b.position)
         qty = np.where(rounds, Lot.round_down_many(qty, lot_min, lot_step), qty)
-        none = ~reasons.astype(bool) & (qty <= 0)
+        none = ~refused & (qty <= 0)
         reasons[none] = np.where(cut[none].astype(bool), cut[none], Reason.LOT_SIZE)
+        refused |= none                          # every order with a reason now; the rest trade
         # prices and fees as if every order filled in full; the cash then decides the buys in turn
         deal = self.deal.price_many(b)
         price = self.slippage.price_many(b, deal, qty)
         notional, total, columns, slip = self.costs.fees_many(keys, b.day, buy, b.exchanges, qty, price, deal)
-        cash_path = self._cash_if_all_fill(b, reasons, qty, price, notional, total, columns)
+        cash_path = self._cash_if_all_fill(b, refused, qty, price, notional, total, columns)
         if cash_path is not None:
-            return self._all_fill(requests, b, cash_path, reasons, cut, qty, price, deal, notional, slip, columns,
-                                  detail)
+            return self._all_fill(requests, b, cash_path, refused, reasons, cut, qty, price, deal, notional, slip,
+                                  columns, detail)
         lists = (reasons.tolist(), cut.tolist(), qty.tolist(), price.tolist(), deal.tolist(), notional.tolist(),
                  total.tolist(), slip.tolist(), [c.tolist() for c in columns])
         return _outcomes(self._execute_in_turn(requests, b, *lists), detail)
 
-    def _cash_if_all_fill(self, b: DayOrders, reasons, qty, price, notional, total, columns) -> float | None:
+    def _cash_if_all_fill(self, b: DayOrders, refused, qty, price, notional, total, columns) -> float | None:
         """The cash after the day's orders when no buy is cut for cash (each not refused fills the quantity the
         rules left it), else None. The cash each buy finds is a running sum over the orders before it, each
         term as `_book` adds it; a buy fits when `_execute_in_turn`'s quick test passes for it (for a whole
         number of lots q, round_down(cash / unit) >= q exactly when cash / unit >= q)."""
-        open_ = ~reasons.astype(bool)
+        open_ = ~refused
         charged = fees_charged(*columns)
         buy = b.is_buy
         delta = np.where(buy, -(notional + charged), notional - charged)[open_]
@@ -281,13 +284,12 @@ class ExecutionCore:
                 return None
         return float(path[-1])
 
-    def _all_fill(self, requests, b: DayOrders, cash: float, reasons, cut, qty, price, deal, notional, slip, columns,
-                  detail: bool):
+    def _all_fill(self, requests, b: DayOrders, cash: float, refused, reasons, cut, qty, price, deal, notional, slip,
+                  columns, detail: bool):
         """`_execute_in_turn` for a day on which no buy is cut for cash (`_cash_if_all_fill`): each order not
         refused fills what the rules left it. The positions change in turn; the logs take the day's rows as
         columns, each value as `_log_row` and `_book` would log it."""
         acct, day, move = self.account, b.day, self._move
-        refused = reasons.astype(bool)
         fills = np.flatnonzero(~refused)
         full = qty >= np.where(b.is_buy, b.qty, np.minimum(b.qty, b.position))  # a sell never exceeds the holding
         status_code = np.where(refused, 0, np.where(full, 1, 2))
